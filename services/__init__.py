@@ -1,0 +1,1 @@
+"""The governance domain. Never imports Streamlit; pages reach it through ui/."""

@@ -1,0 +1,148 @@
+"""`govern`: the console's command line. Commands that report take --json for machines."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from services.errors import GovernanceError
+from services.settings import PROJECT_ROOT, Settings, load_settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args, load_settings()))
+    except GovernanceError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  {exc.hint}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="govern", description=__doc__)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="create the demo workspace (once; idempotent)")
+    demo.add_argument("--size", choices=["small", "standard", "large"], default="standard")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--json", action="store_true", help="print the report as JSON")
+    demo.set_defaults(handler=_demo)
+
+    serve = commands.add_parser("serve", help="serve the console (http://localhost:8501)")
+    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--address", default="localhost")
+    serve.set_defaults(handler=_serve)
+
+    db = commands.add_parser("db", help="the governance store's schema")
+    db_commands = db.add_subparsers(title="db commands", metavar="COMMAND")
+    upgrade = db_commands.add_parser("upgrade", help="migrate the store to the newest schema")
+    upgrade.set_defaults(handler=_db_upgrade)
+    current = db_commands.add_parser("current", help="show the store's schema revision")
+    current.add_argument("--json", action="store_true")
+    current.set_defaults(handler=_db_current)
+
+    models = commands.add_parser("models", help="list the registered models (the inventory)")
+    models.add_argument("--json", action="store_true")
+    models.set_defaults(handler=_models)
+    return parser
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from services.demo.build import build_demo
+
+    say = (lambda _line: None) if args.json else (lambda line: print(line, flush=True))
+    report = build_demo(settings, size=args.size, seed=args.seed, progress=say)
+    if args.json:
+        _print_json(report)
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
+        "--server.port", str(args.port), "--server.address", args.address,
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]
+    print(f"Serving the governance console on http://{args.address}:{args.port}", flush=True)
+    # Streamlit reads .streamlit/config.toml from the working directory: run from the project.
+    return subprocess.call(command, cwd=PROJECT_ROOT, env={**os.environ,
+                           "GOVERNANCE_HOME": str(settings.home)})
+
+
+def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
+    from services.store.engine import describe, make_engine
+    from services.store.migrate import current_revision, upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    print(f"{describe(engine)} is at revision {current_revision(engine)}.")
+    return 0
+
+
+def _db_current(args: argparse.Namespace, settings: Settings) -> int:
+    from services.store.engine import describe, make_engine
+    from services.store.migrate import current_revision, head_revision
+
+    engine = make_engine(settings.database_url)
+    state = {"store": describe(engine), "current": current_revision(engine),
+             "head": head_revision()}
+    if args.json:
+        _print_json(state)
+    else:
+        behind = "" if state["current"] == state["head"] else "  (behind: run `govern db upgrade`)"
+        print(f"{state['store']}: revision {state['current']}, head {state['head']}{behind}")
+    return 0 if state["current"] == state["head"] else 1
+
+
+def _models(args: argparse.Namespace, settings: Settings) -> int:
+    from services.inventory import inventory
+    from services.registry import Registry
+
+    rows = inventory(registry=Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri))
+    if args.json:
+        _print_json(rows)
+        return 0
+    print(f"{'model':<24} {'owner':<14} {'tier':<7} {'champion':>8} {'challenger':>10} "
+          f"{'versions':>8}  gaps")
+    for row in rows:
+        print(f"{row.name:<24} {row.owner or '-':<14} {row.risk_tier or '-':<7} "
+              f"{row.champion or '-':>8} {row.challenger or '-':>10} {row.version_count:>8}  "
+              f"{row.contract_gaps}")
+    return 0
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(_plain(value), indent=2, sort_keys=True))
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | frozenset | set):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,249 @@
+"""`govern demo`: build the demo workspace, once, with progress shown."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+from sqlalchemy import func, insert, select
+
+from services.clock import utcnow
+from services.demo import data
+from services.demo.decisions import (
+    DecisionLog,
+    Tenure,
+    credit_traffic,
+    decision_times,
+    fraud_traffic,
+    generate,
+)
+from services.demo.models import (
+    TrainedVersion,
+    register_ungoverned_model,
+    train_credit_models,
+    train_fraud_models,
+)
+from services.errors import InvalidInput
+from services.policy import load_policy
+from services.registry import Registry
+from services.settings import Settings
+from services.store.engine import make_engine, session_scope
+from services.store.migrate import upgrade
+from services.store.models import AliasChange, Decision, IngestBatch, Outcome
+from services.workspace import DEMO_KEY, set_setting, workspace_state
+
+Progress = Callable[[str], None]
+SEED_ACTOR = "demo.seed"
+_CHUNK = 20_000
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    name: str
+    days: int
+    credit_decisions: int
+    fraud_decisions: int
+    fraud_training_rows: int
+
+
+SIZES = {
+    "small": DemoSize("small", 60, 1_500, 3_500, 6_000),
+    "standard": DemoSize("standard", 90, 30_000, 90_000, 60_000),
+    "large": DemoSize("large", 120, 200_000, 800_000, 120_000),
+}
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    created: bool
+    size: str
+    models: int
+    decisions: int
+    outcomes: int
+    seconds: float
+
+
+def build_demo(settings: Settings, *, size: str = "standard", seed: int = 7,
+               progress: Progress = print) -> DemoReport:
+    """Create the demo workspace in settings.home unless it is already there."""
+    if size not in SIZES:
+        raise InvalidInput(f"Unknown demo size {size!r}.", hint=f"Use one of {', '.join(SIZES)}.")
+    started = time.perf_counter()
+    engine = make_engine(settings.database_url)
+    progress(f"Governance store: {engine.url.render_as_string(hide_password=True)}")
+    upgrade(engine)
+    with session_scope(engine) as session:
+        state = workspace_state(session=session)
+    if state == "demo":
+        with session_scope(engine) as session:
+            count = session.scalar(select(func.count()).select_from(Decision)) or 0
+        progress(f"The demo workspace is already in {settings.home}; nothing to do.")
+        return DemoReport(False, size, len(Registry(settings.mlflow_tracking_uri).list_models()),
+                          count, 0, time.perf_counter() - started)
+    if state == "demo_building":
+        engine = _start_again(settings, engine, progress)
+    elif state == "workspace" or Registry(settings.mlflow_tracking_uri).list_models():
+        raise InvalidInput(
+            f"{settings.home} already holds a workspace that is not the demo.",
+            hint="Point GOVERNANCE_HOME at an empty folder to build the demo there.",
+        )
+    with session_scope(engine) as session:
+        set_setting(session=session, key=DEMO_KEY, value="building")
+
+    demo = SIZES[size]
+    versions = _train(settings, demo, seed, progress)
+    log = _decision_log(settings, demo, versions, seed, progress)
+    _write(engine, log, versions, demo, seed, progress)
+    with session_scope(engine) as session:
+        set_setting(session=session, key=DEMO_KEY, value="ready")
+        set_setting(session=session, key="demo_size", value=size)
+    seconds = time.perf_counter() - started
+    progress(f"Demo workspace ready in {seconds:.0f} s: {len(log.decisions):,} decisions, "
+             f"{len(log.outcomes):,} outcomes.")
+    return DemoReport(True, size, 3, len(log.decisions), len(log.outcomes), seconds)
+
+
+def _start_again(settings: Settings, engine: Any, progress: Progress) -> Any:
+    """A build that stopped half-way is removed and begun again (embedded files only)."""
+    embedded = settings.database_url == f"sqlite:///{settings.home / 'governance.db'}"
+    if not embedded:
+        raise InvalidInput(
+            "An earlier demo build stopped half-way in a database this command did not create.",
+            hint="Empty that database, then run `govern demo` again.",
+        )
+    progress("An earlier demo build stopped half-way; starting again.")
+    engine.dispose()
+    for name in ("governance.db", "governance.db-wal", "governance.db-shm", "mlflow.db"):
+        (settings.home / name).unlink(missing_ok=True)
+    shutil.rmtree(settings.artifact_root, ignore_errors=True)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine
+
+
+def _train(settings: Settings, demo: DemoSize, seed: int,
+           progress: Progress) -> dict[str, list[TrainedVersion]]:
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    mlflow.set_registry_uri(settings.mlflow_registry_uri)
+    progress(f"MLflow registry: {settings.mlflow_registry_uri}")
+    client = MlflowClient()
+    settings.artifact_root.mkdir(parents=True, exist_ok=True)
+    experiment = client.get_experiment_by_name("governance-demo")
+    experiment_id = experiment.experiment_id if experiment else client.create_experiment(
+        "governance-demo", artifact_location=settings.artifact_root.as_uri())
+    progress("Training credit-risk v1-v3 on the German credit data (1,000 real applicants)...")
+    credit = train_credit_models(client, experiment_id, seed)
+    progress(f"Training fraud-screening v1-v2 on {demo.fraud_training_rows:,} transactions...")
+    fraud = train_fraud_models(client, experiment_id, seed, demo.fraud_training_rows)
+    progress("Registering marketing-propensity without governance records (to show gaps)...")
+    register_ungoverned_model(client, experiment_id, seed)
+    for name, champion, challenger in (("credit-risk", credit[1], credit[2]),
+                                       ("fraud-screening", fraud[0], fraud[1])):
+        client.set_registered_model_alias(name, "champion", champion.version)
+        client.set_registered_model_alias(name, "challenger", challenger.version)
+    return {"credit-risk": credit, "fraud-screening": fraud}
+
+
+def _timeline(demo: DemoSize) -> tuple[datetime, datetime]:
+    now = utcnow().replace(second=0, microsecond=0)
+    return now - timedelta(days=demo.days), now
+
+
+def _tenures(versions: dict[str, list[TrainedVersion]],
+             start: datetime, days: int) -> dict[str, tuple[list[Tenure], Tenure]]:
+    credit, fraud = versions["credit-risk"], versions["fraud-screening"]
+    at = lambda share: start + timedelta(days=round(days * share))  # noqa: E731
+    return {
+        # credit-risk: the logistic baseline served first, boosting took over, v3 shadows.
+        "credit-risk": ([Tenure(credit[0], start), Tenure(credit[1], at(0.3))],
+                        Tenure(credit[2], at(0.75))),
+        "fraud-screening": ([Tenure(fraud[0], start)], Tenure(fraud[1], at(0.6))),
+    }
+
+
+def _decision_log(settings: Settings, demo: DemoSize,
+                  versions: dict[str, list[TrainedVersion]], seed: int,
+                  progress: Progress) -> DecisionLog:
+    policy = load_policy(settings.policy_path)
+    rng = np.random.default_rng(seed)
+    start, now = _timeline(demo)
+    tenures = _tenures(versions, start, demo.days)
+
+    progress(f"Scoring {demo.credit_decisions:,} credit applications over {demo.days} days...")
+    times = decision_times(demo.credit_decisions, start, demo.days, rng)
+    applicants = data.perturbed_applicants(data.german_credit(), demo.credit_decisions, rng)
+    champion, challenger = tenures["credit-risk"]
+    credit = generate(credit_traffic(champion, challenger, policy.for_tier("high")
+                                     .confidence_margin), applicants, times, now, rng)
+
+    progress(f"Scoring {demo.fraud_decisions:,} card transactions "
+             f"(drift begins on day {demo.days // 2})...")
+    times = decision_times(demo.fraud_decisions, start, demo.days, rng)
+    transactions = _drifting_transactions(times, start, demo.days, rng)
+    champion, challenger = tenures["fraud-screening"]
+    fraud = generate(fraud_traffic(champion, challenger, policy.for_tier("medium")
+                                   .confidence_margin), transactions, times, now, rng)
+    return DecisionLog(credit.decisions + fraud.decisions, credit.outcomes + fraud.outcomes)
+
+
+def drift_onset(start: datetime, days: int) -> datetime:
+    """The day the generator begins to move the fraud population: mid-way through the log."""
+    return start + timedelta(days=days // 2)
+
+
+def _drifting_transactions(times: np.ndarray, start: datetime, days: int,
+                           rng: np.random.Generator) -> pd.DataFrame:
+    # Drift starts mid-way and ramps to full strength over ten days.
+    elapsed = (times - np.datetime64(drift_onset(start, days))) / np.timedelta64(1, "D")
+    level = np.round(np.clip(elapsed / 10.0, 0.0, 1.0) * 10) / 10
+    level[elapsed < 0] = 0.0
+    parts = []
+    for value in np.unique(level):
+        rows = np.flatnonzero(level == value)
+        part = data.card_transactions(len(rows), rng, drift=float(value))
+        part.index = rows
+        parts.append(part)
+    return pd.concat(parts).sort_index()
+
+
+def _write(engine: Any, log: DecisionLog, versions: dict[str, list[TrainedVersion]],
+           demo: DemoSize, seed: int, progress: Progress) -> None:
+    start, _ = _timeline(demo)
+    with session_scope(engine) as session:
+        batch = IngestBatch(
+            kind="decisions", source=f"govern demo --size {demo.name}",
+            content_sha256=hashlib.sha256(f"demo:{demo.name}:{seed}".encode()).hexdigest(),
+            accepted=len(log.decisions), quarantined=0, ingested_by=SEED_ACTOR,
+            ingested_at=utcnow())
+        session.add(batch)
+        session.flush()
+        for first in range(0, len(log.decisions), _CHUNK):
+            chunk = log.decisions[first:first + _CHUNK]
+            session.execute(insert(Decision), [{**row, "batch_id": batch.id} for row in chunk])
+            progress(f"Writing decisions {min(first + _CHUNK, len(log.decisions)):,}"
+                     f"/{len(log.decisions):,}")
+        for first in range(0, len(log.outcomes), _CHUNK):
+            chunk = log.outcomes[first:first + _CHUNK]
+            session.execute(insert(Outcome), [{**row, "batch_id": batch.id} for row in chunk])
+        progress(f"Writing {len(log.outcomes):,} outcomes and the alias history")
+        for name, (champions, challenger) in _tenures(versions, start, demo.days).items():
+            previous: str | None = None
+            for tenure in champions:
+                session.add(AliasChange(model_name=name, alias="champion",
+                                        version=tenure.version.version, previous_version=previous,
+                                        changed_at=tenure.since, changed_by=SEED_ACTOR,
+                                        reason="Demo history"))
+                previous = tenure.version.version
+            session.add(AliasChange(model_name=name, alias="challenger",
+                                    version=challenger.version.version, previous_version=None,
+                                    changed_at=challenger.since, changed_by=SEED_ACTOR,
+                                    reason="Demo history: shadow scoring begins"))

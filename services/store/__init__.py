@@ -1,0 +1,1 @@
+"""The governance store: SQLAlchemy models, the engine and the one transaction helper."""

@@ -1,0 +1,232 @@
+"""Tables of the governance store. Alembic (migrations/) owns the schema; this mirrors it.
+
+Times are naive UTC throughout (SQLite keeps no zone; see services.clock.utcnow).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class WorkspaceSetting(Base):
+    """Facts about the workspace itself, e.g. that it is the demo."""
+
+    __tablename__ = "workspace_settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    roles: Mapped[list[Any]] = mapped_column(default=list)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Evidence(Base):
+    """An immutable evidence record: a new run adds a row, none is ever updated."""
+
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # evaluation | fairness | reference_profile
+    model_name: Mapped[str] = mapped_column(String(256))
+    model_version: Mapped[str] = mapped_column(String(32))
+    data_sha256: Mapped[str] = mapped_column(String(64))
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    policy_sha256: Mapped[str] = mapped_column(String(64))
+    code_version: Mapped[str | None] = mapped_column(String(128))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_evidence_model", "model_name", "model_version", "kind"),)
+
+
+class PromotionRequest(Base):
+    __tablename__ = "promotion_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(256))
+    model_version: Mapped[str] = mapped_column(String(32))
+    alias: Mapped[str] = mapped_column(String(64), default="champion")
+    requested_by: Mapped[str] = mapped_column(String(128))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    justification: Mapped[str] = mapped_column(Text)
+    # open | approved | rejected | executed | approved_not_executed | withdrawn
+    status: Mapped[str] = mapped_column(String(32), default="open")
+    gate_results: Mapped[list[Any]] = mapped_column(default=list)
+    policy_sha256: Mapped[str] = mapped_column(String(64))
+    previous_version: Mapped[str | None] = mapped_column(String(32))
+    executed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_promotion_model", "model_name", "status"),)
+
+
+class SignOff(Base):
+    __tablename__ = "sign_offs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("promotion_requests.id"))
+    validator: Mapped[str] = mapped_column(String(128))
+    verdict: Mapped[str] = mapped_column(String(16))  # approve | reject
+    justification: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime] = mapped_column(DateTime)
+    # Four eyes: one person signs a request once.
+    __table_args__ = (UniqueConstraint("request_id", "validator", name="uq_sign_off_once"),)
+
+
+class AliasChange(Base):
+    """Alias history: which version held an alias from when, and who moved it."""
+
+    __tablename__ = "alias_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(256))
+    alias: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str | None] = mapped_column(String(32))  # None: alias removed
+    previous_version: Mapped[str | None] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+    changed_by: Mapped[str] = mapped_column(String(128))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("promotion_requests.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (Index("ix_alias_history_model", "model_name", "alias", "changed_at"),)
+
+
+class IngestBatch(Base):
+    __tablename__ = "ingest_batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # decisions | outcomes
+    source: Mapped[str] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    ingested_by: Mapped[str] = mapped_column(String(128))
+    ingested_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Decision(Base):
+    """One automated decision as logged. Never updated: overrides are rows of their own."""
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    decision_id: Mapped[str] = mapped_column(String(128), unique=True)
+    model_name: Mapped[str] = mapped_column(String(256))
+    model_version: Mapped[str] = mapped_column(String(32))
+    decided_at: Mapped[datetime] = mapped_column(DateTime)
+    subject_ref: Mapped[str] = mapped_column(String(128))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    features: Mapped[dict[str, Any]] = mapped_column()
+    score: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(16))  # approved | declined | escalated | error
+    escalation_reason: Mapped[str | None] = mapped_column(String(32))
+    reason_codes: Mapped[list[Any] | None] = mapped_column()
+    shadow: Mapped[bool] = mapped_column(Boolean, default=False)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+    __table_args__ = (
+        Index("ix_decisions_model_time", "model_name", "decided_at"),
+        Index("ix_decisions_subject", "subject_ref"),
+        Index("ix_decisions_outcome_time", "outcome", "decided_at"),
+        Index("ix_decisions_request", "request_id"),
+    )
+
+
+class Outcome(Base):
+    """Ground truth for a decision, arriving later."""
+
+    __tablename__ = "outcomes"
+    decision_id: Mapped[str] = mapped_column(
+        ForeignKey("decisions.decision_id"), primary_key=True
+    )
+    label: Mapped[float] = mapped_column(Float)
+    observed_at: Mapped[datetime] = mapped_column(DateTime)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+
+
+class Override(Base):
+    __tablename__ = "overrides"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.decision_id"))
+    reviewer: Mapped[str] = mapped_column(String(128))
+    new_outcome: Mapped[str] = mapped_column(String(16))
+    reason_category: Mapped[str] = mapped_column(String(64))
+    justification: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_overrides_decision", "decision_id"),)
+
+
+class Profile(Base):
+    """Binned counts of one feature: the reference (day is None) or one day of traffic."""
+
+    __tablename__ = "profiles"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(256))
+    model_version: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date | None] = mapped_column(Date)
+    feature: Mapped[str] = mapped_column(String(256))
+    counts: Mapped[dict[str, Any]] = mapped_column()
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    missing: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        UniqueConstraint("model_name", "model_version", "day", "feature", name="uq_profile_cell"),
+    )
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(256))
+    model_version: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))  # drift | fairness | performance | ...
+    severity: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str] = mapped_column(String(128))
+    figure: Mapped[float | None] = mapped_column(Float)
+    bound: Mapped[float | None] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged | closed
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    action: Mapped[str | None] = mapped_column(String(32))
+    action_note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_alerts_status", "status", "opened_at"),)
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained record of every write."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[str] = mapped_column(String(256))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
