@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from services.errors import NotFound, SourceUnavailable
+from services.errors import InvalidInput, NotFound, SourceUnavailable
 
 # Fail fast instead of MLflow's default minutes of retries against a server that is down.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
 
-from mlflow import MlflowClient  # noqa: E402 - must see the settings above
+import mlflow  # noqa: E402 - must see the settings above
+from mlflow import MlflowClient  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
 
 HOLDOUT_DIR = "holdout"  # the governance contract: hold-out Parquet under this artifact folder
@@ -217,6 +218,24 @@ class Registry:
             holdout_artifact=holdout,
             holdout_uri=f"{run.info.artifact_uri.rstrip('/')}/{holdout}" if holdout else None,
         )
+
+    def load_model(self, name: str, version: str) -> Any:
+        """The exact version's model object (sklearn flavour), read with this registry's URIs.
+
+        Never MLflow's process-wide URIs: those may point at another registry.
+        """
+        with self._translated(f"Version {version} of {name!r}"):
+            uri = self._client.get_model_version_download_uri(name, str(version))
+            local = mlflow.artifacts.download_artifacts(artifact_uri=uri,
+                                                        tracking_uri=self.tracking_uri)
+        try:
+            return mlflow.sklearn.load_model(local)
+        except Exception as exc:  # any flavour or deserialisation failure
+            raise InvalidInput(
+                f"Version {version} of {name!r} cannot be loaded as a scikit-learn model: "
+                f"{str(exc).splitlines()[0][:200]}",
+                hint="Log the model with mlflow.sklearn.log_model (see the README's contract).",
+            ) from exc
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +46,7 @@ from services.workspace import DEMO_KEY, set_setting, workspace_state
 Progress = Callable[[str], None]
 SEED_ACTOR = "demo.seed"
 _CHUNK = 20_000
+_MLFLOW_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
 
 @dataclass(frozen=True)
@@ -130,12 +133,39 @@ def _start_again(settings: Settings, engine: Any, progress: Progress) -> Any:
     return engine
 
 
-def _train(settings: Settings, demo: DemoSize, seed: int,
-           progress: Progress) -> dict[str, list[TrainedVersion]]:
+@contextmanager
+def _mlflow_pointed_at(settings: Settings) -> Iterator[None]:
+    """Point MLflow's process-wide URIs at the workspace, and put them back afterwards.
+
+    mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI; left behind, it would steer
+    every later Settings() in this process to the demo's registry.
+    """
+    saved = {name: os.environ.get(name) for name in _MLFLOW_URI_VARIABLES}
+    before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     mlflow.set_registry_uri(settings.mlflow_registry_uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(before[0])
+        mlflow.set_registry_uri(before[1])
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _train(settings: Settings, demo: DemoSize, seed: int,
+           progress: Progress) -> dict[str, list[TrainedVersion]]:
+    with _mlflow_pointed_at(settings):
+        return _train_and_register(settings, demo, seed, progress)
+
+
+def _train_and_register(settings: Settings, demo: DemoSize, seed: int,
+                        progress: Progress) -> dict[str, list[TrainedVersion]]:
     progress(f"MLflow registry: {settings.mlflow_registry_uri}")
-    client = MlflowClient()
+    client = MlflowClient(settings.mlflow_tracking_uri, settings.mlflow_registry_uri)
     settings.artifact_root.mkdir(parents=True, exist_ok=True)
     experiment = client.get_experiment_by_name("governance-demo")
     experiment_id = experiment.experiment_id if experiment else client.create_experiment(
@@ -161,7 +191,10 @@ def _timeline(demo: DemoSize) -> tuple[datetime, datetime]:
 def _tenures(versions: dict[str, list[TrainedVersion]],
              start: datetime, days: int) -> dict[str, tuple[list[Tenure], Tenure]]:
     credit, fraud = versions["credit-risk"], versions["fraud-screening"]
-    at = lambda share: start + timedelta(days=round(days * share))  # noqa: E731
+
+    def at(share: float) -> datetime:
+        return start + timedelta(days=round(days * share))
+
     return {
         # credit-risk: the logistic baseline served first, boosting took over, v3 shadows.
         "credit-risk": ([Tenure(credit[0], start), Tenure(credit[1], at(0.3))],

@@ -118,4 +118,4 @@ def fraud_probability(frame: pd.DataFrame, *, drift: float = 0.0) -> np.ndarray:
 def _hour_profile() -> np.ndarray:
     weights = np.array([2, 1, 1, 1, 1, 2, 4, 6, 8, 9, 9, 10, 11, 10, 9, 9, 9, 10, 11, 11, 9, 7,
                         5, 3], dtype=float)
-    return weights / weights.sum()
+    return np.asarray(weights / weights.sum(), dtype=float)

@@ -54,7 +54,7 @@ def decision_times(n: int, start: datetime, days: int, rng: np.random.Generator)
     seconds = rng.normal(13.5 * 3600, 3.5 * 3600, n).clip(0, 86_399)
     offsets = day * 86_400 + seconds
     offsets.sort()
-    return np.datetime64(start) + (offsets * 1e6).astype("timedelta64[us]")
+    return np.asarray(np.datetime64(start) + (offsets * 1e6).astype("timedelta64[us]"))
 
 
 def generate(traffic: Traffic, frame: pd.DataFrame, times: np.ndarray, now: datetime,

@@ -113,8 +113,8 @@ def train_credit_models(client: MlflowClient, experiment_id: str,
                                       stratify=frame[data.CREDIT_LABEL])
     features = data.CREDIT_FEATURES
     without_sex = [c for c in data.CREDIT_CATEGORICAL if c != "sex"]
-    common = dict(train=train, holdout=holdout, features=features, label=data.CREDIT_LABEL,
-                  threshold=0.5)
+    common = {"train": train, "holdout": holdout, "features": features,
+              "label": data.CREDIT_LABEL, "threshold": 0.5}
     v1 = register_version(
         client, experiment_id, model_name="credit-risk", run_name="logistic-baseline",
         pipeline=_pipeline(data.CREDIT_NUMERIC, without_sex,
@@ -164,8 +164,8 @@ def train_fraud_models(client: MlflowClient, experiment_id: str, seed: int,
                                       stratify=frame[data.FRAUD_LABEL])
     categorical = [c for c in data.FRAUD_CATEGORICAL if c != "customer_sex"]
     numeric = [c for c in data.FRAUD_NUMERIC if c != "customer_age"]
-    common = dict(holdout=holdout, features=data.FRAUD_FEATURES, label=data.FRAUD_LABEL,
-                  threshold=0.15)
+    common = {"holdout": holdout, "features": data.FRAUD_FEATURES,
+              "label": data.FRAUD_LABEL, "threshold": 0.15}
     v1 = register_version(
         client, experiment_id, model_name="fraud-screening", run_name="hgb-baseline",
         pipeline=_pipeline(numeric, categorical, HistGradientBoostingClassifier(

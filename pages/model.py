@@ -1,0 +1,126 @@
+"""Model: one registered model, its versions and aliases, a version's lineage and its gaps."""
+
+import pandas as pd
+import streamlit as st
+
+from services.clock import utcnow
+from ui.data import inventory_rows, model_view, version_view
+from ui.figures import alias_timeline
+from ui.widgets import plain, stop_on_error
+
+with stop_on_error():
+    names = [row.name for row in inventory_rows()]
+if not names:
+    st.title("Model")
+    st.info("The MLflow registry has no registered models yet.")
+    st.stop()
+
+asked = st.query_params.get("model")
+model_name = st.selectbox("Model", names, index=names.index(asked) if asked in names else 0,
+                          key="model_picker")
+st.query_params["model"] = model_name
+
+with stop_on_error():
+    view = model_view(model_name)
+model = view.model
+
+st.title(model.name)
+if model.description:
+    st.markdown(plain(model.description))
+
+cols = st.columns(4)
+cols[0].metric("Owner", model.owner or "missing")
+cols[1].metric("Risk tier", model.risk_tier or "missing")
+cols[2].metric("Champion", f"v{model.aliases['champion']}" if "champion" in model.aliases
+               else "none")
+cols[3].metric("Challenger", f"v{model.aliases['challenger']}" if "challenger" in model.aliases
+               else "none")
+
+purpose = st.columns(2)
+purpose[0].markdown("**Intended use**")
+purpose[0].markdown(plain(model.tags.get("intended_use")) or "_Not stated: a contract gap._")
+purpose[1].markdown("**Limitations**")
+purpose[1].markdown(plain(model.tags.get("limitations")) or "_Not stated: a contract gap._")
+
+st.subheader("Who served when")
+if view.tenures:
+    st.plotly_chart(alias_timeline(view.tenures, now=utcnow()), width="stretch")
+else:
+    st.caption("No alias moves are recorded in the governance store for this model yet.")
+
+st.subheader("Versions")
+st.dataframe(
+    pd.DataFrame(
+        {
+            "Version": f"v{v.version}",
+            "Aliases": ", ".join(v.aliases) or "—",
+            "Status": v.status,
+            "Registered": v.created_at,
+            "Run": v.run_id or "—",
+            "Description": v.description,
+        }
+        for v in view.versions
+    ),
+    hide_index=True,
+    width="stretch",
+    column_config={"Registered": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+)
+
+versions = [v.version for v in view.versions]
+default = model.aliases.get("champion", versions[0] if versions else None)
+if default is None:
+    st.info("This model has no versions yet.")
+    st.stop()
+version = st.selectbox("Lineage of version", versions, index=versions.index(default),
+                       key="version_picker",
+                       format_func=lambda v: f"v{v}" + (
+                           f" ({', '.join(a for a, w in model.aliases.items() if w == v)})"
+                           if v in model.aliases.values() else ""))
+with stop_on_error():
+    detail = version_view(model_name, version)
+lineage, contract = detail.lineage, detail.contract
+
+st.subheader(f"Lineage of v{version}")
+facts = st.columns(4)
+facts[0].metric("Training run", lineage.run_name or "—", help=lineage.run_id)
+facts[1].metric("Code version", (lineage.code_version or "missing")[:12],
+                help=lineage.code_version)
+facts[2].metric("Trained", lineage.started_at.strftime("%Y-%m-%d") if lineage.started_at
+                else "—")
+facts[3].metric("Hold-out set", "logged" if lineage.holdout_artifact else "missing",
+                help=lineage.holdout_uri)
+
+tables = st.columns(3)
+tables[0].markdown("**Parameters**")
+tables[0].dataframe(pd.DataFrame(sorted(lineage.params.items()), columns=["Parameter", "Value"]),
+                    hide_index=True, width="stretch")
+tables[1].markdown("**Metrics logged by the owner**")
+tables[1].dataframe(pd.DataFrame(sorted(lineage.metrics.items()), columns=["Metric", "Value"]),
+                    hide_index=True, width="stretch")
+tables[2].markdown("**Data**")
+tables[2].dataframe(
+    pd.DataFrame(
+        [{"Dataset": d.name, "Context": d.context or "—", "MLflow digest": d.digest}
+         for d in lineage.datasets],
+        columns=["Dataset", "Context", "MLflow digest"],
+    ),
+    hide_index=True, width="stretch",
+)
+st.caption("An MLflow digest identifies a dataset; it does not prove its integrity. Evidence "
+           "runs hash the hold-out file with SHA-256.")
+
+st.subheader("Governance contract")
+if contract.complete:
+    st.success("Every record the governance contract asks for is present.",
+               icon=":material/verified:")
+else:
+    st.warning(f"**{len(contract.gaps)} gap(s).** Gates that need a missing record fail "
+               "closed until the model owner supplies it.", icon=":material/report:")
+st.dataframe(
+    pd.DataFrame(
+        {"Requirement": item.requirement, "Present": item.satisfied, "Detail": item.detail}
+        for item in contract.items
+    ),
+    hide_index=True, width="stretch",
+    column_config={"Present": st.column_config.CheckboxColumn()},
+)

@@ -1,0 +1,76 @@
+"""Factories for test data: small real models in a real MLflow registry, store rows."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+from sklearn.linear_model import LogisticRegression
+
+from services.clock import utcnow
+
+GOVERNED_TAGS = {
+    "owner": "alice",
+    "risk_tier": "high",
+    "intended_use": "Decide small test loans.",
+    "limitations": "Synthetic data only.",
+    "sensitive_features": "group",
+    "label": "y",
+    "positive_label": "1",
+}
+
+
+def small_frame(seed: int = 0, rows: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"income": rng.normal(50, 10, rows), "debt": rng.normal(10, 3, rows),
+                          "group": rng.choice(["a", "b"], rows)})
+    frame["y"] = (frame["income"] - 2 * frame["debt"] + rng.normal(0, 5, rows) > 30).astype(int)
+    return frame
+
+
+def log_version(client: MlflowClient, experiment_id: str, name: str, *, governed: bool,
+                seed: int = 0) -> str:
+    """Train a small logistic model and register it; governed ones follow the contract."""
+    frame = small_frame(seed)
+    features = frame[["income", "debt"]]
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        model = LogisticRegression().fit(features, frame["y"])
+        if governed:
+            mlflow.log_input(mlflow.data.from_pandas(frame, name="train", targets="y"),
+                             context="training")
+            mlflow.set_tag("mlflow.source.git.commit", "0123abcd" * 5)
+            mlflow.log_param("C", 1.0)
+            mlflow.log_metric("train_accuracy", float(model.score(features, frame["y"])))
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "holdout.parquet"
+                frame.to_parquet(path)
+                mlflow.log_artifact(str(path), artifact_path="holdout")
+        info = mlflow.sklearn.log_model(model, name="model", input_example=features.head(2),
+                                        pip_requirements=["scikit-learn"],
+                                        registered_model_name=name)
+    assert run.info.run_id
+    return str(info.registered_model_version)
+
+
+def decision_row(decision_id: str = "d-1", **overrides: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "decision_id": decision_id,
+        "model_name": "credit-risk",
+        "model_version": "2",
+        "decided_at": utcnow(),
+        "subject_ref": "APP-1",
+        "request_id": None,
+        "features": {"income": 50.0},
+        "score": 0.7,
+        "threshold": 0.5,
+        "outcome": "approved",
+        "escalation_reason": None,
+        "reason_codes": None,
+        "shadow": False,
+    }
+    return {**row, **overrides}

@@ -1,0 +1,37 @@
+"""policy.toml: the shipped defaults load, and a broken clause is named."""
+
+from pathlib import Path
+
+import pytest
+
+from services.errors import InvalidInput
+from services.policy import load_policy
+from services.settings import PROJECT_ROOT
+
+
+def test_the_shipped_policy_covers_every_tier() -> None:
+    policy = load_policy(PROJECT_ROOT / "policy.toml")
+    assert set(policy.tiers) == {"high", "medium", "low"}
+    assert policy.for_tier("high").approvers == 2
+    assert len(policy.sha256) == 64
+
+
+def test_an_unknown_tier_is_held_to_the_strictest_policy() -> None:
+    policy = load_policy(PROJECT_ROOT / "policy.toml")
+    assert policy.for_tier(None) == policy.for_tier("high")
+    assert policy.for_tier("experimental") == policy.for_tier("high")
+
+
+def test_a_missing_tier_section_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text('[tiers.high]\nconfidence_margin = 0.1\napprovers = 2\n'
+                    'revalidation_days = 365\n')
+    with pytest.raises(InvalidInput, match=r"\[tiers.medium\]"):
+        load_policy(path)
+
+
+def test_a_policy_that_is_not_toml_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text("tiers = [unclosed")
+    with pytest.raises(InvalidInput, match="not valid TOML"):
+        load_policy(path)

@@ -1,0 +1,1 @@
+"""Streamlit glue: cached service calls, the acting principal, shared widgets and figures."""

@@ -1,0 +1,59 @@
+"""Cached connections to the two sources of truth, and the workspace's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from services.registry import Registry
+from services.settings import Settings, load_settings
+from services.store.engine import make_engine, session_scope
+from services.store.migrate import check_schema
+from services.workspace import is_demo
+
+
+@dataclass(frozen=True)
+class Workspace:
+    settings: Settings
+    demo: bool
+
+
+def settings() -> Settings:
+    # Cheap to read, and reading it each run lets tests point the app at their own workspace.
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return make_engine(url)
+
+
+@st.cache_resource(show_spinner=False)
+def _registry(tracking_uri: str, registry_uri: str) -> Registry:
+    return Registry(tracking_uri, registry_uri)
+
+
+def engine() -> Engine:
+    return _engine(settings().database_url)
+
+
+def registry() -> Registry:
+    current = settings()
+    return _registry(current.mlflow_tracking_uri, current.mlflow_registry_uri)
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def _demo_flag(database_url: str) -> bool:
+    # Failures raise and are not cached, so an unreachable store is checked again next run.
+    store = _engine(database_url)
+    check_schema(store)
+    with session_scope(store) as session:
+        return is_demo(session=session)
+
+
+def open_workspace() -> Workspace:
+    """The workspace this app serves; raises SourceUnavailable or SchemaOutOfDate."""
+    current = settings()
+    return Workspace(settings=current, demo=_demo_flag(current.database_url))

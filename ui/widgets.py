@@ -1,0 +1,49 @@
+"""Shared widgets: the demo marker, error messages, text that must never become markup."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from services.errors import GovernanceError, NotFound, PermissionDenied, SourceUnavailable
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str | None) -> str:
+    """Escape text from users or the registry so Streamlit shows it literally, never as markup."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "")
+
+
+def demo_marker() -> None:
+    st.warning(
+        "**Demo workspace.** Models, applicants and decisions here are generated for "
+        "demonstration; the people you can act as are demo personas.",
+        icon=":material/science:",
+    )
+
+
+def show_error(exc: GovernanceError) -> None:
+    """What happened and what to do, in words, never a traceback."""
+    hint = f"\n\n**What to do:** {plain(exc.hint)}" if exc.hint else ""
+    if isinstance(exc, SourceUnavailable):
+        st.error(f"{plain(exc.message)}{hint}", icon=":material/cloud_off:")
+    elif isinstance(exc, NotFound):
+        st.warning(f"{plain(exc.message)}{hint}", icon=":material/search_off:")
+    elif isinstance(exc, PermissionDenied):
+        st.error(f"{plain(exc.message)}{hint}", icon=":material/block:")
+    else:
+        st.error(f"{plain(exc.message)}{hint}")
+
+
+@contextmanager
+def stop_on_error() -> Iterator[None]:
+    """Show a service error and stop drawing the page (nothing below it would be right)."""
+    try:
+        yield
+    except GovernanceError as exc:
+        show_error(exc)
+        st.stop()
