@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: run test lint typecheck unit bench install lock clean-workspace
+.PHONY: run test lint typecheck unit bench install lock clean-workspace chromium
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,13 @@ run: install
 	$(BIN)/govern demo
 	$(BIN)/govern serve
 
-test: install lint typecheck unit
+test: install chromium lint typecheck unit
+
+# Browser tests drive Debian's Chromium (never a browser download of Playwright's own).
+chromium:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
+		echo "note: /usr/bin/chromium is missing and cannot be installed here; browser tests will be skipped"; }
 
 lint: install
 	$(BIN)/ruff check .

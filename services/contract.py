@@ -47,12 +47,12 @@ def tag_items(model: ModelSummary) -> tuple[ContractItem, ...]:
     for tag, meaning in REQUIRED_MODEL_TAGS.items():
         value = model.tags.get(tag, "").strip()
         if not value:
-            items.append(ContractItem(f"tag `{tag}`", False, f"missing: {meaning}"))
+            items.append(ContractItem(f"model tag '{tag}'", False, f"missing: {meaning}"))
         elif tag == "risk_tier" and value not in RISK_TIERS:
-            items.append(ContractItem(f"tag `{tag}`", False,
+            items.append(ContractItem(f"model tag '{tag}'", False,
                                       f"{value!r} is not one of {', '.join(RISK_TIERS)}"))
         else:
-            items.append(ContractItem(f"tag `{tag}`", True, value))
+            items.append(ContractItem(f"model tag '{tag}'", True, value))
     return tuple(items)
 
 
@@ -65,7 +65,7 @@ def check_contract(model: ModelSummary, lineage: Lineage | None) -> ContractRepo
         ContractItem("hold-out set (Parquet run artifact)", True, lineage.holdout_artifact)
         if lineage.holdout_artifact
         else ContractItem("hold-out set (Parquet run artifact)", False,
-                          "no Parquet file under the run's `holdout/` artifacts")
+                          "no Parquet file among the run's holdout/ artifacts")
     )
     training = [d for d in lineage.datasets if d.context == "training"]
     items.append(
@@ -79,6 +79,6 @@ def check_contract(model: ModelSummary, lineage: Lineage | None) -> ContractRepo
         ContractItem("code version", True, lineage.code_version)
         if lineage.code_version
         else ContractItem("code version", False,
-                          "no `mlflow.source.git.commit` or `code_version` tag on the run")
+                          "no mlflow.source.git.commit or code_version tag on the run")
     )
     return ContractReport(tuple(items))

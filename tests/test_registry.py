@@ -56,7 +56,7 @@ def test_a_model_that_ignores_the_contract_still_lists_with_its_gaps(registry: R
     assert rows["bare-model"].contract_gaps == 7
     report = check_contract(registry.get_model("bare-model"), registry.lineage("bare-model", "1"))
     gaps = {item.requirement for item in report.gaps}
-    assert {"tag `owner`", "tag `risk_tier`", "code version",
+    assert {"model tag 'owner'", "model tag 'risk_tier'", "code version",
             "hold-out set (Parquet run artifact)",
             "training data digest (mlflow.log_input)"} <= gaps
 

@@ -31,7 +31,9 @@ def alias_timeline(tenures: list[AliasTenure], *, now: datetime) -> go.Figure:
         hover_data={"moved by": True, "reason": True, "alias": False},
         color_discrete_map=ALIAS_COLOURS,
     )
-    figure.update_traces(textposition="inside", insidetextanchor="middle")
+    # White outlines keep a handover visible where one version's bar meets the next.
+    figure.update_traces(textposition="inside", insidetextanchor="middle",
+                         marker_line_color="white", marker_line_width=2)
     figure.update_layout(height=170, margin={"l": 0, "r": 0, "t": 10, "b": 0},
                          showlegend=False, xaxis_title=None, yaxis_title=None)
     return figure

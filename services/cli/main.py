@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -67,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from services.demo.build import build_demo
 
+    # Our progress lines say what is happening; MLflow's own INFO lines would bury them.
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
     say = (lambda _line: None) if args.json else (lambda line: print(line, flush=True))
     report = build_demo(settings, size=args.size, seed=args.seed, progress=say)
     if args.json:

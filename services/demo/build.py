@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -158,7 +159,10 @@ def _mlflow_pointed_at(settings: Settings) -> Iterator[None]:
 
 def _train(settings: Settings, demo: DemoSize, seed: int,
            progress: Progress) -> dict[str, list[TrainedVersion]]:
-    with _mlflow_pointed_at(settings):
+    with _mlflow_pointed_at(settings), warnings.catch_warnings():
+        # The hint is about integer columns that might hold a missing value: here only the
+        # labels are integers, and a label is never missing. Features are floats.
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
         return _train_and_register(settings, demo, seed, progress)
 
 

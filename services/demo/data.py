@@ -42,6 +42,8 @@ def german_credit() -> pd.DataFrame:
                            hint="Run `make install`.")
     path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / "german.csv"
     frame = pd.read_csv(path).rename(columns={"risk": CREDIT_LABEL})
+    # Numeric inputs are floats so the model's signature admits a missing value.
+    frame[CREDIT_NUMERIC] = frame[CREDIT_NUMERIC].astype(float)
     return frame[[*CREDIT_FEATURES, CREDIT_LABEL]].reset_index(drop=True)
 
 
@@ -54,10 +56,9 @@ def perturbed_applicants(base: pd.DataFrame, n: int, rng: np.random.Generator) -
     rows = base.sample(n=n, replace=True, random_state=int(rng.integers(1 << 31)))
     rows = rows.reset_index(drop=True)
     rows["credit_amount"] = np.clip(
-        np.round(rows["credit_amount"] * rng.lognormal(0.0, 0.15, n), -1), 250, 20_000
-    ).astype(int)
-    rows["duration"] = np.clip(rows["duration"] + rng.integers(-3, 4, n), 4, 72).astype(int)
-    rows["age"] = np.clip(rows["age"] + rng.integers(-2, 3, n), 19, 80).astype(int)
+        np.round(rows["credit_amount"] * rng.lognormal(0.0, 0.15, n), -1), 250, 20_000)
+    rows["duration"] = np.clip(rows["duration"] + rng.integers(-3, 4, n), 4, 72)
+    rows["age"] = np.clip(rows["age"] + rng.integers(-2, 3, n), 19, 80)
     # A few applicants change savings or checking status; categories stay real ones.
     for column in ("saving_accounts", "checking_account"):
         swap = rng.random(n) < 0.05
@@ -93,6 +94,7 @@ def card_transactions(n: int, rng: np.random.Generator, *, drift: float = 0.0) -
         "customer_sex": rng.choice(["female", "male"], n),
     })
     frame[FRAUD_LABEL] = (rng.random(n) < fraud_probability(frame, drift=drift)).astype(int)
+    frame[FRAUD_NUMERIC] = frame[FRAUD_NUMERIC].astype(float)  # a signature that admits gaps
     return frame[[*FRAUD_FEATURES, FRAUD_LABEL]]
 
 

@@ -195,7 +195,8 @@ def train_fraud_models(client: MlflowClient, experiment_id: str, seed: int,
 def register_ungoverned_model(client: MlflowClient, experiment_id: str, seed: int) -> None:
     """A model registered with no governance records at all: the console must name its gaps."""
     rng = np.random.default_rng(seed + 2)
-    frame = pd.DataFrame({"visits": rng.poisson(3, 400), "tenure": rng.gamma(2, 2, 400)})
+    frame = pd.DataFrame({"visits": rng.poisson(3, 400).astype(float),
+                          "tenure": rng.gamma(2, 2, 400)})
     target = (frame["visits"] + rng.normal(0, 1, 400) > 3).astype(int)
     with mlflow.start_run(experiment_id=experiment_id, run_name="quick-experiment"):
         model = LogisticRegression().fit(frame, target)
