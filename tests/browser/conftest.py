@@ -45,7 +45,8 @@ def _wait_until_healthy(url: str, server: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"govern serve exited: {server.stdout.read() if server.stdout else ''}")
+            output = server.stdout.read() if server.stdout else ""
+            raise RuntimeError(f"govern serve exited: {output}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
                 if answer.read() == b"ok":
