@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from services.errors import InvalidInput, NotFound, SourceUnavailable
@@ -218,6 +219,12 @@ class Registry:
             holdout_artifact=holdout,
             holdout_uri=f"{run.info.artifact_uri.rstrip('/')}/{holdout}" if holdout else None,
         )
+
+    def download(self, artifact_uri: str) -> Path:
+        """A local copy of an artifact (a file under the run's artifacts), read with our URIs."""
+        with self._translated(f"The artifact {artifact_uri}"):
+            return Path(mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri,
+                                                            tracking_uri=self.tracking_uri))
 
     def load_model(self, name: str, version: str) -> Any:
         """The exact version's model object (sklearn flavour), read with this registry's URIs.

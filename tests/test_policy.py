@@ -23,10 +23,24 @@ def test_an_unknown_tier_is_held_to_the_strictest_policy() -> None:
 
 
 def test_a_missing_tier_section_is_named(tmp_path: Path) -> None:
+    kept, dropping = [], False
+    for line in (PROJECT_ROOT / "policy.toml").read_text().splitlines():
+        if line.startswith("["):
+            dropping = line.startswith("[tiers.medium")
+        if not dropping:
+            kept.append(line)
     path = tmp_path / "policy.toml"
-    path.write_text('[tiers.high]\nconfidence_margin = 0.1\napprovers = 2\n'
-                    'revalidation_days = 365\n')
+    path.write_text("\n".join(kept))
     with pytest.raises(InvalidInput, match=r"\[tiers.medium\]"):
+        load_policy(path)
+
+
+def test_an_unknown_evidence_kind_is_refused(tmp_path: Path) -> None:
+    shipped = (PROJECT_ROOT / "policy.toml").read_text()
+    path = tmp_path / "policy.toml"
+    path.write_text(shipped.replace('required_evidence = ["evaluation"]',
+                                    'required_evidence = ["horoscope"]'))
+    with pytest.raises(InvalidInput, match="unknown evidence"):
         load_policy(path)
 
 

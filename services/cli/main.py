@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import getpass
 import json
 import logging
 import os
@@ -13,7 +14,12 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import Engine
+
 from services.errors import GovernanceError
+from services.policy import Policy
+from services.principal import Principal, Role
+from services.registry import Registry
 from services.settings import PROJECT_ROOT, Settings, load_settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -58,6 +64,20 @@ def _parser() -> argparse.ArgumentParser:
     current = db_commands.add_parser("current", help="show the store's schema revision")
     current.add_argument("--json", action="store_true")
     current.set_defaults(handler=_db_current)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="run evaluation and fairness evidence for one version and store it")
+    evaluate.add_argument("model")
+    evaluate.add_argument("version")
+    evaluate.add_argument("--json", action="store_true", help="print the stored evidence")
+    evaluate.set_defaults(handler=_evaluate)
+
+    gates = commands.add_parser(
+        "gates", help="the policy gates of one version; exits 0 only when every gate passes")
+    gates.add_argument("model")
+    gates.add_argument("version")
+    gates.add_argument("--json", action="store_true")
+    gates.set_defaults(handler=_gates)
 
     models = commands.add_parser("models", help="list the registered models (the inventory)")
     models.add_argument("--json", action="store_true")
@@ -129,6 +149,64 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
               f"{row.champion or '-':>8} {row.challenger or '-':>10} {row.version_count:>8}  "
               f"{row.contract_gaps}")
     return 0
+
+
+def _cli_principal() -> Principal:
+    # Whoever runs the command already holds the store's credentials: an operator.
+    user = getpass.getuser()
+    return Principal(f"cli:{user}", f"{user} (command line)", frozenset({Role.ADMIN}))
+
+
+def _sources(settings: Settings) -> tuple[Engine, Registry, Policy]:
+    from services.policy import load_policy
+    from services.registry import Registry
+    from services.store.engine import make_engine
+    from services.store.migrate import check_schema
+
+    engine = make_engine(settings.database_url)
+    check_schema(engine)
+    return (engine, Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri),
+            load_policy(settings.policy_path))
+
+
+def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from services.evidence.run import run_evidence
+
+    engine, registry, policy = _sources(settings)
+    say = (lambda _f, _m: None) if args.json else \
+        (lambda fraction, message: print(f"[{fraction:4.0%}] {message}", flush=True))
+    run = run_evidence(engine=engine, registry=registry, policy=policy, actor=_cli_principal(),
+                       model_name=args.model, version=args.version, progress=say)
+    if args.json:
+        _print_json({"evaluation": run.evaluation, "fairness": run.fairness})
+        return 0
+    metrics = run.evaluation.payload["metrics"]
+    print(f"Stored evaluation #{run.evaluation.id}"
+          + (f" and fairness #{run.fairness.id}" if run.fairness else "")
+          + f" in {run.seconds:.1f} s (hold-out SHA-256 {run.evaluation.data_sha256[:12]}…)")
+    print("  " + "  ".join(f"{k} {v:.3f}" for k, v in metrics.items() if v is not None))
+    return 0
+
+
+def _gates(args: argparse.Namespace, settings: Settings) -> int:
+    from services.gates import gates_for_version
+    from services.store.engine import session_scope
+
+    engine, registry, policy = _sources(settings)
+    with session_scope(engine) as session:
+        report = gates_for_version(session=session, registry=registry, policy=policy,
+                                   model_name=args.model, version=args.version)
+    if args.json:
+        _print_json({**_plain(report), "passed": report.passed})
+    else:
+        print(f"{report.model_name} v{report.model_version} ({report.risk_tier} risk), policy "
+              f"{report.policy_version} ({report.policy_sha256[:12]}…)")
+        for r in report.results:
+            figure = "" if r.figure is None else f"{r.figure:.3f}"
+            bound = "" if r.bound is None else f"{r.bound:g}"
+            print(f"  {r.status.upper():<18} {r.gate:<48} {figure:>8} {bound:>6}  {r.detail}")
+        print("PASSED" if report.passed else f"NOT PASSED: {len(report.failing)} gate(s)")
+    return 0 if report.passed else 1
 
 
 def _print_json(value: Any) -> None:

@@ -151,6 +151,7 @@ def train_credit_models(client: MlflowClient, experiment_id: str,
         "sensitive_features": "sex,age",
         "label": data.CREDIT_LABEL,
         "positive_label": "1",
+        "favourable_label": "1",  # repayment predicted: the loan is approved
     }, "Probability that a consumer credit applicant repays (German credit data).")
     return [v1, v2, v3]
 
@@ -188,6 +189,7 @@ def train_fraud_models(client: MlflowClient, experiment_id: str, seed: int,
         "sensitive_features": "customer_sex,customer_age",
         "label": data.FRAUD_LABEL,
         "positive_label": "1",
+        "favourable_label": "0",  # not predicted fraudulent: the payment goes through
     }, "Probability that a card transaction is fraudulent.")
     return [v1, v2]
 

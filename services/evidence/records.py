@@ -1,0 +1,106 @@
+"""Evidence records: immutable, hashed, the newest per kind shown, earlier ones kept."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.clock import utcnow
+from services.errors import NotFound
+from services.store.models import Evidence
+
+
+@dataclass(frozen=True)
+class EvidenceRecord:
+    id: int
+    kind: str
+    model_name: str
+    model_version: str
+    data_sha256: str
+    payload_sha256: str
+    payload: dict[str, Any]
+    policy_sha256: str
+    code_version: str | None
+    created_by: str
+    created_at: datetime
+
+    @property
+    def intact(self) -> bool:
+        """True when the stored payload still hashes to the recorded SHA-256."""
+        return payload_hash(self.payload) == self.payload_sha256
+
+
+def finite(value: Any) -> Any:
+    """JSON-safe copy: NaN and infinities become None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False,
+                      ensure_ascii=False)
+
+
+def payload_hash(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+
+def add_evidence(*, session: Session, kind: str, model_name: str, model_version: str,
+                 data_sha256: str, payload: dict[str, Any], policy_sha256: str,
+                 code_version: str | None, created_by: str) -> EvidenceRecord:
+    """Append one record; nothing is ever updated."""
+    clean = finite(payload)
+    row = Evidence(kind=kind, model_name=model_name, model_version=model_version,
+                   data_sha256=data_sha256, payload_sha256=payload_hash(clean), payload=clean,
+                   policy_sha256=policy_sha256, code_version=code_version,
+                   created_by=created_by, created_at=utcnow())
+    session.add(row)
+    session.flush()
+    return _record(row)
+
+
+def latest_evidence(*, session: Session, model_name: str,
+                    model_version: str) -> dict[str, EvidenceRecord]:
+    """The newest record of each kind for a version."""
+    rows = session.scalars(
+        select(Evidence)
+        .where(Evidence.model_name == model_name, Evidence.model_version == model_version)
+        .order_by(Evidence.created_at, Evidence.id)
+    ).all()
+    return {row.kind: _record(row) for row in rows}
+
+
+def evidence_history(*, session: Session, model_name: str,
+                     model_version: str) -> list[EvidenceRecord]:
+    """Every record for a version, newest first."""
+    rows = session.scalars(
+        select(Evidence)
+        .where(Evidence.model_name == model_name, Evidence.model_version == model_version)
+        .order_by(Evidence.created_at.desc(), Evidence.id.desc())
+    ).all()
+    return [_record(row) for row in rows]
+
+
+def get_evidence(*, session: Session, evidence_id: int) -> EvidenceRecord:
+    row = session.get(Evidence, evidence_id)
+    if row is None:
+        raise NotFound(f"There is no evidence record {evidence_id}.")
+    return _record(row)
+
+
+def _record(row: Evidence) -> EvidenceRecord:
+    return EvidenceRecord(row.id, row.kind, row.model_name, row.model_version, row.data_sha256,
+                          row.payload_sha256, dict(row.payload), row.policy_sha256,
+                          row.code_version, row.created_by, row.created_at)
