@@ -74,3 +74,25 @@ def decision_row(decision_id: str = "d-1", **overrides: Any) -> dict[str, Any]:
         "shadow": False,
     }
     return {**row, **overrides}
+
+
+def register_with_holdout(tmp_path: Path, *, holdout: pd.DataFrame | bytes, model: Any,
+                          tags: dict[str, str], name: str = "case") -> tuple[str, MlflowClient]:
+    """A registry of its own holding one version with exactly this hold-out and these tags."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri, uri)
+    experiment = client.create_experiment("case", artifact_location=(tmp_path / "a").as_uri())
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    with mlflow.start_run(experiment_id=experiment):
+        path = tmp_path / "holdout.parquet"
+        if isinstance(holdout, bytes):
+            path.write_bytes(holdout)
+        else:
+            holdout.to_parquet(path)
+        mlflow.log_artifact(str(path), artifact_path="holdout")
+        mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"],
+                                 registered_model_name=name)
+    for key, value in tags.items():
+        client.set_registered_model_tag(name, key, value)
+    return uri, client

@@ -36,7 +36,9 @@ from services.demo.models import (
     train_fraud_models,
 )
 from services.errors import InvalidInput
+from services.evidence.run import run_evidence
 from services.policy import load_policy
+from services.principal import Principal, Role
 from services.registry import Registry
 from services.settings import Settings
 from services.store.engine import make_engine, session_scope
@@ -46,6 +48,7 @@ from services.workspace import DEMO_KEY, set_setting, workspace_state
 
 Progress = Callable[[str], None]
 SEED_ACTOR = "demo.seed"
+SEED_VALIDATOR = Principal(SEED_ACTOR, "Demo seed (validator)", frozenset({Role.VALIDATOR}))
 _CHUNK = 20_000
 _MLFLOW_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
@@ -107,6 +110,7 @@ def build_demo(settings: Settings, *, size: str = "standard", seed: int = 7,
     versions = _train(settings, demo, seed, progress)
     log = _decision_log(settings, demo, versions, seed, progress)
     _write(engine, log, versions, demo, seed, progress)
+    _run_evidence(settings, engine, versions, progress)
     with session_scope(engine) as session:
         set_setting(session=session, key=DEMO_KEY, value="ready")
         set_setting(session=session, key="demo_size", value=size)
@@ -185,6 +189,18 @@ def _train_and_register(settings: Settings, demo: DemoSize, seed: int,
         client.set_registered_model_alias(name, "champion", champion.version)
         client.set_registered_model_alias(name, "challenger", challenger.version)
     return {"credit-risk": credit, "fraud-screening": fraud}
+
+
+def _run_evidence(settings: Settings, engine: Any, versions: dict[str, list[TrainedVersion]],
+                  progress: Progress) -> None:
+    """Evaluation and fairness evidence for every governed version, as a validator would run."""
+    registry = Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri)
+    policy = load_policy(settings.policy_path)
+    for trained in (v for group in versions.values() for v in group):
+        progress(f"Evidence for {trained.model_name} v{trained.version}: evaluation and "
+                 f"fairness with {policy.fairness.bootstrap_resamples} bootstrap resamples")
+        run_evidence(engine=engine, registry=registry, policy=policy, actor=SEED_VALIDATOR,
+                     model_name=trained.model_name, version=trained.version)
 
 
 def _timeline(demo: DemoSize) -> tuple[datetime, datetime]:

@@ -54,9 +54,11 @@ def score(model: Any, holdout: HoldOut, threshold: float) -> Scored:
             hint="Register a classifier that outputs probabilities.")
     labels = _as_text(holdout.frame[holdout.label])
     if labels.nunique() != 2:
+        found = ", ".join(sorted(labels.unique())[:5])
+        count = "one class only" if labels.nunique() == 1 else f"{labels.nunique()} classes"
         raise InvalidInput(
-            f"The label {holdout.label!r} has {labels.nunique()} class(es) in the hold-out "
-            "set; a binary classifier's evidence needs exactly two.",
+            f"The label {holdout.label!r} has {count} in the hold-out set ({found}); a binary "
+            "classifier's evidence needs exactly two.",
             hint="A hold-out set needs examples of both outcomes.")
     classes = [str(c) for c in _as_text(pd.Series(model.classes_))]
     if holdout.positive_label not in classes:
