@@ -29,5 +29,9 @@ pages = [
             default=True),
     st.Page("pages/model.py", title="Model", icon=":material/model_training:",
             url_path="model"),
+    st.Page("pages/model_card.py", title="Model card", icon=":material/badge:",
+            url_path="card"),
+    st.Page("pages/evidence.py", title="Evidence", icon=":material/query_stats:",
+            url_path="evidence"),
 ]
 st.navigation(pages).run()

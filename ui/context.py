@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import Engine
 
+from services.policy import Policy, load_policy
 from services.registry import Registry
 from services.settings import Settings, load_settings
 from services.store.engine import make_engine, session_scope
@@ -33,6 +35,21 @@ def _engine(url: str) -> Engine:
 @st.cache_resource(show_spinner=False)
 def _registry(tracking_uri: str, registry_uri: str) -> Registry:
     return Registry(tracking_uri, registry_uri)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _policy(path: str, modified: float) -> Policy:
+    return load_policy(Path(path))
+
+
+def policy() -> Policy:
+    """The policy in force; re-read when the file changes."""
+    path = settings().policy_path
+    try:
+        modified = path.stat().st_mtime
+    except OSError:
+        modified = 0.0  # load_policy then says the file cannot be read
+    return _policy(str(path), modified)
 
 
 def engine() -> Engine:

@@ -8,7 +8,11 @@ import streamlit as st
 
 from services.aliases import AliasTenure, alias_tenures
 from services.contract import ContractReport, check_contract
+from services.evidence.records import EvidenceRecord, evidence_history
+from services.evidence.run import EvidenceRun, Progress, run_evidence
 from services.inventory import InventoryRow, inventory
+from services.model_card import ModelCard, build_model_card
+from services.principal import Principal
 from services.registry import Lineage, ModelSummary, ModelVersionSummary
 from services.store.engine import session_scope
 from ui import context
@@ -61,3 +65,36 @@ def _version_view(registry_uri: str, name: str, version: str) -> VersionView:
     registry = context.registry()
     lineage = registry.lineage(name, version)
     return VersionView(lineage, check_contract(registry.get_model(name), lineage))
+
+
+def model_card(name: str, version: str) -> ModelCard:
+    current = context.settings()
+    return _model_card(current.mlflow_registry_uri, current.database_url, name, version)
+
+
+@st.cache_data(ttl=30, show_spinner="Reading the model card…")
+def _model_card(registry_uri: str, database_url: str, name: str, version: str) -> ModelCard:
+    with session_scope(context.engine()) as session:
+        return build_model_card(session=session, registry=context.registry(),
+                                policy=context.policy(), model_name=name, version=version)
+
+
+def evidence_records(name: str, version: str) -> list[EvidenceRecord]:
+    """Every evidence record of a version, newest first."""
+    return _evidence_records(context.settings().database_url, name, version)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _evidence_records(database_url: str, name: str, version: str) -> list[EvidenceRecord]:
+    with session_scope(context.engine()) as session:
+        return evidence_history(session=session, model_name=name, model_version=version)
+
+
+def run_evidence_now(name: str, version: str, actor: Principal, progress: Progress) -> EvidenceRun:
+    """A write: never cached, and it clears the reads it changes."""
+    run = run_evidence(engine=context.engine(), registry=context.registry(),
+                       policy=context.policy(), actor=actor, model_name=name, version=version,
+                       progress=progress)
+    _model_card.clear()
+    _evidence_records.clear()
+    return run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 import plotly.express as px
@@ -37,3 +38,122 @@ def alias_timeline(tenures: list[AliasTenure], *, now: datetime) -> go.Figure:
     figure.update_layout(height=170, margin={"l": 0, "r": 0, "t": 10, "b": 0},
                          showlegend=False, xaxis_title=None, yaxis_title=None)
     return figure
+
+
+def roc_figure(curves: dict[str, dict[str, Any]]) -> go.Figure:
+    """ROC curves, one per labelled evaluation payload, with the chance diagonal."""
+    figure = go.Figure()
+    for label, payload in curves.items():
+        auc = payload["metrics"]["roc_auc"]
+        figure.add_scatter(x=payload["roc_curve"]["fpr"], y=payload["roc_curve"]["tpr"],
+                           mode="lines", name=f"{label} (AUC {auc:.3f})")
+    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
+                       line={"dash": "dot", "color": "#999"})
+    return _square(figure, "False positive rate", "True positive rate", "ROC")
+
+
+def pr_figure(curves: dict[str, dict[str, Any]]) -> go.Figure:
+    figure = go.Figure()
+    for label, payload in curves.items():
+        ap = payload["metrics"]["pr_auc"]
+        figure.add_scatter(x=payload["pr_curve"]["recall"], y=payload["pr_curve"]["precision"],
+                           mode="lines", name=f"{label} (AP {ap:.3f})")
+    base = next(iter(curves.values()))["positive_rate"]
+    figure.add_hline(y=base, line_dash="dot", line_color="#999",
+                     annotation_text="base rate")
+    return _square(figure, "Recall", "Precision", "Precision-recall")
+
+
+def calibration_figure(curves: dict[str, dict[str, Any]]) -> go.Figure:
+    figure = go.Figure()
+    for label, payload in curves.items():
+        figure.add_scatter(x=payload["calibration"]["predicted"],
+                           y=payload["calibration"]["observed"], mode="lines+markers",
+                           name=label)
+    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                       line={"dash": "dot", "color": "#999"})
+    return _square(figure, "Mean predicted probability", "Observed frequency", "Calibration")
+
+
+def confusion_figure(payload: dict[str, Any]) -> go.Figure:
+    cells = payload["confusion_matrix"]
+    matrix = [[cells["tn"], cells["fp"]], [cells["fn"], cells["tp"]]]
+    figure = px.imshow(matrix, x=["predicted 0", "predicted 1"], y=["actual 0", "actual 1"],
+                       text_auto=True, color_continuous_scale="Blues")
+    figure.update_layout(title=f"Confusion matrix at threshold {payload['threshold']:g}",
+                         coloraxis_showscale=False, height=340,
+                         margin={"l": 0, "r": 0, "t": 40, "b": 0})
+    return figure
+
+
+def fairness_figure(assessment: dict[str, Any], four_fifths: float) -> go.Figure:
+    """Favourable-outcome rate per group with its interval, and the four-fifths line."""
+    groups = assessment["groups"]
+    rates = [g["favourable_rate"] or 0.0 for g in groups]
+    low = [r - (g["ci"]["favourable_rate"][0] or r) for g, r in zip(groups, rates, strict=True)]
+    high = [(g["ci"]["favourable_rate"][1] or r) - r for g, r in zip(groups, rates, strict=True)]
+    colours = ["#1f4e79" if g["judged"] else "#bbbbbb" for g in groups]
+    figure = go.Figure(go.Bar(
+        x=[g["group"] for g in groups], y=rates, marker_color=colours,
+        error_y={"type": "data", "symmetric": False, "array": high, "arrayminus": low},
+        customdata=[[g["count"], "judged" if g["judged"] else "too few to judge"]
+                    for g in groups],
+        hovertemplate="%{x}: %{y:.1%} (n=%{customdata[0]}, %{customdata[1]})<extra></extra>"))
+    judged = [g["favourable_rate"] for g in groups if g["judged"] and g["favourable_rate"]]
+    if judged:
+        line = four_fifths * max(judged)
+        figure.add_hline(y=line, line_dash="dash", line_color="#c0392b",
+                         annotation_text=f"four-fifths of the most favoured ({line:.1%})")
+    figure.update_layout(title=f"Favourable outcome rate by {assessment['feature']}",
+                         yaxis_tickformat=".0%", height=360,
+                         margin={"l": 0, "r": 0, "t": 40, "b": 0})
+    return figure
+
+
+def _square(figure: go.Figure, x: str, y: str, title: str) -> go.Figure:
+    figure.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=360,
+                         margin={"l": 0, "r": 0, "t": 40, "b": 0},
+                         legend={"orientation": "h", "y": -0.25})
+    figure.update_xaxes(range=[0, 1])
+    figure.update_yaxes(range=[0, 1.02])
+    return figure
+
+
+def representation_figure(feature: str, frame: pd.DataFrame) -> go.Figure:
+    """Each group's share of the hold-out set beside its share of the decided population."""
+    long = frame.melt(id_vars="group", value_vars=["holdout_share", "decided_share"],
+                      var_name="where", value_name="share")
+    long["where"] = long["where"].map({"holdout_share": "hold-out set",
+                                       "decided_share": "decided (90 days)"})
+    figure = px.bar(long, x="group", y="share", color="where", barmode="group",
+                    color_discrete_sequence=["#1f4e79", "#e07b39"])
+    figure.update_layout(title=f"Representation by {feature}", yaxis_tickformat=".0%",
+                         height=300, margin={"l": 0, "r": 0, "t": 40, "b": 0},
+                         legend_title=None)
+    return figure
+
+
+def compare_table(mine: Any, theirs: Any) -> pd.DataFrame:
+    """Two model cards' headline figures side by side, with the difference."""
+    rows = {}
+    for key in sorted(set(mine.metrics) | set(theirs.metrics)):
+        rows[key] = (mine.metrics.get(key), theirs.metrics.get(key))
+    ours = {h["feature"]: h for h in mine.fairness_headlines()}
+    other = {h["feature"]: h for h in theirs.fairness_headlines()}
+    for feature in sorted(set(ours) | set(other)):
+        rows[f"four-fifths ratio by {feature}"] = (
+            ours.get(feature, {}).get("four_fifths_ratio"),
+            other.get(feature, {}).get("four_fifths_ratio"))
+    rows["gates passing"] = (float(sum(g.status == "pass" for g in mine.gates.results)),
+                             float(sum(g.status == "pass" for g in theirs.gates.results)))
+    left, right = f"v{mine.version.version}", f"v{theirs.version.version}"
+    frame = pd.DataFrame(rows, index=[left, right]).T
+    frame["difference"] = frame[right] - frame[left]
+    return frame
+
+
+def highlight_differences(row: pd.Series) -> list[str]:
+    """Shade the difference cell when the versions differ by more than 0.02."""
+    big = row["difference"] is not None and pd.notna(row["difference"]) and \
+        abs(row["difference"]) > 0.02
+    return ["" for _ in row.index[:-1]] + ["background-color: #fde2cf" if big else ""]

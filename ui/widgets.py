@@ -47,3 +47,6 @@ def stop_on_error() -> Iterator[None]:
     except GovernanceError as exc:
         show_error(exc)
         st.stop()
+
+
+STATUS_ICONS = {"pass": "✅", "fail": "❌", "insufficient_data": "⚠️", "missing_evidence": "⛔"}

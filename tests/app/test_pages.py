@@ -37,7 +37,7 @@ def test_portfolio_lists_every_registered_model(demo_env: Settings) -> None:
 def test_the_demo_workspace_says_so(demo_env: Settings) -> None:
     at = _app().run()
     assert "Demo workspace" in at.warning[0].value
-    assert at.sidebar.selectbox(key="demo_persona").value == "risk_manager"
+    assert at.sidebar.selectbox[0].value == "risk_manager"
 
 
 def test_portfolio_filters_by_risk_tier(demo_env: Settings) -> None:
@@ -106,3 +106,59 @@ def test_a_real_workspace_offers_no_demo_personas(tmp_path: Path,
     assert "Sign-in is not configured" in _texts(at)
     assert not at.sidebar.selectbox
     assert not at.warning  # no demo marker outside the demo
+
+
+def _as(persona: str) -> AppTest:
+    """The app with a demo persona chosen before the first run.
+
+    AppTest re-runs only the current page after its first run (the router does not run
+    again), so the persona is set where the router reads it, before that first run.
+    """
+    at = _app()
+    at.session_state["demo_persona"] = persona
+    return at.run()
+
+
+def test_the_champions_card_says_every_gate_passes(demo_env: Settings) -> None:
+    at = _app().run()
+    at.switch_page("pages/model_card.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Model card: credit-risk v2"
+    assert "Every gate of the high-risk policy passes" in _texts(at)
+    assert len(at.get("download_button")) == 4
+
+
+def test_the_challengers_card_shows_its_fairness_failure(demo_env: Settings) -> None:
+    at = _app().run()
+    at.switch_page("pages/model_card.py").run()
+    at.selectbox(key="card_version_credit-risk").set_value("3").run()
+    assert "gates do not pass" in _texts(at)
+    gates = at.dataframe[-1].value.set_index("Gate")
+    assert gates.loc["four-fifths ratio by sex", "Status"] == "fail"
+    assert gates.loc["four-fifths ratio by sex", "Figure"] < 0.8
+
+
+def test_the_evidence_page_draws_the_plots_of_the_latest_run(demo_env: Settings) -> None:
+    at = _app().run()
+    at.switch_page("pages/evidence.py").run()
+    assert not at.exception
+    assert at.button[0].label.startswith("Run evidence for v2")
+    assert len(at.get("plotly_chart")) >= 4  # ROC, PR, calibration, confusion
+
+
+def test_an_executive_reads_evidence_but_cannot_run_it(demo_env: Settings) -> None:
+    at = _as("executive")
+    at.switch_page("pages/evidence.py").run()
+    assert not at.exception
+    assert not at.button
+    assert any("can read evidence but not run it" in c.value for c in at.caption)
+
+
+def test_running_evidence_from_the_page_stores_a_new_run(demo_env: Settings) -> None:
+    at = _app().run()
+    at.switch_page("pages/evidence.py").run()
+    before = at.selectbox(key="run_credit-risk_2").options
+    at.button[0].click().run()
+    assert not at.exception
+    after = at.selectbox(key="run_credit-risk_2").options
+    assert len(after) == len(before) + 1 and "(latest)" in after[0]

@@ -1,0 +1,132 @@
+"""Evidence: evaluation and fairness plots, earlier runs, and two versions side by side."""
+
+import pandas as pd
+import streamlit as st
+
+from services.errors import GovernanceError
+from services.permissions import Action, allowed
+from ui import figures
+from ui.data import evidence_records, model_card, run_evidence_now
+from ui.pickers import pick_model_version, version_label
+from ui.principal import acting_principal
+from ui.widgets import show_error, stop_on_error
+
+st.title("Evidence")
+view, version = pick_model_version("evidence")
+name = view.model.name
+principal = acting_principal()
+
+if allowed(principal, Action.RUN_EVIDENCE):
+    if st.button(f"Run evidence for v{version}", icon=":material/play_arrow:",
+                 help="Loads this exact version and its hold-out set from MLflow and stores "
+                      "new evaluation and fairness records; earlier records stay as they are."):
+        with st.status(f"Running evidence for {name} v{version}…", expanded=True) as status:
+            bar = st.progress(0.0)
+            try:
+                run = run_evidence_now(name, version, principal,
+                                       lambda fraction, message: bar.progress(fraction, message))
+                status.update(label=f"Stored evaluation #{run.evaluation.id} and fairness "
+                              f"#{run.fairness.id if run.fairness else '—'} in "
+                              f"{run.seconds:.1f} s", state="complete", expanded=False)
+            except GovernanceError as exc:
+                status.update(label="Evidence run refused; nothing was stored", state="error")
+                show_error(exc)
+else:
+    st.caption("Your roles can read evidence but not run it (validators, model owners and "
+               "admins can).")
+
+with stop_on_error():
+    records = evidence_records(name, version)
+evaluations = [r for r in records if r.kind == "evaluation"]
+if not evaluations:
+    st.info(f"No evidence has been run for {name} v{version} yet.")
+    st.stop()
+
+chosen = st.selectbox(
+    "Evaluation run", evaluations,
+    format_func=lambda r: f"#{r.id} · {r.created_at:%Y-%m-%d %H:%M} · by {r.created_by}"
+    + (" (latest)" if r is evaluations[0] else ""), key=f"run_{name}_{version}")
+# A run writes its evaluation and then its fairness record in one transaction.
+fairness = min((r for r in records if r.kind == "fairness" and r.id > chosen.id),
+               key=lambda r: r.id, default=None)
+st.caption(f"Hold-out SHA-256 `{chosen.data_sha256}` · payload SHA-256 "
+           f"`{chosen.payload_sha256}` · policy `{chosen.policy_sha256[:12]}…` · "
+           + ("payload intact" if chosen.intact else "**payload does not match its hash**"))
+payload = chosen.payload
+
+evaluation_tab, fairness_tab, data_tab, compare_tab = st.tabs(
+    ["Evaluation", "Fairness", "Data", "Compare versions"])
+
+with evaluation_tab:
+    if payload["task"] != "classification":
+        st.dataframe(pd.DataFrame([payload["metrics"]]), hide_index=True)
+    else:
+        shown = ["roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "log_loss",
+                 "brier"]
+        for column, key in zip(st.columns(len(shown)), shown, strict=True):
+            column.metric(key.replace("_", " ").upper() if "auc" in key else
+                          key.replace("_", " ").capitalize(), f"{payload['metrics'][key]:.3f}")
+        label = {f"v{version}": payload}
+        left, right = st.columns(2)
+        left.plotly_chart(figures.roc_figure(label), width="stretch")
+        right.plotly_chart(figures.pr_figure(label), width="stretch")
+        left, right = st.columns(2)
+        left.plotly_chart(figures.calibration_figure(label), width="stretch")
+        right.plotly_chart(figures.confusion_figure(payload), width="stretch")
+        st.markdown("**Performance by segment**")
+        for feature, rows in payload["segments"].items():
+            st.caption(feature)
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+with fairness_tab:
+    if fairness is None:
+        st.info("This run has no fairness record.")
+    else:
+        bounds = model_card(name, version).gates
+        four_fifths = next((g.bound for g in bounds.results if g.gate.startswith("four-fifths")),
+                           0.8) or 0.8
+        fair = fairness.payload
+        st.caption(f"Favourable outcome: prediction {fair['favourable_prediction']}. Groups "
+                   f"under {fair['min_group_size']} people are grey: too few to judge. "
+                   f"Intervals: {fair['confidence_level']:.0%} bootstrap, "
+                   f"{fair['bootstrap_resamples']} resamples.")
+        for assessment in fair["features"].values():
+            st.plotly_chart(figures.fairness_figure(assessment, four_fifths), width="stretch")
+            st.dataframe(pd.DataFrame({
+                "Group": g["group"], "People": g["count"], "Judged": g["judged"],
+                "Favourable rate": g["favourable_rate"],
+                "Interval": f"{g['ci']['favourable_rate'][0] or 0:.3f}–"
+                            f"{g['ci']['favourable_rate'][1] or 0:.3f}",
+                "TPR": g["true_positive_rate"], "FPR": g["false_positive_rate"],
+                "Precision": g["precision"],
+            } for g in assessment["groups"]), hide_index=True, width="stretch")
+
+with data_tab:
+    data = payload.get("data", {})
+    st.markdown(f"**{data.get('rows', 0):,} hold-out rows**")
+    st.dataframe(pd.DataFrame(data.get("columns", [])), hide_index=True, width="stretch")
+    st.markdown("**Representation: hold-out set against the population decided on "
+                "(last 90 days)**")
+    for feature, rows in data.get("representation", {}).items():
+        frame = pd.DataFrame(rows)
+        st.plotly_chart(figures.representation_figure(feature, frame), width="stretch")
+
+with compare_tab:
+    others = [v.version for v in view.versions if v.version != version]
+    if not others:
+        st.info("This model has one version only.")
+    else:
+        default = view.model.aliases.get("challenger") if version == view.model.aliases.get(
+            "champion") else view.model.aliases.get("champion")
+        other = st.selectbox("Compare with", others,
+                             index=others.index(default) if default in others else 0,
+                             format_func=lambda v: version_label(view, v))
+        with stop_on_error():
+            mine, theirs = model_card(name, version), model_card(name, other)
+        comparison = figures.compare_table(mine, theirs)
+        st.dataframe(comparison.style.apply(figures.highlight_differences, axis=1),
+                     width="stretch")
+        if mine.evidence.get("evaluation") and theirs.evidence.get("evaluation"):
+            st.plotly_chart(figures.roc_figure({
+                f"v{version}": mine.evidence["evaluation"].payload,
+                f"v{other}": theirs.evidence["evaluation"].payload}), width="stretch")

@@ -1,0 +1,107 @@
+"""Model card: one version on one page, from purpose to gates, with exports."""
+
+import pandas as pd
+import streamlit as st
+
+from services.card_export import card_html, card_json, card_markdown, card_pdf
+from ui.data import model_card
+from ui.pickers import pick_model_version
+from ui.widgets import STATUS_ICONS, plain, stop_on_error
+
+view, version = pick_model_version("card")
+with stop_on_error():
+    card = model_card(view.model.name, version)
+tags = card.model.tags
+
+st.title(f"Model card: {card.model.name} v{version}")
+if card.gates.passed:
+    st.success(f"Every gate of the {card.gates.risk_tier}-risk policy passes "
+               f"(policy {card.gates.policy_version}).", icon=":material/verified:")
+else:
+    st.error(f"**{len(card.gates.failing)} of {len(card.gates.results)} gates do not pass** "
+             f"under the {card.gates.risk_tier}-risk policy {card.gates.policy_version}. "
+             "See the gates below.", icon=":material/gpp_bad:")
+
+purpose, facts = st.columns([3, 2])
+with purpose:
+    st.markdown(plain(card.model.description) or "_No description._")
+    st.markdown(f"**Intended use.** {plain(tags.get('intended_use')) or '_Not stated: a gap._'}")
+    st.markdown(f"**Limitations.** {plain(tags.get('limitations')) or '_Not stated: a gap._'}")
+with facts:
+    st.markdown(f"**Owner** {plain(tags.get('owner')) or '—'}  \n"
+                f"**Risk tier** {plain(tags.get('risk_tier')) or '—'}  \n"
+                f"**Aliases** {', '.join(card.version.aliases) or 'none'}  \n"
+                f"**Sensitive features** {plain(tags.get('sensitive_features')) or '—'}  \n"
+                f"**Code version** `{plain(card.lineage.code_version) or 'missing'}`  \n"
+                f"**Training run** {plain(card.lineage.run_name)}")
+
+st.subheader("Evaluation")
+if card.metrics:
+    names = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "accuracy": "Accuracy", "f1": "F1",
+             "brier": "Brier score", "rmse": "RMSE", "mae": "MAE", "r2": "R²"}
+    shown = [(label, card.metrics[key]) for key, label in names.items() if key in card.metrics]
+    for column, (label, value) in zip(st.columns(len(shown)), shown, strict=True):
+        column.metric(label, f"{value:.3f}")
+else:
+    st.info("No evaluation evidence for this version yet: run it on the Evidence page.")
+
+st.subheader("Fairness")
+headlines = card.fairness_headlines()
+if headlines:
+    st.dataframe(pd.DataFrame({
+        "Sensitive feature": h["feature"],
+        "Four-fifths ratio": h["four_fifths_ratio"],
+        "Least favoured": h["least_favoured_group"],
+        "Most favoured": h["most_favoured_group"],
+        "Parity difference": h["demographic_parity_difference"],
+        "Equalized odds difference": h["equalized_odds_difference"],
+        "Too few to judge": ", ".join(h["too_few_to_judge"]) or "—",
+    } for h in headlines), hide_index=True, width="stretch",
+        column_config={"Four-fifths ratio": st.column_config.NumberColumn(format="%.3f"),
+                       "Parity difference": st.column_config.NumberColumn(format="%.3f"),
+                       "Equalized odds difference": st.column_config.NumberColumn(
+                           format="%.3f")})
+else:
+    st.info("No fairness evidence for this version yet.")
+
+st.subheader("Gates")
+st.dataframe(pd.DataFrame({
+    "": STATUS_ICONS[g.status],
+    "Gate": g.gate,
+    "Status": g.status.replace("_", " "),
+    "Figure": g.figure,
+    "Bound": g.bound,
+    "Detail": g.detail,
+    "Policy clause": g.clause,
+} for g in card.gates.results), hide_index=True, width="stretch",
+    column_config={"Figure": st.column_config.NumberColumn(format="%.3f")})
+
+st.subheader("Known gaps")
+if card.contract.gaps:
+    for item in card.contract.gaps:
+        st.markdown(f"- **{plain(item.requirement)}**: {plain(item.detail)}")
+else:
+    st.caption("None: every record of the governance contract is present.")
+
+st.subheader("Approval history")
+if card.tenures:
+    for tenure in card.tenures:
+        until = f"until {tenure.until:%Y-%m-%d}" if tenure.until else "to now"
+        st.markdown(f"- **{tenure.alias}** from {tenure.since:%Y-%m-%d} {until}, moved by "
+                    f"{plain(tenure.changed_by)}: {plain(tenure.reason)}")
+else:
+    st.caption("This version has held no alias.")
+st.caption("Promotion requests and sign-offs join this history with the promotion workflow.")
+
+st.subheader("Export")
+stem = f"model-card-{card.model.name}-v{version}"
+exports = st.columns(4)
+exports[0].download_button("PDF", data=lambda: card_pdf(card), file_name=f"{stem}.pdf",
+                           mime="application/pdf", icon=":material/picture_as_pdf:")
+exports[1].download_button("HTML", data=lambda: card_html(card), file_name=f"{stem}.html",
+                           mime="text/html", icon=":material/html:")
+exports[2].download_button("Markdown", data=lambda: card_markdown(card),
+                           file_name=f"{stem}.md", mime="text/markdown",
+                           icon=":material/description:")
+exports[3].download_button("JSON", data=lambda: card_json(card), file_name=f"{stem}.json",
+                           mime="application/json", icon=":material/data_object:")
