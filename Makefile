@@ -36,6 +36,10 @@ typecheck: install
 unit: install
 	$(BIN)/pytest
 
+# Speed, measured: writes benchmarks/RESULTS.md (a few minutes).
+bench: install
+	$(BIN)/python -m benchmarks.run
+
 # Re-pin every dependency (run after changing pyproject.toml).
 lock: install
 	$(BIN)/uv pip compile pyproject.toml --extra dev --quiet -o requirements.lock

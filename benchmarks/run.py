@@ -1,0 +1,47 @@
+"""`make bench`: every benchmark, one table in benchmarks/RESULTS.md."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from benchmarks import evidence_bench, pages_bench
+from benchmarks.common import Measure, write_results
+from services.demo.build import build_demo
+from services.settings import Settings
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3, help="repetitions per measure")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    sections: dict[str, list[Measure]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        print("Demo workspace (standard)…", flush=True)
+        started = time.perf_counter()
+        report = build_demo(Settings(GOVERNANCE_HOME=root / "demo"),  # type: ignore[call-arg]
+                            size="standard", progress=lambda _line: None)
+        built = time.perf_counter() - started
+        sections["Demo workspace"] = [Measure(
+            f"govern demo --size standard ({report.decisions:,} decisions, evidence for 5 "
+            "versions)", built, "s", "< 120 s", built < 120)]
+        print("Evidence runs…", flush=True)
+        (root / "evidence").mkdir()
+        sections["Evidence"] = evidence_bench.run(root / "evidence", runs=args.runs)
+        print("Page renders…", flush=True)
+        sections["Pages (AppTest, standard demo workspace)"] = pages_bench.run(
+            root / "demo", runs=max(args.runs, 5))
+    print(write_results(RESULTS, sections))
+
+
+if __name__ == "__main__":
+    main()
