@@ -6,7 +6,7 @@ import streamlit as st
 from services.card_export import card_html, card_json, card_markdown, card_pdf
 from ui.data import model_card
 from ui.pickers import pick_model_version
-from ui.widgets import STATUS_ICONS, plain, stop_on_error
+from ui.widgets import plain, status_style, stop_on_error
 
 view, version = pick_model_version("card")
 with stop_on_error():
@@ -65,16 +65,17 @@ else:
     st.info("No fairness evidence for this version yet.")
 
 st.subheader("Gates")
-st.dataframe(pd.DataFrame({
-    "": STATUS_ICONS[g.status],
+gates = pd.DataFrame({
     "Gate": g.gate,
     "Status": g.status.replace("_", " "),
     "Figure": g.figure,
     "Bound": g.bound,
     "Detail": g.detail,
     "Policy clause": g.clause,
-} for g in card.gates.results), hide_index=True, width="stretch",
-    column_config={"Figure": st.column_config.NumberColumn(format="%.3f")})
+} for g in card.gates.results)
+st.dataframe(gates.style.map(status_style, subset=["Status"])
+             .format({"Figure": "{:.3f}", "Bound": "{:g}"}, na_rep="—"),
+             hide_index=True, width="stretch")
 
 st.subheader("Known gaps")
 if card.contract.gaps:

@@ -82,7 +82,8 @@ def _freshness_gates(tier: TierPolicy, evidence: dict[str, EvidenceRecord]) -> l
             continue
         age = (utcnow() - record.created_at).total_seconds() / 86_400
         fresh = age <= tier.max_evidence_age_days and record.intact
-        detail = (f"run {record.created_at:%Y-%m-%d} by {record.created_by}" if record.intact
+        detail = (f"{age:.0f} days old (run {record.created_at:%Y-%m-%d} by "
+                  f"{record.created_by})" if record.intact
                   else "the stored payload no longer matches its SHA-256")
         results.append(GateResult(f"{kind} evidence", "pass" if fresh else "fail",
                                   round(age, 1), tier.max_evidence_age_days, clause, detail,

@@ -49,4 +49,11 @@ def stop_on_error() -> Iterator[None]:
         st.stop()
 
 
-STATUS_ICONS = {"pass": "✅", "fail": "❌", "insufficient_data": "⚠️", "missing_evidence": "⛔"}
+_STATUS_COLOURS = {"pass": "#1e7b34", "fail": "#b3261e", "insufficient data": "#8a6d00",
+                   "missing evidence": "#b3261e"}
+
+
+def status_style(status: str) -> str:
+    """Cell style for a gate status: colour and weight, no emoji (fonts may lack them)."""
+    colour = _STATUS_COLOURS.get(status, "inherit")
+    return f"color: {colour}; font-weight: 600"

@@ -42,3 +42,17 @@ def test_the_gaps_of_an_ungoverned_model_are_named(console_url: str, page: Any) 
     assert page.get_by_text("Not stated: a contract gap.").first.is_visible()
     page.get_by_text("Governance contract").scroll_into_view_if_needed()
     screenshot(page, "model-marketing-propensity-gaps")
+
+
+def test_a_risk_manager_sees_the_challengers_failing_fairness_gate(
+        console_url: str, page: Any) -> None:
+    page.goto(f"{console_url}/card?model=credit-risk&version=3")
+    page.get_by_text("gates do not pass").wait_for()
+    assert page.get_by_text("Model card: credit-risk v3").is_visible()
+    page.get_by_text("Known gaps").scroll_into_view_if_needed()
+    screenshot(page, "card-challenger-failing-gates")
+    page.goto(f"{console_url}/evidence?model=credit-risk&version=3")
+    page.get_by_text("Evaluation run").wait_for()
+    page.get_by_role("tab", name="Fairness").click()
+    page.get_by_text("Favourable outcome rate by sex").first.wait_for()
+    screenshot(page, "evidence-challenger-fairness")
