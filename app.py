@@ -33,5 +33,11 @@ pages = [
             url_path="card"),
     st.Page("pages/evidence.py", title="Evidence", icon=":material/query_stats:",
             url_path="evidence"),
+    st.Page("pages/decisions.py", title="Decisions", icon=":material/manage_search:",
+            url_path="decisions"),
+    st.Page("pages/case_file.py", title="Case file", icon=":material/folder_open:",
+            url_path="case"),
+    st.Page("pages/review_queue.py", title="Review queue", icon=":material/front_hand:",
+            url_path="queue"),
 ]
 st.navigation(pages).run()

@@ -10,10 +10,14 @@ from services.principal import Principal, Role
 
 class Action(StrEnum):
     RUN_EVIDENCE = "run evidence"
+    INGEST = "ingest decisions or outcomes"
+    OVERRIDE = "confirm or override a decision"
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RUN_EVIDENCE: frozenset({Role.VALIDATOR, Role.MODEL_OWNER, Role.ADMIN}),
+    Action.INGEST: frozenset({Role.MODEL_OWNER, Role.ADMIN}),
+    Action.OVERRIDE: frozenset({Role.ANALYST, Role.ADMIN}),
 }
 
 

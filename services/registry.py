@@ -226,6 +226,19 @@ class Registry:
             return Path(mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri,
                                                             tracking_uri=self.tracking_uri))
 
+    def input_schema(self, name: str, version: str) -> dict[str, str]:
+        """The version's input columns and their MLflow types, from its own signature."""
+        with self._translated(f"Version {version} of {name!r}"):
+            uri = self._client.get_model_version_download_uri(name, str(version))
+            local = mlflow.artifacts.download_artifacts(artifact_uri=f"{uri.rstrip('/')}/MLmodel",
+                                                        tracking_uri=self.tracking_uri)
+        signature = mlflow.models.Model.load(local).signature
+        if signature is None or signature.inputs is None:
+            return {}
+        # Types read as MLflow names them: double, long, string, boolean, ...
+        return {str(column.name): str(column.type).rsplit(".", 1)[-1]
+                for column in signature.inputs.inputs}
+
     def load_model(self, name: str, version: str) -> Any:
         """The exact version's model object (sklearn flavour), read with this registry's URIs.
 

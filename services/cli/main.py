@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -78,6 +79,15 @@ def _parser() -> argparse.ArgumentParser:
     gates.add_argument("version")
     gates.add_argument("--json", action="store_true")
     gates.set_defaults(handler=_gates)
+
+    ingest = commands.add_parser("ingest", help="load decisions or outcomes from a file")
+    ingest_kinds = ingest.add_subparsers(title="what", metavar="KIND")
+    for kind, what in (("decisions", "decisions (JSONL, CSV or Parquet)"),
+                       ("outcomes", "outcomes: decision_id, label, observed_at")):
+        command = ingest_kinds.add_parser(kind, help=what)
+        command.add_argument("file", type=Path)
+        command.add_argument("--json", action="store_true")
+        command.set_defaults(handler=_ingest, kind=kind)
 
     models = commands.add_parser("models", help="list the registered models (the inventory)")
     models.add_argument("--json", action="store_true")
@@ -185,6 +195,31 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
           + (f" and fairness #{run.fairness.id}" if run.fairness else "")
           + f" in {run.seconds:.1f} s (hold-out SHA-256 {run.evaluation.data_sha256[:12]}…)")
     print("  " + "  ".join(f"{k} {v:.3f}" for k, v in metrics.items() if v is not None))
+    return 0
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from services.decisions.ingest import ingest_decisions_file, ingest_outcomes_file
+
+    engine, registry, _policy = _sources(settings)
+    say = (lambda _n, _m: None) if args.json else (lambda _n, message: print(message, flush=True))
+    if args.kind == "decisions":
+        report = ingest_decisions_file(engine=engine, registry=registry, actor=_cli_principal(),
+                                       path=args.file, progress=say)
+    else:
+        report = ingest_outcomes_file(engine=engine, actor=_cli_principal(), path=args.file,
+                                      progress=say)
+    if args.json:
+        _print_json(report)
+        return 0
+    if report.already_ingested:
+        print(f"{args.file} was already ingested as batch #{report.batch_id}; nothing to do.")
+        return 0
+    print(f"Batch #{report.batch_id}: {report.accepted:,} {args.kind} stored, "
+          f"{report.duplicates:,} already present, {report.quarantined:,} quarantined "
+          f"({report.seconds:.1f} s).")
+    for reason, rows in report.reasons.items():
+        print(f"  {rows:>7,} quarantined: {reason}")
     return 0
 
 

@@ -152,6 +152,7 @@ def train_credit_models(client: MlflowClient, experiment_id: str,
         "label": data.CREDIT_LABEL,
         "positive_label": "1",
         "favourable_label": "1",  # repayment predicted: the loan is approved
+        "positive_meaning": "repayment",
     }, "Probability that a consumer credit applicant repays (German credit data).")
     return [v1, v2, v3]
 
@@ -190,6 +191,7 @@ def train_fraud_models(client: MlflowClient, experiment_id: str, seed: int,
         "label": data.FRAUD_LABEL,
         "positive_label": "1",
         "favourable_label": "0",  # not predicted fraudulent: the payment goes through
+        "positive_meaning": "fraud",
     }, "Probability that a card transaction is fraudulent.")
     return [v1, v2]
 

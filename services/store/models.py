@@ -128,6 +128,18 @@ class IngestBatch(Base):
     ingested_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class QuarantinedRow(Base):
+    """A row an ingest refused, kept with its reason so nothing is dropped silently."""
+
+    __tablename__ = "quarantined_rows"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"))
+    row_number: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)  # the row as received, cut at 10,000 characters
+    __table_args__ = (Index("ix_quarantine_batch", "batch_id", "row_number"),)
+
+
 class Decision(Base):
     """One automated decision as logged. Never updated: overrides are rows of their own."""
 

@@ -1,0 +1,116 @@
+"""Case file: one decision, what the model saw, why it scored so, and what people did."""
+
+import pandas as pd
+import streamlit as st
+
+from services.decisions.explain import sentences
+from services.decisions.oversight import MIN_JUSTIFICATION, REASON_CATEGORIES, VERDICTS
+from services.errors import GovernanceError
+from services.permissions import Action, allowed
+from ui import figures
+from ui.decisions import case, outcome_word, override, why
+from ui.principal import acting_principal
+from ui.widgets import plain, show_error, stop_on_error
+
+asked = st.query_params.get("decision", "")
+decision_id = st.text_input("Decision id", value=asked, placeholder="e.g. cr-0001234").strip()
+if not decision_id:
+    st.title("Case file")
+    st.info("Enter a decision id, or open one from the Decisions or Review queue page.")
+    st.stop()
+st.query_params["decision"] = decision_id
+with stop_on_error():
+    file = case(decision_id)
+row = file.row
+
+st.title(f"Decision {decision_id}")
+held = f" ({', '.join(file.aliases_then)} at the time)" if file.aliases_then else ""
+when = f"{row.decided_at:%Y-%m-%d %H:%M}"
+st.caption(f"{row.model_name} v{row.model_version}{held} · decided {when} UTC · subject "
+           f"{row.subject_ref}" + (" · shadow score, never acted on" if row.shadow else ""))
+facts = st.columns(4)
+facts[0].metric("Outcome now", file.current_outcome,
+                delta="overridden" if file.overrides else None, delta_color="off")
+facts[1].metric("Logged outcome", row.outcome, help=row.escalation_reason)
+facts[2].metric("Score", "none" if row.score is None else f"{row.score:.3f}")
+facts[3].metric("Threshold", "—" if row.threshold is None else f"{row.threshold:g}")
+if row.escalation_reason:
+    st.warning(f"Sent to a person: {row.escalation_reason.replace('_', ' ')}.",
+               icon=":material/front_hand:")
+
+inputs, reasons = st.columns([2, 3])
+with inputs:
+    st.subheader("Inputs as logged")
+    st.dataframe(pd.DataFrame({"Input": list(file.features),
+                               "Value": [str(v) if v is not None else "(missing)"
+                                         for v in file.features.values()]}),
+                 hide_index=True, width="stretch", height=38 + 35 * len(file.features))
+with reasons:
+    st.subheader("Why the model scored it so")
+    with stop_on_error():
+        explained = why(file)
+    if explained.explanation:
+        st.plotly_chart(figures.waterfall_figure(explained.explanation), width="stretch")
+        for line in sentences(explained.explanation, outcome_word=outcome_word(row.model_name)):
+            st.markdown(f"- {plain(line)}")
+    else:
+        st.info(explained.explanation_problem or "No explanation.")
+
+st.subheader("Replay check")
+if explained.replay is not None:
+    replayed = explained.replay
+    if replayed.matches:
+        st.success(f"Reproduced: version {row.model_version}, reloaded from MLflow, scores the "
+                   f"logged inputs {replayed.recomputed:.6f}; the log says {row.score:.6f}.",
+                   icon=":material/check_circle:")
+    else:
+        st.error(f"Not reproduced: version {row.model_version} now scores the logged inputs "
+                 f"{replayed.recomputed:.6f}, but the log says {row.score}. The record or the "
+                 "model is not what served this decision.", icon=":material/error:")
+else:
+    st.info(explained.replay_problem or "No replay.")
+
+st.subheader("What happened next")
+known = st.columns(2)
+if file.outcome_label is not None and file.outcome_observed_at is not None:
+    known[0].metric("Outcome observed", f"{file.outcome_label:g}",
+                    help=f"Observed {file.outcome_observed_at:%Y-%m-%d}")
+else:
+    known[0].caption("No outcome has been observed for this decision yet.")
+if file.shadow_twins:
+    known[1].dataframe(pd.DataFrame({
+        "Other version": f"v{t.model_version}", "Score": t.score, "Would have": t.outcome,
+        "Shadow": t.shadow} for t in file.shadow_twins), hide_index=True)
+
+st.subheader("Overrides")
+if file.overrides:
+    st.dataframe(pd.DataFrame({
+        "When": o.created_at, "Reviewer": o.reviewer, "New outcome": o.new_outcome,
+        "Reason": o.reason_category, "Justification": o.justification,
+    } for o in file.overrides), hide_index=True, width="stretch",
+        column_config={"When": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+else:
+    st.caption("No person has overridden or confirmed this decision.")
+
+principal = acting_principal()
+if row.shadow:
+    st.stop()
+if not allowed(principal, Action.OVERRIDE):
+    st.caption("Your roles can read case files but not override them (analysts and admins "
+               "can).")
+    st.stop()
+with st.form("override", clear_on_submit=True):
+    st.markdown("**Record a person's verdict** (the logged decision stays as it was)")
+    choice = st.columns(2)
+    verdict = choice[0].radio("New outcome", VERDICTS, horizontal=True)
+    reason = choice[1].selectbox("Reason", REASON_CATEGORIES)
+    justification = st.text_area(
+        "Justification", max_chars=5000,
+        placeholder=f"Why, in at least {MIN_JUSTIFICATION} characters; shown as written.")
+    if st.form_submit_button("Record verdict", type="primary"):
+        try:
+            override(decision_id, principal, verdict, reason, justification)
+            st.toast(f"Verdict recorded for {decision_id}.")
+            st.rerun()
+        except GovernanceError as exc:
+            show_error(exc)

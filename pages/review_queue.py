@@ -1,0 +1,57 @@
+"""Review queue: decisions that failed closed wait here for a person, oldest first."""
+
+import pandas as pd
+import streamlit as st
+
+from services.clock import utcnow
+from ui.data import inventory_rows
+from ui.decisions import queue, violations
+from ui.widgets import stop_on_error
+
+st.title("Review queue")
+st.caption("Low-confidence, incomplete or errored decisions the models may not settle alone.")
+
+with stop_on_error():
+    models = [row.name for row in inventory_rows()]
+model = st.selectbox("Model", ["All models", *models], key="queue_model")
+with stop_on_error():
+    waiting = queue(None if model == "All models" else model, 1)
+
+now = utcnow()
+cols = st.columns(2)
+cols[0].metric("Waiting for a person", f"{waiting.total:,}")
+cols[1].metric("Oldest waiting", f"{(now - waiting.oldest).days} days" if waiting.oldest
+               else "—")
+if waiting.rows:
+    table = pd.DataFrame({
+        "Decision": r.decision_id, "Waiting (days)": (now - r.decided_at).days,
+        "Model": r.model_name, "Version": f"v{r.model_version}", "Subject": r.subject_ref,
+        "Score": r.score, "Why": (r.escalation_reason or r.outcome).replace("_", " "),
+    } for r in waiting.rows)
+    chosen = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
+                          selection_mode="single-row", key="queue_table",
+                          column_config={"Score": st.column_config.NumberColumn(format="%.3f")})
+    st.caption(f"The {len(waiting.rows)} oldest of {waiting.total:,}. Select one to resolve it "
+               "in its case file.")
+    if chosen.selection.rows:
+        st.switch_page("pages/case_file.py", query_params={
+            "decision": waiting.rows[chosen.selection.rows[0]].decision_id})
+else:
+    st.success("Nothing is waiting for a person.", icon=":material/task_alt:")
+
+st.subheader("Control check")
+with stop_on_error():
+    slipped = violations(1)
+if slipped.total:
+    st.error(f"**{slipped.total:,} automatic decisions should have gone to a person**: their "
+             "score was within the policy's confidence margin of the threshold.",
+             icon=":material/policy:")
+    st.dataframe(pd.DataFrame({
+        "Decision": r.decision_id, "Decided at": r.decided_at, "Model": r.model_name,
+        "Version": f"v{r.model_version}", "Score": r.score, "Threshold": r.threshold,
+        "Outcome": r.outcome} for r in slipped.rows), hide_index=True, width="stretch",
+        column_config={"Decided at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+                       "Score": st.column_config.NumberColumn(format="%.3f")})
+else:
+    st.success("No automatic decision fell inside the confidence margin.",
+               icon=":material/verified:")

@@ -1,0 +1,1 @@
+"""The decision log: ingest, search, explanations, the review queue and overrides."""

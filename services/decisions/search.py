@@ -1,0 +1,115 @@
+"""Finding decisions: filters in SQL, a page of rows and the count, never the whole log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.store.models import Decision, Override
+
+
+@dataclass(frozen=True)
+class DecisionFilter:
+    model_name: str | None = None
+    model_version: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    outcomes: tuple[str, ...] = ()
+    subject_ref: str | None = None
+    score_min: float | None = None
+    score_max: float | None = None
+    include_shadow: bool = False
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    decision_id: str
+    model_name: str
+    model_version: str
+    decided_at: datetime
+    subject_ref: str
+    score: float | None
+    threshold: float | None
+    outcome: str
+    escalation_reason: str | None
+    shadow: bool
+    overridden: bool = False
+
+
+@dataclass(frozen=True)
+class DecisionPage:
+    rows: list[DecisionRow]
+    total: int
+    page: int
+    page_size: int
+    counts_by_outcome: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _filtered(query: Any, f: DecisionFilter) -> Any:
+    # Every value is a bound parameter: nothing a person types becomes SQL.
+    if f.model_name:
+        query = query.where(Decision.model_name == f.model_name)
+    if f.model_version:
+        query = query.where(Decision.model_version == f.model_version)
+    if f.start:
+        query = query.where(Decision.decided_at >= f.start)
+    if f.end:
+        query = query.where(Decision.decided_at < f.end)
+    if f.outcomes:
+        query = query.where(Decision.outcome.in_(f.outcomes))
+    if f.subject_ref:
+        query = query.where(Decision.subject_ref == f.subject_ref.strip())
+    if f.score_min is not None:
+        query = query.where(Decision.score >= f.score_min)
+    if f.score_max is not None:
+        query = query.where(Decision.score <= f.score_max)
+    if not f.include_shadow:
+        query = query.where(Decision.shadow.is_(False))
+    return query
+
+
+def search_decisions(*, session: Session, filters: DecisionFilter, page: int = 1,
+                     page_size: int = 50) -> DecisionPage:
+    """One page of matching decisions, newest first, with the total and counts by outcome."""
+    page_size = min(max(page_size, 1), 500)
+    page = max(page, 1)
+    counts: dict[str, int] = {str(outcome): int(n) for outcome, n in session.execute(
+        _filtered(select(Decision.outcome, func.count()), filters).group_by(Decision.outcome))}
+    rows = session.execute(
+        _filtered(select(*_ROW_COLUMNS), filters)
+        .order_by(Decision.decided_at.desc(), Decision.id.desc())
+        .limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    overridden = overridden_ids(session=session, decision_ids=[r.decision_id for r in rows])
+    return DecisionPage([as_row(r, overridden) for r in rows], sum(counts.values()), page,
+                        page_size, counts)
+
+
+def as_row(row: Any, overridden: set[str]) -> DecisionRow:
+    fields = dict(zip((c.key for c in _ROW_COLUMNS), row, strict=True))
+    return DecisionRow(**fields, overridden=row.decision_id in overridden)
+
+
+def overridden_ids(*, session: Session, decision_ids: list[str]) -> set[str]:
+    if not decision_ids:
+        return set()
+    return set(session.scalars(select(Override.decision_id).where(
+        Override.decision_id.in_(decision_ids))))
+
+
+_ROW_COLUMNS = (Decision.decision_id, Decision.model_name, Decision.model_version,
+                Decision.decided_at, Decision.subject_ref, Decision.score, Decision.threshold,
+                Decision.outcome, Decision.escalation_reason, Decision.shadow)
+
+
+def row_columns() -> tuple[Any, ...]:
+    """The columns a DecisionRow is built from, for other queries that list decisions."""
+    return _ROW_COLUMNS

@@ -1,0 +1,144 @@
+"""One decision record checked against the log's format and the version's input schema."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+OUTCOMES = ("approved", "declined", "escalated", "error")
+NUMERIC_TYPES = {"double", "float", "long", "integer"}
+CLOCK_SKEW = timedelta(minutes=5)  # a serving clock a little ahead is not a future decision
+
+
+class RowRejected(ValueError):
+    """Why a row cannot be stored (becomes the quarantine reason)."""
+
+
+Schema = Callable[[str, str], dict[str, str] | None]  # (model, version) -> inputs or None
+
+
+def clean_decision(raw: Mapping[str, Any], schema_of: Schema, now: datetime) -> dict[str, Any]:
+    """A row ready to insert, or RowRejected naming every problem found."""
+    problems: list[str] = []
+    model = _text(raw, "model_name", problems)
+    version = _text(raw, "model_version", problems, allow_int=True)
+    row: dict[str, Any] = {
+        "decision_id": _text(raw, "decision_id", problems),
+        "model_name": model,
+        "model_version": version,
+        "subject_ref": _text(raw, "subject_ref", problems),
+        "decided_at": parse_time(raw.get("decided_at"), now, problems),
+        "request_id": _optional_text(raw, "request_id", problems),
+        "score": _number(raw, "score", problems),
+        "threshold": _number(raw, "threshold", problems),
+        "outcome": raw.get("outcome"),
+        "escalation_reason": _optional_text(raw, "escalation_reason", problems),
+        "reason_codes": raw.get("reason_codes"),
+        "shadow": bool(raw.get("shadow") or False),
+    }
+    if row["outcome"] not in OUTCOMES:
+        problems.append(f"outcome {row['outcome']!r} is not one of {', '.join(OUTCOMES)}")
+    if row["score"] is not None and not 0 <= row["score"] <= 1:
+        problems.append(f"score {row['score']} is outside [0, 1]")
+    if row["score"] is None and row["outcome"] in ("approved", "declined"):
+        problems.append("an automatic approval or decline needs a score")
+    codes = row["reason_codes"]
+    if codes is not None and not (isinstance(codes, list) and all(isinstance(c, str)
+                                                                     for c in codes)):
+        problems.append("reason_codes must be a list of strings")
+    if model and version:
+        schema = schema_of(model, version)
+        if schema is None:
+            problems.append(f"model {model!r} has no version {version} in the registry")
+        else:
+            row["features"] = _features(raw.get("features"), schema, problems)
+    if problems:
+        raise RowRejected("; ".join(problems))
+    return row
+
+
+def _features(features: Any, schema: dict[str, str], problems: list[str]) -> dict[str, Any]:
+    if not isinstance(features, Mapping):
+        problems.append("features must be an object of input name to value")
+        return {}
+    unknown = sorted(set(features) - set(schema))
+    absent = sorted(set(schema) - set(features))
+    if unknown:
+        problems.append(f"features not in the version's schema: {', '.join(unknown)}")
+    if absent:
+        problems.append(f"features the version needs are absent: {', '.join(absent)}")
+    clean: dict[str, Any] = {}
+    for name, kind in schema.items():
+        value = features.get(name)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            clean[name] = None  # a missing input is allowed: such a decision is escalated
+        elif kind in NUMERIC_TYPES:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                problems.append(f"feature {name} should be a number, not {value!r}"[:200])
+            else:
+                clean[name] = float(value)
+        elif kind == "boolean":
+            if not isinstance(value, bool):
+                problems.append(f"feature {name} should be true or false, not {value!r}"[:200])
+            clean[name] = value
+        else:
+            if not isinstance(value, str):
+                problems.append(f"feature {name} should be text, not {value!r}"[:200])
+            clean[name] = value
+    return clean
+
+
+def _text(raw: Mapping[str, Any], field: str, problems: list[str], *,
+          allow_int: bool = False) -> str:
+    value = raw.get(field)
+    if allow_int and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"{field} is missing or not text")
+        return ""
+    if len(value) > 128:
+        problems.append(f"{field} is longer than 128 characters")
+    return value.strip()
+
+
+def _optional_text(raw: Mapping[str, Any], field: str, problems: list[str]) -> str | None:
+    value = raw.get(field)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 128:
+        problems.append(f"{field} must be text of at most 128 characters")
+        return None
+    return value
+
+
+def _number(raw: Mapping[str, Any], field: str, problems: list[str]) -> float | None:
+    value = raw.get(field)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or \
+            not math.isfinite(float(value)):
+        problems.append(f"{field} must be a finite number, not {value!r}"[:200])
+        return None
+    return float(value)
+
+
+def parse_time(value: Any, now: datetime, problems: list[str],
+               field: str = "decided_at") -> datetime | None:
+    """An ISO 8601 time (or datetime) as naive UTC; a future time is a problem."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            problems.append(f"{field} {value!r} is not an ISO 8601 time"[:200])
+            return None
+    if not isinstance(value, datetime):
+        problems.append(f"{field} is missing")
+        return None
+    moment: datetime = value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    if moment > now + CLOCK_SKEW:
+        problems.append(f"{field} {moment:%Y-%m-%d %H:%M} is in the future")
+    return moment
