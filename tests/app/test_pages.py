@@ -162,3 +162,72 @@ def test_running_evidence_from_the_page_stores_a_new_run(demo_env: Settings) -> 
     assert not at.exception
     after = at.selectbox(key="run_credit-risk_2").options
     assert len(after) == len(before) + 1 and "(latest)" in after[0]
+
+
+def _a_declined_decision(settings: Settings) -> tuple[str, str]:
+    from sqlalchemy import select
+
+    from services.store.engine import make_engine, session_scope
+    from services.store.models import Decision
+
+    with session_scope(make_engine(settings.database_url)) as session:
+        row = session.execute(select(Decision.decision_id, Decision.subject_ref).where(
+            Decision.model_name == "credit-risk", Decision.outcome == "declined",
+            Decision.shadow.is_(False)).order_by(Decision.decided_at.desc()).limit(1)).one()
+    return str(row[0]), str(row[1])
+
+
+def test_the_decisions_page_counts_and_lists_in_pages(demo_env: Settings) -> None:
+    at = _as("analyst")
+    at.switch_page("pages/decisions.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Matching decisions"].replace(",", "")) > 0
+    assert 0 < len(at.dataframe[0].value) <= 50
+
+
+def test_the_case_file_explains_replays_and_offers_an_override(demo_env: Settings) -> None:
+    decision_id, _ = _a_declined_decision(demo_env)
+    at = _as("analyst")
+    at.switch_page("pages/case_file.py")
+    at.query_params["decision"] = decision_id
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == f"Decision {decision_id}"
+    assert "Reproduced: version" in _texts(at)
+    assert at.get("plotly_chart")  # the waterfall
+    assert at.text_area  # the override form
+
+
+def test_an_override_from_the_case_file_shows_in_it(demo_env: Settings) -> None:
+    decision_id, _ = _a_declined_decision(demo_env)
+    at = _as("analyst")
+    at.switch_page("pages/case_file.py")
+    at.query_params["decision"] = decision_id
+    at.run()
+    at.radio[0].set_value("approved")
+    at.text_area[0].input("<b>Income proof</b> [arrived](http://x) after the decision was made.")
+    at.button[0].click().run()
+    assert not at.exception
+    overrides = at.dataframe[-1].value
+    assert overrides["Justification"].iloc[-1].startswith("<b>Income proof</b> [arrived]")
+
+
+def test_an_executive_reads_a_case_file_but_cannot_override(demo_env: Settings) -> None:
+    decision_id, _ = _a_declined_decision(demo_env)
+    at = _as("executive")
+    at.switch_page("pages/case_file.py")
+    at.query_params["decision"] = decision_id
+    at.run()
+    assert not at.exception and not at.text_area
+    assert any("not override" in c.value for c in at.caption)
+
+
+def test_the_review_queue_lists_the_oldest_first_and_the_control_check(
+        demo_env: Settings) -> None:
+    at = _as("analyst")
+    at.switch_page("pages/review_queue.py").run()
+    assert not at.exception
+    waiting = at.dataframe[0].value["Waiting (days)"]
+    assert list(waiting) == sorted(waiting, reverse=True)
+    assert "should have gone to a person" in _texts(at)

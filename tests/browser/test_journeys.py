@@ -13,6 +13,12 @@ pytestmark = pytest.mark.browser
 ROW_HEIGHT = 35  # Streamlit's data grid: a header row, then rows of this height
 
 
+def _settled(page: Any) -> None:
+    """Wait until Streamlit has finished the run a click started."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=60_000)
+
+
 def _open_row(page: Any, row: int) -> None:
     """Select a row of the first table by its selection checkbox, as a person clicks it."""
     grid = page.locator("[data-testid='stDataFrame']").first
@@ -56,3 +62,44 @@ def test_a_risk_manager_sees_the_challengers_failing_fairness_gate(
     page.get_by_role("tab", name="Fairness").click()
     page.get_by_text("Favourable outcome rate by sex").first.wait_for()
     screenshot(page, "evidence-challenger-fairness")
+
+
+def test_an_analyst_finds_a_declined_applicant_and_overrides(
+        console_url: str, page: Any, demo_home: Any) -> None:
+    from sqlalchemy import select
+
+    from services.settings import Settings
+    from services.store.engine import make_engine, session_scope
+    from services.store.models import Decision
+
+    settings = Settings(GOVERNANCE_HOME=demo_home)  # type: ignore[call-arg]
+    with session_scope(make_engine(settings.database_url)) as session:
+        decision_id, subject = session.execute(select(Decision.decision_id, Decision.subject_ref)
+                                               .where(Decision.model_name == "credit-risk",
+                                                      Decision.outcome == "declined",
+                                                      Decision.shadow.is_(False))
+                                               .order_by(Decision.decided_at.desc())
+                                               .limit(1)).one()
+    page.goto(console_url)
+    page.get_by_text("Acting as (demo persona)").wait_for()
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    page.get_by_role("option", name="Analyst · Tomás Ortega (demo)").click()
+    page.get_by_text("Roles: analyst").wait_for()
+    page.get_by_role("link", name="Decisions").click()
+    page.get_by_label("Subject reference").fill(subject)
+    page.get_by_test_id("stBaseButton-primaryFormSubmit").click()  # the form's Search
+    _settled(page)
+    _open_row(page, 0)
+    page.get_by_text("Replay check").wait_for()
+    page.get_by_text("Reproduced: version").wait_for()
+    assert decision_id in page.url
+    screenshot(page, "case-file-declined")
+    page.get_by_text("approved", exact=True).last.click()
+    page.get_by_label("Justification").fill(
+        "Income proof arrived after the decision; the affordability check now passes.")
+    page.get_by_role("button", name="Record verdict").click()
+    # The grid draws on a canvas; its accessible cells carry the text.
+    page.locator("[role='gridcell']", has_text="Income proof arrived after the decision") \
+        .first.wait_for(state="attached")
+    page.get_by_text("Outcome now").scroll_into_view_if_needed()
+    screenshot(page, "case-file-overridden")
