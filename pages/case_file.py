@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from services.decisions.explain import sentences
+from services.decisions.letter import case_pdf
 from services.decisions.oversight import MIN_JUSTIFICATION, REASON_CATEGORIES, VERDICTS
 from services.errors import GovernanceError
 from services.permissions import Action, allowed
@@ -69,6 +70,12 @@ if explained.replay is not None:
                  "model is not what served this decision.", icon=":material/error:")
 else:
     st.info(explained.replay_problem or "No replay.")
+
+st.download_button(
+    "Case file and letter to the applicant (PDF)", icon=":material/picture_as_pdf:",
+    data=lambda: case_pdf(file, explanation=explained.explanation, replayed=explained.replay,
+                          outcome_word=outcome_word(row.model_name)),
+    file_name=f"case-{decision_id}.pdf", mime="application/pdf")
 
 st.subheader("What happened next")
 known = st.columns(2)

@@ -48,6 +48,23 @@ if view.tenures:
 else:
     st.caption("No alias moves are recorded in the governance store for this model yet.")
 
+if view.shadows:
+    st.subheader("Challengers on live traffic (shadow scoring)")
+    st.dataframe(pd.DataFrame({
+        "Challenger": f"v{c.challenger_version}",
+        "Requests scored by both": c.pairs,
+        "Same decision": c.agreement,
+        "Mean score difference": c.mean_score_difference,
+        "Mean absolute difference": c.mean_absolute_difference,
+        "Would approve where declined": c.challenger_more_favourable,
+    } for c in view.shadows), hide_index=True, width="stretch", column_config={
+        "Same decision": st.column_config.ProgressColumn(format="percent", min_value=0,
+                                                         max_value=1),
+        "Mean score difference": st.column_config.NumberColumn(format="%+.3f"),
+        "Mean absolute difference": st.column_config.NumberColumn(format="%.3f")})
+    st.caption("Shadow scores are never acted on: they are the evidence for a canary or "
+               "shadow rollout.")
+
 st.subheader("Versions")
 st.dataframe(
     pd.DataFrame(

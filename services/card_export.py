@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import html
 import json
-import unicodedata
 from typing import Any
 
-from fpdf import FPDF, XPos, YPos
-
 from services.model_card import ModelCard
+from services.pdf import Document
 
 _METRIC_NAMES = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "accuracy": "Accuracy",
                  "precision": "Precision", "recall": "Recall", "f1": "F1",
@@ -153,50 +151,20 @@ def card_html(card: ModelCard) -> str:
 
 
 def card_pdf(card: ModelCard) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 18)
-    _line(pdf, 10, f"Model card: {card.model.name} v{card.version.version}")
+    document = Document(f"Model card: {card.model.name} v{card.version.version}")
     for title, body in card_sections(card):
-        pdf.ln(3)
-        pdf.set_font("Helvetica", "B", 13)
-        _line(pdf, 8, title)
-        pdf.set_font("Helvetica", "", 9)
+        document.heading(title)
         if body and isinstance(body[0], list):
-            widths = (3.2, 1.3, 1, 1, 3.2) if body[0][0] == "Gate" else None
-            with pdf.table(text_align="LEFT", line_height=5, col_widths=widths) as table:
-                for row in body:
-                    cells = table.row()
-                    for cell in row:
-                        cells.cell(_latin(str(cell)))
+            document.table(body, (3.2, 1.3, 1, 1, 3.2) if body[0][0] == "Gate" else None)
         else:
             for paragraph in body:
-                _line(pdf, 5, str(paragraph))
-                pdf.ln(1)
-    return bytes(pdf.output())
-
-
-def _line(pdf: FPDF, height: float, text: str) -> None:
-    # A paragraph across the page, then back to the left margin for the next one.
-    pdf.multi_cell(0, height, _latin(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                document.paragraph(str(paragraph))
+    return document.bytes()
 
 
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}"
         "table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;"
         "padding:.25rem .5rem;text-align:left}th{background:#f3f5f8}h2{color:#1f4e79}")
-_LATIN = {"²": "2", "–": "-", "—": "-", "…": "...", "≥": ">=", "≤": "<=", "×": "x",
-          "’": "'", "“": '"', "”": '"', "·": "-"}
-
-
-def _latin(text: str) -> str:
-    # The PDF's built-in fonts cover Latin-1; other characters are spelled or transliterated.
-    spelled = "".join(_LATIN.get(ch, ch) for ch in text)
-    return "".join(ch if ord(ch) < 256 else
-                   (unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
-                    or "?") for ch in spelled)
-
-
 def _md(text: str) -> str:
     # Text from tags stays text: no table breaks, links, emphasis or raw HTML.
     for special in "\\`*_[]|#":

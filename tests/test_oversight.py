@@ -137,3 +137,26 @@ def test_the_control_check_finds_decisions_that_skipped_a_person(session: Sessio
     assert found.total > 0
     assert all(r.outcome in ("approved", "declined") and
                abs(r.score - r.threshold) < 0.08 for r in found.rows)  # type: ignore[operator]
+
+
+def test_the_case_file_pdf_is_written_for_the_person_and_the_file(
+        demo_env: Settings, session: Session) -> None:
+    from services.decisions.letter import case_pdf
+
+    file = case_file(session=session, decision_id=_declined(session))
+    model = Registry(demo_env.mlflow_tracking_uri).load_model("credit-risk", "2")
+    pdf = case_pdf(file, explanation=explain(model, file.features),
+                   replayed=replay(model, file.features, file.row.score),
+                   outcome_word="repayment")
+    assert pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page\n") + pdf.count(
+        b"/Type /Page ") + pdf.count(b"/Type/Page") >= 1
+
+
+def test_challengers_are_compared_with_the_champion_on_the_same_requests(
+        session: Session) -> None:
+    from services.decisions.shadow import shadow_comparisons
+
+    [comparison] = shadow_comparisons(session=session, model_name="credit-risk")
+    assert comparison.challenger_version == "3" and comparison.pairs > 0
+    assert 0 < comparison.agreement < 1
+    assert comparison.mean_absolute_difference >= abs(comparison.mean_score_difference)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from services.aliases import AliasTenure, alias_tenures
 from services.contract import ContractReport, check_contract
+from services.decisions.shadow import ShadowComparison, shadow_comparisons
 from services.evidence.records import EvidenceRecord, evidence_history
 from services.evidence.run import EvidenceRun, Progress, run_evidence
 from services.inventory import InventoryRow, inventory
@@ -23,6 +24,7 @@ class ModelView:
     model: ModelSummary
     versions: list[ModelVersionSummary]
     tenures: list[AliasTenure]
+    shadows: list[ShadowComparison]
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ def _model_view(registry_uri: str, database_url: str, name: str) -> ModelView:
     model = registry.get_model(name)
     with session_scope(context.engine()) as session:
         tenures = alias_tenures(session=session, model_name=name)
-    return ModelView(model, registry.list_versions(name), tenures)
+        shadows = shadow_comparisons(session=session, model_name=name)
+    return ModelView(model, registry.list_versions(name), tenures, shadows)
 
 
 def version_view(name: str, version: str) -> VersionView:

@@ -53,7 +53,10 @@ def test_model_page_shows_versions_lineage_and_a_complete_contract(demo_env: Set
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Champion"] == "v2" and metrics["Risk tier"] == "high"
     assert metrics["Hold-out set"] == "logged"
-    assert list(at.dataframe[0].value["Version"]) == ["v3", "v2", "v1"]
+    versions = next(d.value for d in at.dataframe if "Version" in d.value.columns)
+    assert list(versions["Version"]) == ["v3", "v2", "v1"]
+    shadow = next(d.value for d in at.dataframe if "Challenger" in d.value.columns)
+    assert list(shadow["Challenger"]) == ["v3"]
     assert "Every record the governance contract asks for is present" in _texts(at)
 
 
