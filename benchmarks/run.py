@@ -9,7 +9,7 @@ import time
 import warnings
 from pathlib import Path
 
-from benchmarks import evidence_bench, pages_bench
+from benchmarks import evidence_bench, ingest_bench, pages_bench
 from benchmarks.common import Measure, write_results
 from services.demo.build import build_demo
 from services.settings import Settings
@@ -37,6 +37,9 @@ def main() -> None:
         print("Evidence runs…", flush=True)
         (root / "evidence").mkdir()
         sections["Evidence"] = evidence_bench.run(root / "evidence", runs=args.runs)
+        print("Ingest…", flush=True)
+        (root / "ingest").mkdir()
+        sections["Decision log ingest"] = ingest_bench.run(root / "ingest", runs=args.runs)
         print("Page renders…", flush=True)
         sections["Pages (AppTest, standard demo workspace)"] = pages_bench.run(
             root / "demo", runs=max(args.runs, 5))

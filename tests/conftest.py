@@ -58,7 +58,10 @@ def _no_ambient_workspace(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test names its own workspace; none inherits URIs from the shell or another test."""
     for name in ("GOVERNANCE_HOME", "GOVERNANCE_DATABASE_URL", "MLFLOW_TRACKING_URI",
                  "MLFLOW_REGISTRY_URI"):
-        monkeypatch.delenv(name, raising=False)
+        # set, then delete: monkeypatch then removes the variable again after the test, even
+        # when code under test (mlflow.set_tracking_uri exports it) sets it meanwhile.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")

@@ -172,3 +172,19 @@ def test_two_ingests_of_one_file_at_once_store_it_once(tmp_path: Path, engine: E
         thread.join()
     assert sorted(r.already_ingested for r in reports) == [False, True]
     assert _count(engine, Decision) == 200
+
+
+def test_bulk_written_rows_read_back_exactly_through_the_orm(engine: Engine,
+                                                             registry_uri: str) -> None:
+    moment = NOW.replace(microsecond=123456)
+    record_decisions(engine=engine, registry=Registry(registry_uri), actor=OWNER, decisions=[
+        decision(1, decided_at=moment.isoformat(), shadow=True, reason_codes=["R1", "R7"],
+                 request_id="req-1", outcome="escalated", score=None,
+                 escalation_reason="missing_input",
+                 features={"income": None, "debt": 3})])
+    with session_scope(engine) as session:
+        stored = session.scalar(select(Decision).where(Decision.decision_id == "d-1"))
+        assert stored is not None
+        assert stored.decided_at == moment and stored.shadow is True
+        assert stored.reason_codes == ["R1", "R7"] and stored.request_id == "req-1"
+        assert stored.features == {"income": None, "debt": 3.0} and stored.score is None

@@ -36,3 +36,23 @@ def test_the_readme_example_registers_a_governable_model(
     report = check_contract(registry.get_model("loan-approval"),
                             registry.lineage("loan-approval", "1"))
     assert report.complete, report.gaps
+
+
+def test_the_readme_decision_example_ingests_into_the_demo(demo_env: object,
+                                                           tmp_path: Path) -> None:
+    from services.decisions.ingest import ingest_decisions_file
+    from services.principal import Principal, Role
+    from services.settings import Settings
+    from services.store.engine import make_engine
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    example = re.search(r"```json\n(.*?)```", readme.split("## The decision log", 1)[1], re.S)
+    assert example, "the README lost its decision example"
+    path = tmp_path / "decisions.jsonl"
+    path.write_text(example.group(1))
+    settings = Settings()  # type: ignore[call-arg]  # demo_env points it at the demo
+    report = ingest_decisions_file(
+        engine=make_engine(settings.database_url),
+        registry=Registry(settings.mlflow_tracking_uri),
+        actor=Principal("svc", "Serving", frozenset({Role.MODEL_OWNER})), path=path)
+    assert (report.accepted, report.quarantined) == (1, 0), report.reasons

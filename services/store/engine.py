@@ -24,7 +24,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # psycopg prepares a statement after five runs, and PostgreSQL may then keep a generic plan
+    # chosen while a table was small: the decision-id check went from 3 ms to 1 s a chunk
+    # once the log had grown. Plans are cheap next to that; prepare nothing.
+    connect_args = {"prepare_threshold": None} if parsed.get_backend_name() == "postgresql" \
+        else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
