@@ -18,13 +18,19 @@ PAGES = {
     "model": ("pages/model.py", None),
     "model card": ("pages/model_card.py", 1.0),
     "evidence": ("pages/evidence.py", None),
+    "decisions (last 30 days, all models)": ("pages/decisions.py", None),
+    "case file (SHAP, replay; model loaded)": ("pages/case_file.py", 1.0),
+    "review queue and control check": ("pages/review_queue.py", None),
 }
 
 
 def run(home: Path, runs: int = 5) -> list[Measure]:
     os.environ["GOVERNANCE_HOME"] = str(home)
     app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    app.session_state["demo_persona"] = "analyst"
     app.run()  # imports and connections: a server pays this once, not per page
+    app.query_params["decision"] = _a_declined_decision(home)
+    _render(app, "pages/case_file.py")  # loads the model once, as the first case file does
     measures = []
     for name, (page, target) in PAGES.items():
         cold, warm = [], []
@@ -38,6 +44,17 @@ def run(home: Path, runs: int = 5) -> list[Measure]:
             f"< {target:g} s" if target else "", cold_median < target if target else None,
             f"warm (cached reads): {warm_median:.3f} s"))
     return measures
+
+
+def _a_declined_decision(home: Path) -> str:
+    from sqlalchemy import select
+
+    from services.store.engine import make_engine, session_scope
+    from services.store.models import Decision
+
+    with session_scope(make_engine(f"sqlite:///{home / 'governance.db'}")) as session:
+        return str(session.scalar(select(Decision.decision_id).where(
+            Decision.model_name == "credit-risk", Decision.outcome == "declined").limit(1)))
 
 
 def _render(app: AppTest, page: str) -> float:
