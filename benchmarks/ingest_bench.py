@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from sklearn.linear_model import LogisticRegression
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
-from benchmarks.common import Measure
+from benchmarks.common import Measure, median_seconds
 from services.clock import utcnow
 from services.decisions.ingest import record_decisions
 from services.principal import Principal, Role
@@ -80,7 +80,45 @@ def run(folder: Path, runs: int = 3) -> list[Measure]:
                                 "rows/s", f">= {targets[backend]:,} rows/s",
                                 rate >= targets[backend], f"{seconds:.2f} s per batch, "
                                 "validation against the MLflow signature included"))
+        measures += _search_at_a_million(engine, registry, backend, runs)
         engine.dispose()
+    return measures
+
+
+def _search_at_a_million(engine: Any, registry: Registry, backend: str,
+                         runs: int) -> list[Measure]:
+    """Grow the log to 1,000,000 decisions, then time the searches analysts make."""
+    from services.decisions.search import DecisionFilter, search_decisions
+    from services.store.engine import session_scope
+    from services.store.models import Decision
+
+    with session_scope(engine) as session:
+        stored = session.scalar(select(func.count()).select_from(Decision)) or 0
+    batch = 0
+    while stored < 1_000_000:
+        record_decisions(engine=engine, registry=registry, actor=SERVICE,
+                         decisions=_decisions(f"{backend}-grow-{batch}"))
+        stored += ROWS
+        batch += 1
+    now = utcnow()
+    searches = {
+        "last 30 days, all models, page 1 with counts": DecisionFilter(
+            start=now - timedelta(days=30)),
+        "one model, declined, last 30 days": DecisionFilter(
+            model_name="wide", outcomes=("declined",), start=now - timedelta(days=30)),
+        "one subject": DecisionFilter(subject_ref="S-4242"),
+        "score between 0.45 and 0.55, one model": DecisionFilter(
+            model_name="wide", score_min=0.45, score_max=0.55),
+    }
+    measures = []
+    for name, filters in searches.items():
+        def search(filters: DecisionFilter = filters) -> object:
+            with session_scope(engine) as session:
+                return search_decisions(session=session, filters=filters, page=1)
+
+        seconds = median_seconds(search, runs)
+        measures.append(Measure(f"decision search on 1M ({backend}): {name}", seconds * 1000,
+                                "ms", "< 300 ms", seconds < 0.3))
     return measures
 
 

@@ -50,10 +50,14 @@ with stop_on_error():
         st.session_state["decisions_page"] = 1
         page = search(filters, 1)
 
+matching = f"more than {page.total - 1:,}" if page.capped else f"{page.total:,}"
 counts = st.columns(1 + len(OUTCOMES))
-counts[0].metric("Matching decisions", f"{page.total:,}")
+counts[0].metric("Matching decisions", matching,
+                 help="Searches count up to 100,000 matches, so that they stay fast at any "
+                      "log size; narrow the filters for exact counts.")
 for column, outcome in zip(counts[1:], OUTCOMES, strict=True):
-    column.metric(outcome.capitalize(), f"{page.counts_by_outcome.get(outcome, 0):,}")
+    column.metric(outcome.capitalize(), "—" if page.capped
+                  else f"{page.counts_by_outcome.get(outcome, 0):,}")
 
 if not page.rows:
     st.info("No decision matches these filters. Widen the dates or clear a filter.")
@@ -73,7 +77,7 @@ selection = st.dataframe(
 pager = st.columns([1, 3])
 pager[0].number_input(f"Page (of {page.pages:,})", min_value=1, max_value=page.pages,
                       key="decisions_page")
-pager[1].caption(f"Showing {len(page.rows)} of {page.total:,}, newest first.")
+pager[1].caption(f"Showing {len(page.rows)} of {matching}, newest first.")
 if selection.selection.rows:
     chosen = page.rows[selection.selection.rows[0]].decision_id
     st.switch_page("pages/case_file.py", query_params={"decision": chosen})

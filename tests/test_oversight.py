@@ -160,3 +160,13 @@ def test_challengers_are_compared_with_the_champion_on_the_same_requests(
     assert comparison.challenger_version == "3" and comparison.pairs > 0
     assert 0 < comparison.agreement < 1
     assert comparison.mean_absolute_difference >= abs(comparison.mean_score_difference)
+
+
+def test_counts_stop_at_the_cap_and_say_more_than(session: Session,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.decisions import search
+
+    monkeypatch.setattr(search, "COUNT_CAP", 5)
+    page = search_decisions(session=session, filters=DecisionFilter(model_name="credit-risk"))
+    assert page.capped and page.total == 6 and page.counts_by_outcome == {}
+    assert len(page.rows) == 50  # paging is unaffected

@@ -27,12 +27,13 @@ from services.errors import GovernanceError, InvalidInput, NotFound
 from services.permissions import Action, require
 from services.principal import Principal
 from services.registry import Registry
-from services.store.bulk import insert_decisions
+from services.store.bulk import insert_decisions, refresh_statistics
 from services.store.engine import session_scope
 from services.store.models import Decision, IngestBatch, Outcome, QuarantinedRow
 
 Progress = Callable[[int, str], None]
 _CHUNK = 5_000
+_ANALYZE_AFTER = 10_000  # rows in one batch that make the planner's statistics stale
 _COMPARED = ("model_name", "model_version", "decided_at", "subject_ref", "features", "score",
              "threshold", "outcome", "shadow")
 
@@ -184,6 +185,8 @@ def _store(kind: str, engine: Engine, actor: Principal, source: str, digest: str
                     {"batch_id": batch.id, "row_number": n, "reason": reason, "raw": raw}
                     for n, reason, raw in bad])
             batch_id = batch.id
+            if table is Decision and len(good) >= _ANALYZE_AFTER:
+                refresh_statistics(connection)
     except GovernanceError:
         # Another ingest of the same content won the race: that one holds the rows.
         if (earlier := _earlier_batch(engine, digest)) is not None:

@@ -40,17 +40,24 @@ class DecisionRow:
     overridden: bool = False
 
 
+COUNT_CAP = 100_000  # a search counts at most this many matches: its cost stays bounded
+
+
 @dataclass(frozen=True)
 class DecisionPage:
     rows: list[DecisionRow]
-    total: int
+    total: int  # exact up to COUNT_CAP; COUNT_CAP + 1 means "more than COUNT_CAP"
     page: int
     page_size: int
-    counts_by_outcome: dict[str, int] = field(default_factory=dict)
+    counts_by_outcome: dict[str, int] = field(default_factory=dict)  # empty when capped
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        return max(1, -(-min(self.total, COUNT_CAP) // self.page_size))
 
 
 def _filtered(query: Any, f: DecisionFilter) -> Any:
@@ -81,16 +88,20 @@ def search_decisions(*, session: Session, filters: DecisionFilter, page: int = 1
     """One page of matching decisions, newest first, with the total and counts by outcome."""
     page_size = min(max(page_size, 1), 500)
     page = max(page, 1)
+    # Count over at most COUNT_CAP + 1 matches; past that the page says "more than".
+    matches = _filtered(select(Decision.outcome), filters).limit(COUNT_CAP + 1).subquery()
     counts: dict[str, int] = {str(outcome): int(n) for outcome, n in session.execute(
-        _filtered(select(Decision.outcome, func.count()), filters).group_by(Decision.outcome))}
+        select(matches.c.outcome, func.count()).group_by(matches.c.outcome))}
+    total = sum(counts.values())
+    if total > COUNT_CAP:
+        counts = {}  # a breakdown of an arbitrary first 100,000 would mislead
     rows = session.execute(
         _filtered(select(*_ROW_COLUMNS), filters)
         .order_by(Decision.decided_at.desc(), Decision.id.desc())
         .limit(page_size).offset((page - 1) * page_size)
     ).all()
     overridden = overridden_ids(session=session, decision_ids=[r.decision_id for r in rows])
-    return DecisionPage([as_row(r, overridden) for r in rows], sum(counts.values()), page,
-                        page_size, counts)
+    return DecisionPage([as_row(r, overridden) for r in rows], total, page, page_size, counts)
 
 
 def as_row(row: Any, overridden: set[str]) -> DecisionRow:

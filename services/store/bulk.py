@@ -46,6 +46,18 @@ def insert_decisions(connection: Connection, rows: Sequence[dict[str, Any]],
     connection.exec_driver_sql(statement, parameters)
 
 
+def refresh_statistics(connection: Connection) -> None:
+    """Let the planner see the log's new size, so searches keep using the right index.
+
+    Bounded on SQLite (sampled analysis); PostgreSQL's ANALYZE samples by design.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA analysis_limit=2000")
+        connection.exec_driver_sql("ANALYZE decisions")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("ANALYZE decisions")
+
+
 def _copy_decisions(connection: Connection, rows: Sequence[dict[str, Any]],
                     batch_id: int) -> None:
     """PostgreSQL's COPY, in the caller's transaction: several times executemany's speed."""

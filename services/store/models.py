@@ -161,9 +161,14 @@ class Decision(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
     __table_args__ = (
         Index("ix_decisions_model_time", "model_name", "decided_at"),
-        Index("ix_decisions_subject", "subject_ref"),
+        Index("ix_decisions_subject_time", "subject_ref", "decided_at"),
         Index("ix_decisions_outcome_time", "outcome", "decided_at"),
         Index("ix_decisions_request", "request_id"),
+        # Searches count and page from these without reading rows (migration 0003).
+        Index("ix_decisions_shadow_time_outcome", "shadow", "decided_at", "outcome"),
+        Index("ix_decisions_model_shadow_outcome_time", "model_name", "shadow", "outcome",
+              "decided_at"),
+        Index("ix_decisions_model_score", "model_name", "score", "shadow", "outcome"),
     )
 
 
