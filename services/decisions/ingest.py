@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from services.clock import utcnow
 from services.decisions.files import RAW_KEPT, Row, Unreadable, read_rows
 from services.decisions.validate import RowRejected, clean_decision, parse_time
 from services.errors import GovernanceError, InvalidInput, NotFound
+from services.hashing import file_sha256
 from services.permissions import Action, require
 from services.principal import Principal
 from services.registry import Registry
@@ -67,7 +68,7 @@ def ingest_decisions_file(*, engine: Engine, registry: Registry, actor: Principa
     """Ingest a JSONL, CSV or Parquet file of decisions."""
     require(actor, Action.INGEST)
     rows = list(read_rows(path))
-    return _ingest_decisions(engine, registry, actor, rows, str(path), _file_hash(path),
+    return _ingest_decisions(engine, registry, actor, rows, str(path), file_sha256(path),
                              progress)
 
 
@@ -76,7 +77,7 @@ def ingest_outcomes_file(*, engine: Engine, actor: Principal, path: Path,
     """Ingest ground truth (decision_id, label, observed_at) that arrived later."""
     require(actor, Action.INGEST)
     started = time.perf_counter()
-    digest = _file_hash(path)
+    digest = file_sha256(path)
     if (earlier := _earlier_batch(engine, digest)) is not None:
         return _already("outcomes", str(path), earlier)
     rows = list(read_rows(path))
@@ -89,21 +90,13 @@ def ingest_outcomes_file(*, engine: Engine, actor: Principal, path: Path,
             Outcome.decision_id.in_(list(known))))} if known else {}
     duplicates = 0
     now = utcnow()
-    for number, row in rows:
-        if isinstance(row, Unreadable):
-            bad.append((number, row.reason, row.raw))
-            continue
-        try:
-            outcome = _clean_outcome(row, known, now)
-        except RowRejected as exc:
-            bad.append((number, str(exc), json.dumps(row, default=str)[:RAW_KEPT]))
-            continue
+    for number, outcome in _checked(rows, lambda row: _clean_outcome(row, known, now), bad):
         if outcome["decision_id"] in stored:
             if stored[outcome["decision_id"]] == outcome["label"]:
                 duplicates += 1
             else:
                 bad.append((number, "an outcome with another label is already stored",
-                            json.dumps(row, default=str)[:RAW_KEPT]))
+                            json.dumps(outcome, default=str)[:RAW_KEPT]))
             continue
         stored[outcome["decision_id"]] = outcome["label"]
         good.append(outcome)
@@ -123,24 +116,15 @@ def _ingest_decisions(engine: Engine, registry: Registry, actor: Principal, rows
     numbers: dict[str, int] = {}  # decision_id -> row number, for quarantine messages
     bad: list[tuple[int, str, str]] = []
     duplicates = 0
-    for count, (number, row) in enumerate(rows, start=1):
-        if progress and count % 20_000 == 0:
-            progress(count, f"Checked {count:,} of {len(rows):,} rows")
-        if isinstance(row, Unreadable):
-            bad.append((number, row.reason, row.raw))
-            continue
-        try:
-            clean = clean_decision(row, schema_of, now)
-        except RowRejected as exc:
-            bad.append((number, str(exc), json.dumps(row, default=str)[:RAW_KEPT]))
-            continue
+    for number, clean in _checked(rows, lambda row: clean_decision(row, schema_of, now), bad,
+                                  progress):
         twin = good.get(clean["decision_id"])
         if twin is not None:
             if _same(twin, clean):
                 duplicates += 1
             else:
                 bad.append((number, "the same decision_id appears earlier in this batch with "
-                            "other content", json.dumps(row, default=str)[:RAW_KEPT]))
+                            "other content", json.dumps(clean, default=str)[:RAW_KEPT]))
             continue
         numbers[clean["decision_id"]] = number
         good[clean["decision_id"]] = clean
@@ -195,6 +179,24 @@ def _store(kind: str, engine: Engine, actor: Principal, source: str, digest: str
     reasons = Counter(_reason_kind(reason) for _, reason, _ in bad)
     return IngestReport(kind, source, batch_id, False, len(good), duplicates, len(bad),
                         dict(reasons.most_common(10)), time.perf_counter() - started)
+
+
+def _checked(rows: list[Row], clean: Callable[[dict[str, Any]], dict[str, Any]],
+             bad: list[tuple[int, str, str]],
+             progress: Progress | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each readable row cleaned; unreadable and refused ones go to `bad` with their reason."""
+    for count, (number, row) in enumerate(rows, start=1):
+        if progress and count % 20_000 == 0:
+            progress(count, f"Checked {count:,} of {len(rows):,} rows")
+        if isinstance(row, Unreadable):
+            bad.append((number, row.reason, row.raw))
+            continue
+        try:
+            cleaned = clean(row)
+        except RowRejected as exc:
+            bad.append((number, str(exc), json.dumps(row, default=str)[:RAW_KEPT]))
+            continue
+        yield number, cleaned
 
 
 def _clean_outcome(row: dict[str, Any], known: set[str], now: Any) -> dict[str, Any]:
@@ -258,14 +260,6 @@ def _earlier_batch(engine: Engine, digest: str) -> IngestBatch | None:
 
 def _already(kind: str, source: str, batch: IngestBatch) -> IngestReport:
     return IngestReport(kind, source, batch.id, True, 0, 0, 0, {}, 0.0)
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _reason_kind(reason: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from services.errors import InvalidInput
+from services.hashing import file_sha256
 from services.registry import Lineage, ModelSummary, Registry
 
 
@@ -74,7 +74,7 @@ def load_holdout(registry: Registry, model: ModelSummary, lineage: Lineage) -> H
     if frame[label].isna().any():
         raise InvalidInput(f"{int(frame[label].isna().sum())} hold-out rows have no label.",
                            hint="Remove or label them, then log the hold-out set again.")
-    return HoldOut(frame, _sha256(path), lineage.holdout_artifact, label, positive, sensitive)
+    return HoldOut(frame, file_sha256(path), lineage.holdout_artifact, label, positive, sensitive)
 
 
 def _read_parquet(path: Path, artifact: str) -> pd.DataFrame:
@@ -86,11 +86,3 @@ def _read_parquet(path: Path, artifact: str) -> pd.DataFrame:
             f"{str(exc).splitlines()[0][:200]}",
             hint="Log the hold-out set again with DataFrame.to_parquet.",
         ) from exc
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
