@@ -56,6 +56,12 @@ with reasons:
             st.markdown(f"- {plain(line)}")
     else:
         st.info(explained.explanation_problem or "No explanation.")
+    if explained.flip is not None:
+        flip = explained.flip
+        st.markdown(f"**What would have changed the outcome:** {plain(flip.feature)} "
+                    f"{plain(str(flip.changed_to))} instead of {plain(str(flip.logged))} "
+                    f"(score {flip.new_score:.3f}), the smallest single change found. "
+                    "Sensitive inputs are never changed for this hint.")
 
 st.subheader("Replay check")
 if explained.replay is not None:

@@ -170,3 +170,20 @@ def test_counts_stop_at_the_cap_and_say_more_than(session: Session,
     page = search_decisions(session=session, filters=DecisionFilter(model_name="credit-risk"))
     assert page.capped and page.total == 6 and page.counts_by_outcome == {}
     assert len(page.rows) == 50  # paging is unaffected
+
+
+def test_the_hint_names_a_single_change_that_flips_and_never_a_sensitive_one(
+        demo_env: Settings, session: Session) -> None:
+    from services.decisions.explain import inputs_frame, smallest_flip
+
+    file = case_file(session=session, decision_id=_declined(session))
+    model = Registry(demo_env.mlflow_tracking_uri).load_model("credit-risk", "2")
+    categories = {"housing": ["free", "own", "rent"], "sex": ["female", "male"]}
+    flip = smallest_flip(model, file.features, threshold=0.5, categories=categories,
+                         never_change=frozenset({"sex", "age"}))
+    assert flip is not None and flip.feature not in {"sex", "age"}
+    changed = {**file.features, flip.feature: flip.changed_to}
+    assert model.predict_proba(inputs_frame(model, changed))[:, 1][0] >= 0.5  # now approved
+    everything_sensitive = frozenset(file.features)
+    assert smallest_flip(model, file.features, threshold=0.5, categories=categories,
+                         never_change=everything_sensitive) is None

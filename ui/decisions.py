@@ -8,7 +8,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from services.decisions.explain import Explanation, Replay, explain, replay
+from services.decisions.explain import (
+    Counterfactual,
+    Explanation,
+    Replay,
+    explain,
+    replay,
+    smallest_flip,
+)
 from services.decisions.oversight import (
     CaseFile,
     OverrideRecord,
@@ -32,6 +39,7 @@ class Why:
     explanation_problem: str | None
     replay: Replay | None
     replay_problem: str | None
+    flip: Counterfactual | None = None
 
 
 def search(filters: DecisionFilter, page: int, page_size: int = 50) -> DecisionPage:
@@ -86,7 +94,16 @@ def why(file: CaseFile) -> Why:
         replayed = replay(model, file.features, file.row.score)
     except GovernanceError as exc:
         replay_problem = exc.message
-    return Why(explanation, explanation_problem, replayed, replay_problem)
+    flip = None
+    background = _background(uri, name, version)
+    if file.row.threshold is not None and background is not None:
+        sensitive = model_view(name).model.tags.get("sensitive_features", "")
+        categories = {c: sorted(background[c].dropna().unique().tolist())
+                      for c in background.columns if background[c].dtype == object}
+        flip = smallest_flip(model, file.features, threshold=file.row.threshold,
+                             categories=categories,
+                             never_change=frozenset(s.strip() for s in sensitive.split(",")))
+    return Why(explanation, explanation_problem, replayed, replay_problem, flip)
 
 
 def override(decision_id: str, actor: Principal, new_outcome: str, reason: str,

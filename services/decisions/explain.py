@@ -136,3 +136,48 @@ def _show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
     return str(value)
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    """The smallest single-input change found that would have flipped the decision."""
+
+    feature: str
+    logged: Any
+    changed_to: Any
+    new_score: float
+
+
+_STEPS = (0.9, 1.1, 0.8, 1.2, 0.75, 1.25, 0.6, 1.5, 0.5, 2.0, 0.25, 3.0)  # smallest first
+
+
+def smallest_flip(model: Any, features: dict[str, Any], *, threshold: float,
+                  categories: dict[str, list[Any]],
+                  never_change: frozenset[str]) -> Counterfactual | None:
+    """Try each input alone (numbers scaled step by step, categories swapped) and return the
+    smallest change that moves the score across the threshold. Sensitive inputs are never
+    changed: a hint must be something the person could act on."""
+    if any(v is None for v in features.values()):
+        return None
+    base = inputs_frame(model, features)
+    above = float(model.predict_proba(base)[:, 1][0]) >= threshold
+    candidates: list[tuple[float, str, Any]] = []  # (size of change, feature, new value)
+    for name, value in features.items():
+        if name in never_change:
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool) and value:
+            candidates += [(abs(step - 1), name, round(value * step, 2)) for step in _STEPS]
+        elif isinstance(value, str):
+            candidates += [(1.0, name, other) for other in categories.get(name, [])
+                           if other != value]
+    if not candidates:
+        return None
+    trials = pd.concat([base.assign(**{name: [new]}) for _, name, new in candidates],
+                       ignore_index=True)
+    scores = model.predict_proba(trials)[:, 1]
+    flips = [(size, name, new, float(score)) for (size, name, new), score
+             in zip(candidates, scores, strict=True) if (score >= threshold) != above]
+    if not flips:
+        return None
+    size, name, new, score = min(flips, key=lambda f: f[0])
+    return Counterfactual(name, features[name], new, score)
