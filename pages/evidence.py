@@ -6,6 +6,7 @@ import streamlit as st
 from services.errors import GovernanceError
 from services.permissions import Action, allowed
 from ui import figures
+from ui.context import policy
 from ui.data import evidence_records, model_card, run_evidence_now
 from ui.pickers import pick_model_version, version_label
 from ui.principal import acting_principal
@@ -82,9 +83,8 @@ with fairness_tab:
     if fairness is None:
         st.info("This run has no fairness record.")
     else:
-        bounds = model_card(name, version).gates
-        four_fifths = next((g.bound for g in bounds.results if g.gate.startswith("four-fifths")),
-                           0.8) or 0.8
+        four_fifths = policy().for_tier(view.model.risk_tier) \
+            .fairness_bounds["four_fifths_ratio_min"]
         fair = fairness.payload
         st.caption(f"Favourable outcome: prediction {fair['favourable_prediction']}. Groups "
                    f"under {fair['min_group_size']} people are grey: too few to judge. "

@@ -159,13 +159,3 @@ def _feature_gates(tier: TierPolicy, feature: str, assessment: dict[str, Any],
                                   bound, clause, detail, evidence_id))
     return results
 
-
-def gates_for_version(*, session: Session, registry: Any, policy: Policy, model_name: str,
-                      version: str) -> GateReport:
-    """Gate a registered version: its contract from the registry, its evidence from the store."""
-    from services.contract import check_contract
-
-    model = registry.get_model(model_name)
-    contract = check_contract(model, registry.lineage(model_name, version))
-    return evaluate_gates(session=session, policy=policy, model_name=model_name,
-                          version=str(version), risk_tier=model.risk_tier, contract=contract)

@@ -56,3 +56,10 @@ def build_model_card(*, session: Session, registry: Registry, policy: Policy, mo
         tenures=[t for t in alias_tenures(session=session, model_name=model_name)
                  if t.version == str(version)],
     )
+
+
+def gates_for_version(*, session: Session, registry: Registry, policy: Policy, model_name: str,
+                      version: str) -> GateReport:
+    """Gate a registered version: its contract from the registry, its evidence from the store."""
+    return build_model_card(session=session, registry=registry, policy=policy,
+                            model_name=model_name, version=str(version)).gates

@@ -170,10 +170,14 @@ class Registry:
         return sorted(summaries, key=lambda v: int(v.version), reverse=True)
 
     def get_version(self, name: str, version: str) -> ModelVersionSummary:
-        for summary in self.list_versions(name):
-            if summary.version == str(version):
-                return summary
-        raise NotFound(f"Model {name!r} has no version {version}.")
+        """One version with its aliases (two registry calls, whatever the version count)."""
+        if not str(version).isdigit():
+            raise NotFound(f"Model {name!r} has no version {version}.")
+        with self._translated(f"Version {version} of {name!r}"):
+            mv = self._client.get_model_version(name, str(version))
+            aliases = self._client.get_registered_model(name).aliases or {}
+        held = tuple(sorted(a for a, v in aliases.items() if str(v) == str(version)))
+        return self._version(mv, held)
 
     def lineage(self, name: str, version: str) -> Lineage:
         """Run, code version, parameters, metrics, dataset inputs and hold-out of a version."""

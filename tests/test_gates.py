@@ -9,7 +9,8 @@ from sqlalchemy import Engine, update
 
 from services.cli.main import main
 from services.evidence.run import run_evidence
-from services.gates import GateReport, gates_for_version
+from services.gates import GateReport
+from services.model_card import gates_for_version
 from services.policy import load_policy
 from services.principal import Principal, Role
 from services.registry import Registry

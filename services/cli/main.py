@@ -224,7 +224,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _gates(args: argparse.Namespace, settings: Settings) -> int:
-    from services.gates import gates_for_version
+    from services.model_card import gates_for_version
     from services.store.engine import session_scope
 
     engine, registry, policy = _sources(settings)

@@ -107,9 +107,12 @@ def build_demo(settings: Settings, *, size: str = "standard", seed: int = 7,
         set_setting(session=session, key=DEMO_KEY, value="building")
 
     demo = SIZES[size]
+    # One timeline for scoring and for the alias history, so the two always agree.
+    now = utcnow().replace(second=0, microsecond=0)
+    start = now - timedelta(days=demo.days)
     versions = _train(settings, demo, seed, progress)
-    log = _decision_log(settings, demo, versions, seed, progress)
-    _write(engine, log, versions, demo, seed, progress)
+    log = _decision_log(settings, demo, versions, seed, start, now, progress)
+    _write(engine, log, versions, demo, seed, start, progress)
     _run_evidence(settings, engine, versions, progress)
     with session_scope(engine) as session:
         set_setting(session=session, key=DEMO_KEY, value="ready")
@@ -203,11 +206,6 @@ def _run_evidence(settings: Settings, engine: Any, versions: dict[str, list[Trai
                      model_name=trained.model_name, version=trained.version)
 
 
-def _timeline(demo: DemoSize) -> tuple[datetime, datetime]:
-    now = utcnow().replace(second=0, microsecond=0)
-    return now - timedelta(days=demo.days), now
-
-
 def _tenures(versions: dict[str, list[TrainedVersion]],
              start: datetime, days: int) -> dict[str, tuple[list[Tenure], Tenure]]:
     credit, fraud = versions["credit-risk"], versions["fraud-screening"]
@@ -224,11 +222,10 @@ def _tenures(versions: dict[str, list[TrainedVersion]],
 
 
 def _decision_log(settings: Settings, demo: DemoSize,
-                  versions: dict[str, list[TrainedVersion]], seed: int,
-                  progress: Progress) -> DecisionLog:
+                  versions: dict[str, list[TrainedVersion]], seed: int, start: datetime,
+                  now: datetime, progress: Progress) -> DecisionLog:
     policy = load_policy(settings.policy_path)
     rng = np.random.default_rng(seed)
-    start, now = _timeline(demo)
     tenures = _tenures(versions, start, demo.days)
 
     progress(f"Scoring {demo.credit_decisions:,} credit applications over {demo.days} days...")
@@ -269,8 +266,7 @@ def _drifting_transactions(times: np.ndarray, start: datetime, days: int,
 
 
 def _write(engine: Any, log: DecisionLog, versions: dict[str, list[TrainedVersion]],
-           demo: DemoSize, seed: int, progress: Progress) -> None:
-    start, _ = _timeline(demo)
+           demo: DemoSize, seed: int, start: datetime, progress: Progress) -> None:
     with session_scope(engine) as session:
         batch = IngestBatch(
             kind="decisions", source=f"govern demo --size {demo.name}",
