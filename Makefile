@@ -42,7 +42,7 @@ bench: install
 
 # Re-pin every dependency (run after changing pyproject.toml).
 lock: install
-	$(BIN)/uv pip compile pyproject.toml --extra dev --quiet -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --quiet --python-version 3.11 -o requirements.lock
 
 clean-workspace:
 	rm -rf var

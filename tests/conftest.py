@@ -80,6 +80,11 @@ def registry_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     client.set_registered_model_alias("loan-approval", "champion", "2")
     client.set_registered_model_alias("loan-approval", "challenger", "1")
     log_version(client, experiment, "bare-model", governed=False)
+    # mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI. Session fixtures are set up
+    # before each test's _no_ambient_workspace, which would then restore it after every test,
+    # steering later Settings() (the demo workspace's, say) to this registry.
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        os.environ.pop(name, None)
     return uri
 
 

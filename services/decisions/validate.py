@@ -69,43 +69,63 @@ def _plan(schema: dict[str, str]) -> tuple[tuple[str, int], ...]:
                   else _TEXT) for name, kind in schema.items())
 
 
+_ABSENT = object()
+
+
 def _features(features: Any, schema: dict[str, str], problems: list[str]) -> dict[str, Any]:
-    if type(features) is not dict and not isinstance(features, Mapping):
-        problems.append("features must be an object of input name to value")
-        return {}
-    if features.keys() != schema.keys():
-        unknown = sorted(set(features) - set(schema))
-        absent = sorted(set(schema) - set(features))
-        if unknown:
-            problems.append(f"features not in the version's schema: {', '.join(unknown)}")
-        if absent:
-            problems.append(f"features the version needs are absent: {', '.join(absent)}")
-    clean: dict[str, Any] = {}
-    # Hot loop of every ingest (rows x features): exact type checks, no isinstance chains.
+    if type(features) is not dict:
+        if not isinstance(features, Mapping):
+            problems.append("features must be an object of input name to value")
+            return {}
+        features = dict(features)
+    # Hot loop of every ingest (rows x features): exact type checks, no isinstance chains, and
+    # the row's own dict kept when nothing in it needs converting (the usual case).
     plan = _PLANS.get(id(schema))
     if plan is None or plan[0] is not schema:
         plan = _PLANS[id(schema)] = (schema, _plan(schema))
+    clean: dict[str, Any] = features
+    absent = 0
     for name, kind in plan[1]:
-        value = features.get(name)
+        value = features.get(name, _ABSENT)
         kind_of = type(value)
-        if value is None or (kind_of is float and value != value):  # NaN is missing too
-            clean[name] = None  # a missing input is allowed: such a decision is escalated
+        if kind_of is float:
+            if value != value:  # NaN is missing too
+                clean = _converted(clean, features, name, None)
+            elif kind != _NUMBER:
+                problems.append(_mistyped(name, kind, value))
+        elif value is None:
+            pass  # a missing input is allowed: such a decision is escalated
+        elif value is _ABSENT:
+            absent += 1
         elif kind == _NUMBER:
-            if kind_of is float:
-                clean[name] = value
-            elif kind_of is int:
-                clean[name] = float(value)
+            if kind_of is int:
+                clean = _converted(clean, features, name, float(value))
             else:
-                problems.append(f"feature {name} should be a number, not {value!r}"[:200])
-        elif kind == _FLAG:
-            if kind_of is not bool:
-                problems.append(f"feature {name} should be true or false, not {value!r}"[:200])
-            clean[name] = value
-        else:
-            if kind_of is not str:
-                problems.append(f"feature {name} should be text, not {value!r}"[:200])
-            clean[name] = value
+                problems.append(_mistyped(name, kind, value))
+        elif kind_of is not (bool if kind == _FLAG else str):
+            problems.append(_mistyped(name, kind, value))
+    if absent or len(features) != len(schema):
+        unknown = sorted(set(features) - set(schema))
+        missing = sorted(set(schema) - set(features))
+        if unknown:
+            problems.append(f"features not in the version's schema: {', '.join(unknown)}")
+        if missing:
+            problems.append(f"features the version needs are absent: {', '.join(missing)}")
     return clean
+
+
+def _converted(clean: dict[str, Any], original: dict[str, Any], name: str,
+               value: Any) -> dict[str, Any]:
+    # Copy on first change: the caller's row is never altered.
+    if clean is original:
+        clean = dict(original)
+    clean[name] = value
+    return clean
+
+
+def _mistyped(name: str, kind: int, value: Any) -> str:
+    wanted = "a number" if kind == _NUMBER else "true or false" if kind == _FLAG else "text"
+    return f"feature {name} should be {wanted}, not {value!r}"[:200]
 
 
 def _text(raw: Mapping[str, Any], field: str, problems: list[str], *,

@@ -7,17 +7,16 @@ types write them (tested by reading them back through the ORM), in one transacti
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 DECISION_COLUMNS = ("decision_id", "model_name", "model_version", "decided_at", "subject_ref",
                     "request_id", "features", "score", "threshold", "outcome",
                     "escalation_reason", "reason_codes", "shadow", "batch_id")
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DateTime storage format
 
 
 def insert_decisions(connection: Connection, rows: Sequence[dict[str, Any]],
@@ -33,7 +32,7 @@ def insert_decisions(connection: Connection, rows: Sequence[dict[str, Any]],
              for c in DECISION_COLUMNS]
     statement = (f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)}) "
                  f"VALUES ({', '.join(marks)})")
-    dumps = json.dumps
+    dumps = _json
     parameters = [
         (row["decision_id"], row["model_name"], row["model_version"],
          _time(row["decided_at"], sqlite), row["subject_ref"], row.get("request_id"),
@@ -61,7 +60,7 @@ def refresh_statistics(connection: Connection) -> None:
 def _copy_decisions(connection: Connection, rows: Sequence[dict[str, Any]],
                     batch_id: int) -> None:
     """PostgreSQL's COPY, in the caller's transaction: several times executemany's speed."""
-    dumps = json.dumps
+    dumps = _json
     driver = connection.connection.driver_connection
     with driver.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
             f"COPY decisions ({', '.join(DECISION_COLUMNS)}) FROM STDIN") as copy:
@@ -75,5 +74,13 @@ def _copy_decisions(connection: Connection, rows: Sequence[dict[str, Any]],
                 bool(row.get("shadow")), batch_id))
 
 
+def _json(value: Any) -> str:
+    # orjson: a decision's features encode several times faster than with json.dumps, and
+    # NaN (never stored: validation turns it into a missing input) would become null, not NaN.
+    return orjson.dumps(value).decode()
+
+
 def _time(moment: datetime, sqlite: bool) -> Any:
-    return moment.strftime(_SQLITE_TIME) if sqlite else moment
+    # SQLAlchemy's SQLite DateTime storage format ("%Y-%m-%d %H:%M:%S.%f"), without strftime's
+    # format parsing per row.
+    return moment.isoformat(" ", "microseconds") if sqlite else moment
