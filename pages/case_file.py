@@ -5,8 +5,9 @@ import streamlit as st
 
 from services.decisions.explain import sentences
 from services.decisions.letter import case_pdf
-from services.decisions.oversight import MIN_JUSTIFICATION, REASON_CATEGORIES, VERDICTS
+from services.decisions.oversight import REASON_CATEGORIES, VERDICTS
 from services.errors import GovernanceError
+from services.justification import MIN_JUSTIFICATION
 from services.permissions import Action, allowed
 from ui import figures
 from ui.decisions import case, outcome_word, override, why

@@ -179,6 +179,18 @@ class Registry:
         held = tuple(sorted(a for a, v in aliases.items() if str(v) == str(version)))
         return self._version(mv, held)
 
+    def alias_holder(self, name: str, alias: str) -> str | None:
+        """The version that holds the alias now, read from the registry itself."""
+        with self._translated(f"Model {name!r}"):
+            aliases = self._client.get_registered_model(name).aliases or {}
+        holder = aliases.get(alias)
+        return None if holder is None else str(holder)
+
+    def set_alias(self, name: str, alias: str, version: str) -> None:
+        """Point the alias at the version: the one registry write the console makes."""
+        with self._translated(f"Version {version} of {name!r}"):
+            self._client.set_registered_model_alias(name, alias, str(version))
+
     def lineage(self, name: str, version: str) -> Lineage:
         """Run, code version, parameters, metrics, dataset inputs and hold-out of a version."""
         mv = self.get_version(name, version)

@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     policy_path: Path = Field(
         default=PROJECT_ROOT / "policy.toml", validation_alias="GOVERNANCE_POLICY"
     )
+    # OIDC sign-in (st.login): roles by e-mail or "group:NAME", as JSON in the environment,
+    # e.g. {"ana@bank.example": ["analyst"], "group:model-risk": ["validator"]}.
+    oidc_role_map: dict[str, list[str]] = Field(default_factory=dict,
+                                                validation_alias="GOVERNANCE_OIDC_ROLES")
+    # A signed-in browser session ends after this many hours, whatever it does.
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 7,
+                                 validation_alias="GOVERNANCE_SESSION_HOURS")
 
     @model_validator(mode="after")
     def _fill_workspace_defaults(self) -> Settings:

@@ -97,9 +97,9 @@ def test_a_score_that_the_version_does_not_give_fails_the_replay(
 def test_an_analyst_overrides_and_the_logged_decision_stays(store: Engine) -> None:
     with session_scope(store) as session:
         decision_id = _declined(session)
-        override_decision(session=session, actor=ANALYST, decision_id=decision_id,
-                          new_outcome="approved", reason_category="complaint upheld",
-                          justification=WHY)
+    override_decision(engine=store, actor=ANALYST, decision_id=decision_id,
+                      new_outcome="approved", reason_category="complaint upheld",
+                      justification=WHY)
     with session_scope(store) as session:
         file = case_file(session=session, decision_id=decision_id)
     assert file.row.outcome == "declined" and file.current_outcome == "approved"
@@ -110,10 +110,11 @@ def test_an_analyst_overrides_and_the_logged_decision_stays(store: Engine) -> No
     (EXECUTIVE, WHY, PermissionDenied),
     (ANALYST, "because", InvalidInput),
 ])
-def test_an_override_needs_the_role_and_a_reason(session: Session, actor: Principal,
-                                                 justification: str, error: type) -> None:
+def test_an_override_needs_the_role_and_a_reason(store: Engine, session: Session,
+                                                 actor: Principal, justification: str,
+                                                 error: type) -> None:
     with pytest.raises(error):
-        override_decision(session=session, actor=actor, decision_id=_declined(session),
+        override_decision(engine=store, actor=actor, decision_id=_declined(session),
                           new_outcome="approved", reason_category="complaint upheld",
                           justification=justification)
 
@@ -123,9 +124,9 @@ def test_a_resolved_escalation_leaves_the_queue(store: Engine) -> None:
         before = review_queue(session=session, model_name="credit-risk")
         oldest = before.rows[0]
         assert oldest.outcome in ("escalated", "error") and before.oldest == oldest.decided_at
-        override_decision(session=session, actor=ANALYST, decision_id=oldest.decision_id,
-                          new_outcome="declined", reason_category="confirmed as decided",
-                          justification="Checked by hand: the debt ratio is far too high.")
+    override_decision(engine=store, actor=ANALYST, decision_id=oldest.decision_id,
+                      new_outcome="declined", reason_category="confirmed as decided",
+                      justification="Checked by hand: the debt ratio is far too high.")
     with session_scope(store) as session:
         after = review_queue(session=session, model_name="credit-risk")
     assert after.total == before.total - 1

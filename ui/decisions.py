@@ -109,10 +109,9 @@ def why(file: CaseFile) -> Why:
 def override(decision_id: str, actor: Principal, new_outcome: str, reason: str,
              justification: str) -> OverrideRecord:
     """A write: never cached, and it clears the reads it changes."""
-    with session_scope(context.engine()) as session:
-        record = override_decision(session=session, actor=actor, decision_id=decision_id,
-                                   new_outcome=new_outcome, reason_category=reason,
-                                   justification=justification)
+    record = override_decision(engine=context.engine(), actor=actor, decision_id=decision_id,
+                               new_outcome=new_outcome, reason_category=reason,
+                               justification=justification)
     _case.clear()
     _search.clear()
     _queue.clear()

@@ -89,6 +89,34 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--json", action="store_true")
         command.set_defaults(handler=_ingest, kind=kind)
 
+    users = commands.add_parser("users", help="local accounts (when sign-in is not OIDC)")
+    user_commands = users.add_subparsers(title="users commands", metavar="COMMAND")
+    add = user_commands.add_parser("add", help="create an account; the password is prompted")
+    add.add_argument("name")
+    add.add_argument("--role", action="append", required=True,
+                     help="a role (repeat, or a comma list): viewer, analyst, validator, "
+                          "model_owner, auditor, admin")
+    add.add_argument("--display-name", default="")
+    add.add_argument("--email")
+    add.set_defaults(handler=_users_add)
+    listing = user_commands.add_parser("list", help="list accounts")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=_users_list)
+    disable = user_commands.add_parser("disable", help="stop an account from signing in")
+    disable.add_argument("name")
+    disable.set_defaults(handler=_users_disable)
+    set_roles = user_commands.add_parser("set-roles", help="replace an account's roles")
+    set_roles.add_argument("name")
+    set_roles.add_argument("--role", action="append", required=True)
+    set_roles.set_defaults(handler=_users_set_roles)
+
+    audit = commands.add_parser("audit", help="the tamper-evident audit trail")
+    audit_commands = audit.add_subparsers(title="audit commands", metavar="COMMAND")
+    verify = audit_commands.add_parser(
+        "verify", help="walk the hash chain; exits 1 and names the first broken link if any")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(handler=_audit_verify)
+
     models = commands.add_parser("models", help="list the registered models (the inventory)")
     models.add_argument("--json", action="store_true")
     models.set_defaults(handler=_models)
@@ -221,6 +249,90 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     for reason, rows in report.reasons.items():
         print(f"  {rows:>7,} quarantined: {reason}")
     return 0
+
+
+def _store(settings: Settings) -> Engine:
+    from services.store.engine import make_engine
+    from services.store.migrate import check_schema
+
+    engine = make_engine(settings.database_url)
+    check_schema(engine)
+    return engine
+
+
+def _new_password() -> str:
+    if not sys.stdin.isatty():
+        # Piped in (scripts, tests): one line, never an argument that shows in `ps`.
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise GovernanceError("The two passwords differ; nothing was saved.")
+    return first
+
+
+def _users_add(args: argparse.Namespace, settings: Settings) -> int:
+    from services.accounts import add_user, parse_roles
+
+    roles = parse_roles(args.role)
+    engine = _store(settings)
+    account = add_user(engine=engine, actor=_cli_principal(), username=args.name,
+                       password=_new_password(), roles=roles,
+                       display_name=args.display_name, email=args.email)
+    print(f"Account {account.username} created with roles "
+          f"{', '.join(sorted(r.value for r in account.roles))}.")
+    return 0
+
+
+def _users_list(args: argparse.Namespace, settings: Settings) -> int:
+    from services.accounts import list_users
+    from services.store.engine import session_scope
+
+    with session_scope(_store(settings)) as session:
+        accounts = list_users(session=session)
+    if args.json:
+        _print_json(accounts)
+        return 0
+    print(f"{'username':<24} {'roles':<32} {'state':<9} last sign-in")
+    for a in accounts:
+        roles = ",".join(sorted(r.value for r in a.roles))
+        last = f"{a.last_sign_in_at:%Y-%m-%d %H:%M}" if a.last_sign_in_at else "never"
+        print(f"{a.username:<24} {roles:<32} {'disabled' if a.disabled else 'active':<9} {last}")
+    return 0
+
+
+def _users_disable(args: argparse.Namespace, settings: Settings) -> int:
+    from services.accounts import disable_user
+
+    disable_user(engine=_store(settings), actor=_cli_principal(), username=args.name)
+    print(f"Account {args.name} is disabled.")
+    return 0
+
+
+def _users_set_roles(args: argparse.Namespace, settings: Settings) -> int:
+    from services.accounts import parse_roles, set_roles
+
+    account = set_roles(engine=_store(settings), actor=_cli_principal(), username=args.name,
+                        roles=parse_roles(args.role))
+    print(f"{account.username} now has: {', '.join(sorted(r.value for r in account.roles))}.")
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from services.audit_trail import verify_chain
+    from services.store.engine import session_scope
+
+    with session_scope(_store(settings)) as session:
+        verdict = verify_chain(session=session)
+    if args.json:
+        _print_json(verdict)
+    elif verdict.intact:
+        print(f"The audit chain is intact: {verdict.events:,} events, head "
+              f"{verdict.head_hash}.")
+    else:
+        where = f" at event #{verdict.broken_at}" if verdict.broken_at else ""
+        print(f"The audit chain is BROKEN{where}: {verdict.problem}.")
+        print(f"  {verdict.events:,} events before it verified.")
+    return 0 if verdict.intact else 1
 
 
 def _gates(args: argparse.Namespace, settings: Settings) -> int:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.orm import Session
 
+from services.audit import append
 from services.clock import utcnow
 from services.decisions.files import RAW_KEPT, Row, Unreadable, read_rows
 from services.decisions.validate import RowRejected, clean_decision, parse_time
@@ -147,6 +148,7 @@ def _ingest_decisions(engine: Engine, registry: Registry, actor: Principal, rows
                 _report_stored(progress, tally, len(rows))
             _quarantine(session, batch.id, tally.bad)
             batch.accepted, batch.quarantined = tally.accepted, len(tally.bad)
+            _audit_batch(session, actor, batch)
             batch_id = batch.id
             if tally.accepted >= _ANALYZE_AFTER:
                 refresh_statistics(connection)
@@ -240,6 +242,7 @@ def _store(kind: str, engine: Engine, actor: Principal, source: str, digest: str
                     progress(first + _CHUNK, f"Stored {min(first + _CHUNK, len(good)):,} "
                                              f"of {len(good):,} {kind}")
             _quarantine(session, batch.id, bad)
+            _audit_batch(session, actor, batch)
             batch_id = batch.id
     except GovernanceError:
         # Another ingest of the same content won the race: that one holds the rows.
@@ -247,6 +250,13 @@ def _store(kind: str, engine: Engine, actor: Principal, source: str, digest: str
             return _already(kind, source, earlier)
         raise
     return _report(kind, source, batch_id, len(good), duplicates, bad, started)
+
+
+def _audit_batch(session: Session, actor: Principal, batch: IngestBatch) -> None:
+    append(session=session, actor=actor, action=f"ingest.{batch.kind}",
+           subject_type="ingest_batch", subject_id=batch.id,
+           payload={"source": batch.source, "content_sha256": batch.content_sha256,
+                    "accepted": batch.accepted, "quarantined": batch.quarantined})
 
 
 def _quarantine(session: Session, batch_id: int, bad: list[tuple[int, str, str]]) -> None:

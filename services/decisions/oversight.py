@@ -9,22 +9,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.aliases import alias_tenures
+from services.audit import append, refusals_recorded
 from services.clock import utcnow
 from services.decisions.search import DecisionRow, as_row, row_columns
 from services.errors import InvalidInput, NotFound
+from services.justification import justified
 from services.permissions import Action, require
 from services.principal import Principal
+from services.store.engine import session_scope
 from services.store.models import Decision, Outcome, Override
 
 REASON_CATEGORIES = ("confirmed as decided", "model error", "missing or wrong input",
                      "new information from the applicant", "complaint upheld",
                      "policy exception")
 VERDICTS = ("approved", "declined")
-MIN_JUSTIFICATION = 20
 
 
 @dataclass(frozen=True)
@@ -79,31 +81,37 @@ def case_file(*, session: Session, decision_id: str) -> CaseFile:
                     outcome.observed_at if outcome else None, overrides, twins)
 
 
-def override_decision(*, session: Session, actor: Principal, decision_id: str,
+def override_decision(*, engine: Engine, actor: Principal, decision_id: str,
                       new_outcome: str, reason_category: str,
                       justification: str) -> OverrideRecord:
     """A person's verdict on a decision, with the reason; the logged decision stays as it was."""
-    require(actor, Action.OVERRIDE)
-    decision = session.scalar(select(Decision).where(Decision.decision_id == decision_id))
-    if decision is None:
-        raise NotFound(f"There is no decision {decision_id!r}.")
-    if decision.shadow:
-        raise InvalidInput("A shadow decision was never acted on; there is nothing to override.")
-    if new_outcome not in VERDICTS:
-        raise InvalidInput(f"A person decides {' or '.join(VERDICTS)}, not {new_outcome!r}.")
-    if reason_category not in REASON_CATEGORIES:
-        raise InvalidInput(f"Unknown reason {reason_category!r}.",
-                           hint=f"Choose one of: {', '.join(REASON_CATEGORIES)}.")
-    text = justification.strip()
-    if len(text) < MIN_JUSTIFICATION:
-        raise InvalidInput(f"The justification has {len(text)} characters; write at least "
-                           f"{MIN_JUSTIFICATION} saying why.")
-    row = Override(decision_id=decision_id, reviewer=actor.id, new_outcome=new_outcome,
-                   reason_category=reason_category, justification=text[:5000],
-                   created_at=utcnow())
-    session.add(row)
-    session.flush()
-    return _override(row)
+    with refusals_recorded(engine, actor, "decision.override", "decision", decision_id):
+        require(actor, Action.OVERRIDE)
+        if new_outcome not in VERDICTS:
+            raise InvalidInput(f"A person decides {' or '.join(VERDICTS)}, not {new_outcome!r}.")
+        if reason_category not in REASON_CATEGORIES:
+            raise InvalidInput(f"Unknown reason {reason_category!r}.",
+                               hint=f"Choose one of: {', '.join(REASON_CATEGORIES)}.")
+        text = justified(justification)
+        with session_scope(engine) as session:
+            decision = session.scalar(select(Decision).where(Decision.decision_id == decision_id))
+            if decision is None:
+                raise NotFound(f"There is no decision {decision_id!r}.")
+            if decision.shadow:
+                raise InvalidInput("A shadow decision was never acted on; there is nothing to "
+                                   "override.")
+            row = Override(decision_id=decision_id, reviewer=actor.id, new_outcome=new_outcome,
+                           reason_category=reason_category, justification=text,
+                           created_at=utcnow())
+            session.add(row)
+            session.flush()
+            append(session=session, actor=actor, action="decision.overridden",
+                   subject_type="decision", subject_id=decision_id,
+                   model_name=decision.model_name,
+                   payload={"logged_outcome": decision.outcome, "new_outcome": new_outcome,
+                            "reason_category": reason_category, "justification": text,
+                            "model_version": decision.model_version})
+            return _override(row)
 
 
 @dataclass(frozen=True)

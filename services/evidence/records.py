@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.audit import append
 from services.clock import utcnow
 from services.errors import NotFound
 from services.store.models import Evidence
@@ -68,17 +69,22 @@ def add_evidence(*, session: Session, kind: str, model_name: str, model_version:
                    created_by=created_by, created_at=utcnow())
     session.add(row)
     session.flush()
+    append(session=session, actor=created_by, action="evidence.recorded",
+           subject_type="evidence", subject_id=row.id, model_name=model_name,
+           payload={"kind": kind, "model_version": model_version, "data_sha256": data_sha256,
+                    "payload_sha256": row.payload_sha256, "policy_sha256": policy_sha256,
+                    "code_version": code_version})
     return _record(row)
 
 
-def latest_evidence(*, session: Session, model_name: str,
-                    model_version: str) -> dict[str, EvidenceRecord]:
-    """The newest record of each kind for a version."""
-    rows = session.scalars(
-        select(Evidence)
-        .where(Evidence.model_name == model_name, Evidence.model_version == model_version)
-        .order_by(Evidence.created_at, Evidence.id)
-    ).all()
+def latest_evidence(*, session: Session, model_name: str, model_version: str,
+                    as_of: datetime | None = None) -> dict[str, EvidenceRecord]:
+    """The newest record of each kind for a version (as it stood at as_of, when given)."""
+    query = select(Evidence).where(Evidence.model_name == model_name,
+                                   Evidence.model_version == model_version)
+    if as_of is not None:
+        query = query.where(Evidence.created_at <= as_of)
+    rows = session.scalars(query.order_by(Evidence.created_at, Evidence.id)).all()
     return {row.kind: _record(row) for row in rows}
 
 

@@ -50,6 +50,10 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Consecutive failed sign-ins since the last good one: each further try waits longer.
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Evidence(Base):
@@ -85,7 +89,25 @@ class PromotionRequest(Base):
     policy_sha256: Mapped[str] = mapped_column(String(64))
     previous_version: Mapped[str | None] = mapped_column(String(32))
     executed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(16), default="promotion",
+                                      server_default="promotion")  # promotion | rollback
+    executed_by: Mapped[str | None] = mapped_column(String(128))
+    execution_error: Mapped[str | None] = mapped_column(Text)  # why the alias did not move
     __table_args__ = (Index("ix_promotion_model", "model_name", "status"),)
+
+
+class PolicyException(Base):
+    """An admin's recorded decision to let a request past failing gates, until a date."""
+
+    __tablename__ = "policy_exceptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("promotion_requests.id"))
+    gates: Mapped[list[Any]] = mapped_column()  # names of the gates it covers
+    justification: Mapped[str] = mapped_column(Text)
+    expires_on: Mapped[date] = mapped_column(Date)
+    granted_by: Mapped[str] = mapped_column(String(128))
+    granted_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_policy_exceptions_request", "request_id"),)
 
 
 class SignOff(Base):
@@ -243,7 +265,23 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject_type: Mapped[str] = mapped_column(String(64))
     subject_id: Mapped[str] = mapped_column(String(256))
+    model_name: Mapped[str | None] = mapped_column(String(256))  # for the model's excerpt
     payload: Mapped[dict[str, Any]] = mapped_column()
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
-    __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
+    __table_args__ = (
+        Index("ix_audit_subject", "subject_type", "subject_id"),
+        Index("ix_audit_actor_time", "actor", "at"),
+        Index("ix_audit_action_time", "action", "at"),
+        Index("ix_audit_time", "at"),
+        Index("ix_audit_model_time", "model_name", "at"),
+    )
+
+
+class AuditHead(Base):
+    """The chain's last hash and length (one row); updating it serializes audited writes."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    length: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,1 @@
+"""Promotions: requests, four-eyes sign-off, alias moves and rollback."""
