@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from services.permissions import Action, allowed
 from ui.context import open_workspace
 from ui.principal import current_principal
 from ui.widgets import demo_marker, stop_on_error
@@ -16,15 +17,14 @@ if workspace.demo:
 
 principal = current_principal(demo=workspace.demo)
 if principal is None:
-    st.error(
-        "**Sign-in is not configured for this workspace.** Only the demo workspace offers "
-        "demo personas; a real workspace needs accounts.\n\n**What to do:** run "
-        "`govern demo` for the demo workspace, or configure sign-in as the README describes."
-    )
+    # The sign-in form (or the reason there is none) is drawn. st.navigation is still called:
+    # until it has run once, Streamlit serves pages/ scripts directly for deep links.
+    st.session_state.pop("principal", None)
+    st.navigation([st.Page(lambda: None, title="Sign in", url_path="sign-in")]).run()
     st.stop()
 st.session_state["principal"] = principal
 
-pages = [
+models = [
     st.Page("pages/portfolio.py", title="Portfolio", icon=":material/dashboard:",
             default=True),
     st.Page("pages/model.py", title="Model", icon=":material/model_training:",
@@ -33,6 +33,10 @@ pages = [
             url_path="card"),
     st.Page("pages/evidence.py", title="Evidence", icon=":material/query_stats:",
             url_path="evidence"),
+    st.Page("pages/promotions.py", title="Promotions", icon=":material/how_to_reg:",
+            url_path="promotions"),
+]
+decisions = [
     st.Page("pages/decisions.py", title="Decisions", icon=":material/manage_search:",
             url_path="decisions"),
     st.Page("pages/case_file.py", title="Case file", icon=":material/folder_open:",
@@ -40,4 +44,14 @@ pages = [
     st.Page("pages/review_queue.py", title="Review queue", icon=":material/front_hand:",
             url_path="queue"),
 ]
-st.navigation(pages).run()
+oversight = [
+    st.Page("pages/audit.py", title="Audit trail", icon=":material/receipt_long:",
+            url_path="audit"),
+]
+# A page a role may not use is not registered at all: its URL answers "page not found".
+sections = {"Models": models}
+if allowed(principal, Action.VIEW_DECISIONS):
+    sections["Decisions"] = decisions
+if allowed(principal, Action.VIEW_AUDIT):
+    sections["Oversight"] = oversight
+st.navigation(sections).run()

@@ -11,8 +11,10 @@ from services.justification import MIN_JUSTIFICATION
 from services.permissions import Action, allowed
 from ui import figures
 from ui.decisions import case, outcome_word, override, why
-from ui.principal import acting_principal
+from ui.principal import page_guard
 from ui.widgets import plain, show_error, stop_on_error
+
+principal = page_guard(Action.VIEW_DECISIONS)
 
 asked = st.query_params.get("decision", "")
 decision_id = st.text_input("Decision id", value=asked, placeholder="e.g. cr-0001234").strip()
@@ -106,7 +108,6 @@ if file.overrides:
 else:
     st.caption("No person has overridden or confirmed this decision.")
 
-principal = acting_principal()
 if row.shadow:
     st.stop()
 if not allowed(principal, Action.OVERRIDE):

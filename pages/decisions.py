@@ -7,9 +7,13 @@ import streamlit as st
 
 from services.decisions.search import DecisionFilter
 from services.decisions.validate import OUTCOMES
+from services.permissions import Action
 from ui.data import inventory_rows
 from ui.decisions import search
+from ui.principal import page_guard
 from ui.widgets import stop_on_error
+
+page_guard(Action.VIEW_DECISIONS)
 
 st.title("Decisions")
 st.caption("Every automated decision a governed model made. Select a row for its case file.")

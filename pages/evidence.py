@@ -9,13 +9,14 @@ from ui import figures
 from ui.context import policy
 from ui.data import evidence_records, model_card, run_evidence_now
 from ui.pickers import pick_model_version, version_label
-from ui.principal import acting_principal
+from ui.principal import page_guard
 from ui.widgets import show_error, stop_on_error
+
+principal = page_guard()
 
 st.title("Evidence")
 view, version = pick_model_version("evidence")
 name = view.model.name
-principal = acting_principal()
 
 if allowed(principal, Action.RUN_EVIDENCE):
     if st.button(f"Run evidence for v{version}", icon=":material/play_arrow:",

@@ -6,7 +6,10 @@ import streamlit as st
 from services.clock import utcnow
 from ui.data import inventory_rows, model_view, version_view
 from ui.figures import alias_timeline
+from ui.principal import page_guard
 from ui.widgets import plain, stop_on_error
+
+page_guard()
 
 with stop_on_error():
     names = [row.name for row in inventory_rows()]

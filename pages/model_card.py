@@ -6,7 +6,10 @@ import streamlit as st
 from services.card_export import card_html, card_json, card_markdown, card_pdf
 from ui.data import model_card
 from ui.pickers import pick_model_version
+from ui.principal import page_guard
 from ui.widgets import plain, status_style, stop_on_error
+
+page_guard()
 
 view, version = pick_model_version("card")
 with stop_on_error():

@@ -4,7 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from ui.data import inventory_rows
+from ui.principal import page_guard
 from ui.widgets import stop_on_error
+
+page_guard()
 
 st.title("Portfolio")
 st.caption("Every model in the registry: owner, risk tier, which version serves, and what "

@@ -4,9 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from services.clock import utcnow
+from services.permissions import Action
 from ui.data import inventory_rows
 from ui.decisions import queue, violations
+from ui.principal import page_guard
 from ui.widgets import stop_on_error
+
+page_guard(Action.VIEW_DECISIONS)
 
 st.title("Review queue")
 st.caption("Low-confidence, incomplete or errored decisions the models may not settle alone.")

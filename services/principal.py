@@ -36,27 +36,23 @@ class Persona:
     principal: Principal
 
 
+def _persona(key: str, title: str, person: str, name: str, *roles: Role) -> Persona:
+    return Persona(key, title, Principal(f"demo.{person}", f"{name} (demo)", frozenset(roles)))
+
+
+# The demo's model owners (registered model tag `owner`) are demo.amara (credit-risk) and
+# demo.jonas (fraud-screening): Jonas also validates, to show four eyes refusing him.
 DEMO_PERSONAS: tuple[Persona, ...] = (
-    Persona(
-        "risk_manager",
-        "Model risk manager",
-        Principal("demo.priya", "Priya Raman (demo)", frozenset({Role.VALIDATOR})),
-    ),
-    Persona(
-        "analyst",
-        "Analyst",
-        Principal("demo.tomas", "Tomás Ortega (demo)", frozenset({Role.ANALYST})),
-    ),
-    Persona(
-        "executive",
-        "Executive",
-        Principal("demo.grace", "Grace Okafor (demo)", frozenset({Role.VIEWER})),
-    ),
-    Persona(
-        "auditor",
-        "Auditor",
-        Principal("demo.henrik", "Henrik Lund (demo)", frozenset({Role.AUDITOR})),
-    ),
+    _persona("risk_manager", "Model risk manager", "priya", "Priya Raman", Role.VALIDATOR),
+    _persona("validator", "Second validator", "kenji", "Kenji Sato", Role.VALIDATOR),
+    _persona("owner_validator", "Validator who owns fraud-screening", "jonas", "Jonas Weber",
+             Role.VALIDATOR, Role.MODEL_OWNER),
+    _persona("model_owner", "Model owner (credit-risk)", "amara", "Amara Nwosu",
+             Role.MODEL_OWNER),
+    _persona("analyst", "Analyst", "tomas", "Tomás Ortega", Role.ANALYST),
+    _persona("executive", "Executive", "grace", "Grace Okafor", Role.VIEWER),
+    _persona("auditor", "Auditor", "henrik", "Henrik Lund", Role.AUDITOR),
+    _persona("admin", "Administrator", "sam", "Sam Adeyemi", Role.ADMIN),
 )
 
 

@@ -101,3 +101,11 @@ def run_evidence_now(name: str, version: str, actor: Principal, progress: Progre
     _model_card.clear()
     _evidence_records.clear()
     return run
+
+
+def clear_model_reads() -> None:
+    """After a promotion or rollback: aliases, cards and the inventory are read afresh."""
+    _inventory.clear()
+    _model_view.clear()
+    _version_view.clear()
+    _model_card.clear()

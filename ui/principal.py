@@ -1,13 +1,26 @@
-"""Who is acting in this browser session. Per user: never cached globally."""
+"""Who is acting in this browser session. Per user: never cached globally.
+
+Three ways in, decided by the workspace: demo personas (the demo workspace only), OIDC through
+st.login (when `[auth]` is in .streamlit/secrets.toml), or local accounts.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import streamlit as st
 
+from services.accounts import principal_from_claims, record_sign_in, sign_in
+from services.clock import utcnow
+from services.errors import GovernanceError
+from services.permissions import Action, allowed
 from services.principal import DEMO_PERSONAS, Principal, demo_persona
+from ui import context
+from ui.widgets import plain, show_error
 
 _PERSONA_KEY = "demo_persona"
 _WIDGET_KEY = "demo_persona_picker"
+_SIGNED_IN = "signed_in"  # (principal, when) of a local or OIDC sign-in
 
 
 def _remember_persona() -> None:
@@ -15,9 +28,15 @@ def _remember_persona() -> None:
 
 
 def current_principal(*, demo: bool) -> Principal | None:
-    """The acting principal: a chosen persona in the demo, otherwise nobody (yet)."""
-    if not demo:
-        return None
+    """The acting principal, or None after drawing whatever sign-in the workspace uses."""
+    if demo:
+        return _demo_principal()
+    if _oidc_configured():
+        return _oidc_principal()
+    return _local_principal()
+
+
+def _demo_principal() -> Principal:
     keys = [p.key for p in DEMO_PERSONAS]
     # The saved choice is the truth; the widget mirrors it. Streamlit forgets a widget's own
     # state on runs that do not draw it, and the persona must survive every page switch.
@@ -31,17 +50,104 @@ def current_principal(*, demo: bool) -> Principal | None:
         on_change=_remember_persona,
         help="Demo only: outside the demo workspace people sign in with their own account.",
     )
-    chosen = st.session_state[_WIDGET_KEY]
-    persona = demo_persona(chosen)
-    roles = ", ".join(sorted(role.value for role in persona.principal.roles))
-    st.sidebar.caption(f"Roles: {roles}")
+    persona = demo_persona(st.session_state[_WIDGET_KEY])
+    st.sidebar.caption(f"Roles: {_roles(persona.principal)}")
     return persona.principal
 
 
-def acting_principal() -> Principal:
-    """The principal the router resolved for this run (pages run after the router)."""
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # Streamlit raises its own error when there is no secrets file at all
+        return False
+
+
+def _oidc_principal() -> Principal | None:
+    if not st.user.is_logged_in:
+        st.title("Model Governance Console")
+        st.write("Sign in with your organisation's account to continue.")
+        st.button("Sign in", type="primary", on_click=st.login, icon=":material/login:")
+        return None
+    groups = st.user.get("groups") or []
+    principal = principal_from_claims(
+        email=st.user.get("email"), name=st.user.get("name"),
+        groups=[str(g) for g in groups] if isinstance(groups, list) else [],
+        role_map=context.settings().oidc_role_map)
+    if principal is None:
+        st.error(f"You are signed in as {plain(str(st.user.get('email')))}, but no role is "
+                 "mapped to you.\n\n**What to do:** ask an administrator to add your e-mail or "
+                 "group to GOVERNANCE_OIDC_ROLES.")
+        st.button("Sign out", on_click=st.logout)
+        return None
+    return _keep_session(principal, method="oidc", sign_out=st.logout)
+
+
+def _local_principal() -> Principal | None:
+    held = st.session_state.get(_SIGNED_IN)
+    if held is not None:
+        principal = _keep_session(held[0], method=None, sign_out=_sign_out)
+        if principal is not None:
+            return principal
+    st.title("Sign in")
+    st.caption("Accounts are created by an administrator with `govern users add`.")
+    with st.form("sign_in", enter_to_submit=True):
+        username = st.text_input("Username", autocomplete="username")
+        password = st.text_input("Password", type="password",
+                                 autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        try:
+            principal = sign_in(engine=context.engine(), username=username, password=password)
+        except GovernanceError as exc:
+            show_error(exc)
+            return None
+        st.session_state[_SIGNED_IN] = (principal, utcnow())
+        st.rerun()
+    return None
+
+
+def _keep_session(principal: Principal, *, method: str | None,
+                  sign_out: object) -> Principal | None:
+    """The principal while the session is young enough; signed out once it has expired."""
+    held = st.session_state.get(_SIGNED_IN)
+    if held is None or held[0] != principal:
+        if method is not None:  # an identity provider's sign-in: record it once per session
+            record_sign_in(engine=context.engine(), principal=principal, method=method)
+        held = st.session_state[_SIGNED_IN] = (principal, utcnow())
+    started: datetime = held[1]
+    if utcnow() - started > timedelta(hours=context.settings().session_hours):
+        st.session_state.pop(_SIGNED_IN, None)
+        st.info("Your session has expired. Sign in again.", icon=":material/timer_off:")
+        if method == "oidc":
+            st.button("Sign in again", on_click=st.logout)
+        return None
+    st.sidebar.caption(f"Signed in as **{plain(principal.name)}** · {_roles(principal)}")
+    st.sidebar.button("Sign out", on_click=sign_out, icon=":material/logout:")  # type: ignore[arg-type]
+    return principal
+
+
+def _sign_out() -> None:
+    st.session_state.pop(_SIGNED_IN, None)
+
+
+def _roles(principal: Principal) -> str:
+    return ", ".join(sorted(role.value.replace("_", " ") for role in principal.roles))
+
+
+def page_guard(needs: Action | None = None) -> Principal:
+    """The first line of every page: the router's principal, and the role the page needs.
+
+    Streamlit runs a pages/ script directly, without the router, for a deep link that arrives
+    before the router has run once in the server process. Each page stops here then, so no
+    page is ever drawn for somebody the router has not signed in.
+    """
     principal = st.session_state.get("principal")
     if not isinstance(principal, Principal):
-        st.error("Nobody is signed in.")
+        st.warning("This page opens from the console's start page, where you sign in.",
+                   icon=":material/login:")
+        st.page_link("app.py", label="Open the console", icon=":material/home:")
+        st.stop()
+    if needs is not None and not allowed(principal, needs):
+        st.error(f"{plain(principal.name)} may not {needs.value}.", icon=":material/block:")
         st.stop()
     return principal

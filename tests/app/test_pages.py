@@ -97,7 +97,7 @@ def test_pages_say_when_the_store_schema_is_behind(tmp_path: Path,
     assert "govern db upgrade" in _texts(at)
 
 
-def test_a_real_workspace_offers_no_demo_personas(tmp_path: Path,
+def test_a_real_workspace_asks_for_a_sign_in_and_offers_no_personas(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from services.store.engine import make_engine
     from services.store.migrate import upgrade
@@ -106,8 +106,9 @@ def test_a_real_workspace_offers_no_demo_personas(tmp_path: Path,
     upgrade(make_engine(f"sqlite:///{tmp_path / 'governance.db'}"))
     at = _app().run()
     assert not at.exception
-    assert "Sign-in is not configured" in _texts(at)
-    assert not at.sidebar.selectbox
+    assert at.title[0].value == "Sign in"
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert not at.sidebar.selectbox  # no personas
     assert not at.warning  # no demo marker outside the demo
 
 
@@ -216,9 +217,9 @@ def test_an_override_from_the_case_file_shows_in_it(demo_env: Settings) -> None:
     assert overrides["Justification"].iloc[-1].startswith("<b>Income proof</b> [arrived]")
 
 
-def test_an_executive_reads_a_case_file_but_cannot_override(demo_env: Settings) -> None:
+def test_an_auditor_reads_a_case_file_but_cannot_override(demo_env: Settings) -> None:
     decision_id, _ = _a_declined_decision(demo_env)
-    at = _as("executive")
+    at = _as("auditor")
     at.switch_page("pages/case_file.py")
     at.query_params["decision"] = decision_id
     at.run()

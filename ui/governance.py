@@ -1,0 +1,143 @@
+"""Promotions, point in time and the audit trail for pages: cached reads, uncached writes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import streamlit as st
+
+from services.audit_trail import (
+    AuditFilter,
+    AuditPage,
+    ChainVerdict,
+    audit_facets,
+    export_events,
+    search_events,
+    verify_chain,
+)
+from services.principal import Principal
+from services.promotions import execution, requests
+from services.promotions.history import ServedAt, served_at
+from services.promotions.views import OPEN_STATUSES, PromotionView, list_promotions
+from services.store.engine import session_scope
+from ui import context, data
+
+
+def promotions(*, waiting: bool) -> list[PromotionView]:
+    return _promotions(context.settings().database_url, waiting)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _promotions(database_url: str, waiting: bool) -> list[PromotionView]:
+    with session_scope(context.engine()) as session:
+        return list_promotions(session=session, statuses=OPEN_STATUSES if waiting else ())
+
+
+def point_in_time(model_name: str, at: datetime) -> ServedAt:
+    return _point_in_time(context.settings().database_url, model_name, at)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _point_in_time(database_url: str, model_name: str, at: datetime) -> ServedAt:
+    with session_scope(context.engine()) as session:
+        return served_at(session=session, model_name=model_name, at=at)
+
+
+def _changed() -> None:
+    """Every governance write changes requests, aliases, cards and the trail."""
+    _promotions.clear()
+    _point_in_time.clear()
+    _verdict.clear()
+    _events.clear()
+    data.clear_model_reads()
+
+
+def request(actor: Principal, model_name: str, version: str, alias: str,
+            justification: str) -> PromotionView:
+    try:
+        return requests.request_promotion(
+            engine=context.engine(), registry=context.registry(), policy=context.policy(),
+            actor=actor, model_name=model_name, version=version, alias=alias,
+            justification=justification)
+    finally:
+        _changed()
+
+
+def sign(actor: Principal, request_id: int, verdict: str,
+         justification: str) -> execution.ExecutionResult:
+    try:
+        return requests.sign_off(engine=context.engine(), registry=context.registry(),
+                                 policy=context.policy(), actor=actor, request_id=request_id,
+                                 verdict=verdict, justification=justification)
+    finally:
+        _changed()
+
+
+def grant(actor: Principal, request_id: int, gates: tuple[str, ...], justification: str,
+          expires_on: date) -> PromotionView:
+    try:
+        return requests.grant_exception(engine=context.engine(), actor=actor,
+                                        request_id=request_id, gates=gates,
+                                        justification=justification, expires_on=expires_on)
+    finally:
+        _changed()
+
+
+def withdraw(actor: Principal, request_id: int, justification: str) -> PromotionView:
+    try:
+        return requests.withdraw_promotion(engine=context.engine(), actor=actor,
+                                           request_id=request_id, justification=justification)
+    finally:
+        _changed()
+
+
+def retry(actor: Principal, request_id: int) -> execution.ExecutionResult:
+    try:
+        return execution.retry_promotion(engine=context.engine(), registry=context.registry(),
+                                         actor=actor, request_id=request_id)
+    finally:
+        _changed()
+
+
+def rollback(actor: Principal, model_name: str, justification: str) -> execution.ExecutionResult:
+    try:
+        return execution.rollback_alias(engine=context.engine(), registry=context.registry(),
+                                        actor=actor, model_name=model_name,
+                                        justification=justification)
+    finally:
+        _changed()
+
+
+def chain_verdict() -> ChainVerdict:
+    return _verdict(context.settings().database_url)
+
+
+@st.cache_data(ttl=60, show_spinner="Verifying the audit chain…")
+def _verdict(database_url: str) -> ChainVerdict:
+    with session_scope(context.engine()) as session:
+        return verify_chain(session=session)
+
+
+def reverify() -> None:
+    _verdict.clear()
+
+
+def events(filters: AuditFilter, page: int) -> AuditPage:
+    return _events(context.settings().database_url, filters, page)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _events(database_url: str, filters: AuditFilter, page: int) -> AuditPage:
+    with session_scope(context.engine()) as session:
+        return search_events(session=session, filters=filters, page=page)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def facets(database_url: str) -> tuple[list[str], list[str]]:
+    with session_scope(context.engine()) as session:
+        return audit_facets(session=session)
+
+
+def export(filters: AuditFilter, fmt: str) -> bytes:
+    with session_scope(context.engine()) as session:
+        return export_events(session=session, filters=filters, fmt=fmt)

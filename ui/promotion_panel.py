@@ -1,0 +1,126 @@
+"""One promotion request on screen: its frozen gates, sign-offs, exceptions and the acts the
+signed-in person may take. Services decide; these forms only ask."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from services.clock import utcnow
+from services.errors import GovernanceError
+from services.justification import MIN_JUSTIFICATION
+from services.permissions import Action, allowed
+from services.principal import Principal
+from services.promotions.execution import ExecutionResult
+from services.promotions.views import PromotionView
+from ui import governance
+from ui.widgets import plain, show_error, status_style
+
+_WHY = f"Why, in at least {MIN_JUSTIFICATION} characters; shown exactly as written."
+
+
+def request_panel(view: PromotionView, actor: Principal, owner: str | None,
+                  approvals_needed: int) -> None:
+    st.subheader(f"Request #{view.id}: {view.model_name} v{view.model_version} → "
+                 f"@{view.alias}")
+    st.caption(f"{view.kind.capitalize()} requested by {plain(view.requested_by)} on "
+               f"{view.requested_at:%Y-%m-%d %H:%M} UTC · status "
+               f"**{view.status.replace('_', ' ')}** · approvals {len(view.approvers)} of "
+               f"{approvals_needed} · replaces v{view.previous_version or '—'}")
+    st.text(view.justification)  # never rendered as Markdown or HTML
+    if view.status == "approved_not_executed":
+        st.error(f"**Approved, but the alias did not move.** {plain(view.execution_error)}",
+                 icon=":material/sync_problem:")
+    _gates(view)
+    _sign_offs(view)
+    _actions(view, actor, owner)
+
+
+def _gates(view: PromotionView) -> None:
+    if not view.gate_results:
+        return
+    today = utcnow().date()
+    blocking = view.unexcused_gates(today)
+    st.markdown(f"**Gates as frozen on the request** (policy `{view.policy_sha256[:12]}…`): "
+                + (f"{len(blocking)} block approval." if blocking else "none block approval."))
+    table = pd.DataFrame({
+        "Gate": g["gate"], "Status": g["status"].replace("_", " "), "Figure": g["figure"],
+        "Bound": g["bound"], "Clause": g["clause"],
+        "Excused": "yes" if g["gate"] in view.failing_gates and g["gate"] not in blocking
+        else "",
+    } for g in view.gate_results)
+    st.dataframe(table.style.map(status_style, subset=["Status"]), hide_index=True,
+                 width="stretch",
+                 column_config={"Figure": st.column_config.NumberColumn(format="%.3f")})
+    for exception in view.exceptions:
+        st.warning(f"Policy exception by {plain(exception.granted_by)} for "
+                   f"{plain(', '.join(exception.gates))}, until "
+                   f"{exception.expires_on:%Y-%m-%d}:", icon=":material/rule:")
+        st.text(exception.justification)
+
+
+def _sign_offs(view: PromotionView) -> None:
+    for s in view.sign_offs:
+        verdict = "Approved" if s.verdict == "approve" else "Rejected"
+        st.markdown(f"**{verdict}** by {plain(s.validator)} on {s.signed_at:%Y-%m-%d %H:%M} UTC")
+        st.text(s.justification)
+
+
+def _actions(view: PromotionView, actor: Principal, owner: str | None) -> None:
+    if view.status == "open" and allowed(actor, Action.SIGN_OFF):
+        if actor.id in (owner, view.requested_by):
+            st.info("Four eyes: you own this model or asked for this promotion, so another "
+                    "validator must sign it off.", icon=":material/visibility:")
+        else:
+            _sign_off_form(view, actor)
+    if view.status == "open" and view.failing_gates and allowed(actor, Action.GRANT_EXCEPTION):
+        _exception_form(view, actor)
+    if view.status == "approved_not_executed" and allowed(actor, Action.EXECUTE_PROMOTION) \
+            and st.button("Retry moving the alias", key=f"retry_{view.id}",
+                          icon=":material/sync:"):
+        _done(lambda: governance.retry(actor, view.id))
+    if view.status == "open" and actor.id == view.requested_by:
+        with st.expander("Withdraw this request"), st.form(f"withdraw_{view.id}"):
+            why = st.text_area("Justification", placeholder=_WHY)
+            if st.form_submit_button("Withdraw"):
+                _done(lambda: governance.withdraw(actor, view.id, why))
+
+
+def _sign_off_form(view: PromotionView, actor: Principal) -> None:
+    with st.form(f"sign_off_{view.id}", clear_on_submit=False):
+        st.markdown("**Your sign-off**")
+        verdict = st.radio("Verdict", ["approve", "reject"], horizontal=True,
+                           format_func=str.capitalize, key=f"verdict_{view.id}")
+        why = st.text_area("Justification", placeholder=_WHY, key=f"why_{view.id}")
+        if st.form_submit_button("Sign", type="primary"):
+            _done(lambda: governance.sign(actor, view.id, verdict, why))
+
+
+def _exception_form(view: PromotionView, actor: Principal) -> None:
+    with st.expander("Record a policy exception (admin)"), st.form(f"exception_{view.id}"):
+        gates = st.multiselect("Gates it covers", view.failing_gates,
+                               default=list(view.failing_gates))
+        expires = st.date_input("Expires on", utcnow().date() + timedelta(days=30),
+                                min_value=utcnow().date())
+        why = st.text_area("Justification", placeholder=_WHY)
+        if st.form_submit_button("Record exception"):
+            _done(lambda: governance.grant(actor, view.id, tuple(gates), why, expires))
+
+
+def _done(act: object) -> None:
+    """Run a write; say what happened (or why not) where the person is looking."""
+    try:
+        result = act()  # type: ignore[operator]
+    except GovernanceError as exc:
+        show_error(exc)
+        return
+    if isinstance(result, ExecutionResult):
+        if result.alias_moved:
+            st.session_state["promotion_notice"] = (
+                f"The alias moved: {result.request.model_name} @{result.request.alias} is now "
+                f"v{result.request.model_version}.")
+        elif result.failed:
+            st.session_state["promotion_notice"] = "Approved, but the alias did not move."
+    st.rerun()
