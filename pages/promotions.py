@@ -11,6 +11,7 @@ from services.permissions import Action, allowed
 from ui import governance
 from ui.context import policy
 from ui.data import inventory_rows, model_card, model_view
+from ui.pickers import version_label
 from ui.principal import page_guard
 from ui.promotion_panel import request_panel
 from ui.widgets import plain, show_error, stop_on_error
@@ -47,9 +48,13 @@ with tab_request:
     else:
         name = st.selectbox("Model", list(models), key="request_model")
         with stop_on_error():
-            versions = [v.version for v in model_view(name).versions]
+            view = model_view(name)
+        versions = [v.version for v in view.versions]
+        challenger = view.model.aliases.get("challenger")
         left, right = st.columns(2)
-        version = left.selectbox("Version", versions, key=f"request_version_{name}")
+        version = left.selectbox("Version", versions, key=f"request_version_{name}",
+                                 index=versions.index(challenger) if challenger in versions
+                                 else 0, format_func=lambda v: version_label(view, v))
         alias = right.selectbox("Alias", ["champion", "challenger"], key="request_alias")
         with stop_on_error():
             gates = model_card(name, version).gates

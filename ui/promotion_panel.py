@@ -53,7 +53,8 @@ def _gates(view: PromotionView) -> None:
     } for g in view.gate_results)
     st.dataframe(table.style.map(status_style, subset=["Status"]), hide_index=True,
                  width="stretch",
-                 column_config={"Figure": st.column_config.NumberColumn(format="%.3f")})
+                 column_config={"Figure": st.column_config.NumberColumn(format="%.3f"),
+                                "Bound": st.column_config.NumberColumn(format="%.4g")})
     for exception in view.exceptions:
         st.warning(f"Policy exception by {plain(exception.granted_by)} for "
                    f"{plain(', '.join(exception.gates))}, until "

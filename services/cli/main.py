@@ -8,7 +8,6 @@ import getpass
 import json
 import logging
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -143,8 +142,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     ]
     print(f"Serving the governance console on http://{args.address}:{args.port}", flush=True)
     # Streamlit reads .streamlit/config.toml from the working directory: run from the project.
-    return subprocess.call(command, cwd=PROJECT_ROOT, env={**os.environ,
-                           "GOVERNANCE_HOME": str(settings.home)})
+    # The server replaces this process, so stopping `govern serve` stops the server too.
+    os.chdir(PROJECT_ROOT)
+    os.execve(sys.executable, command, {**os.environ, "GOVERNANCE_HOME": str(settings.home)})
 
 
 def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:

@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,9 +27,16 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
 @pytest.fixture(scope="session")
 def console_url(demo_report: DemoReport, demo_home: Path) -> Iterator[str]:
     """`govern serve` on a free port over the session's demo workspace."""
+    with serving(demo_home) as url:
+        yield url
+
+
+@contextmanager
+def serving(home: Path) -> Iterator[str]:
+    """`govern serve` on a free port over the workspace in `home`, stopped afterwards."""
     port = closed_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "GOVERNANCE_"))}
-    env["GOVERNANCE_HOME"] = str(demo_home)
+    env["GOVERNANCE_HOME"] = str(home)
     server = subprocess.Popen(
         [sys.executable, "-m", "services.cli.main", "serve", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -1,0 +1,136 @@
+"""Promotion with four eyes, rollback, and a tampered audit trail, in a real browser.
+
+This journey moves aliases and edits the store behind the app's back, so it gets a demo
+workspace and a server of its own instead of the session's shared one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from services.demo.build import build_demo
+from services.registry import Registry
+from services.settings import Settings
+from services.store.engine import make_engine
+from tests.browser.conftest import screenshot, serving
+
+pytestmark = pytest.mark.browser
+WHY = "Better discrimination on the hold-out; the fairness gap is being fixed in v4."
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    home = tmp_path_factory.mktemp("promotion-demo")
+    settings = Settings(GOVERNANCE_HOME=home)  # type: ignore[call-arg]
+    build_demo(settings, size="small", progress=lambda _line: None)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def url(workspace: Settings) -> Iterator[str]:
+    with serving(workspace.home) as address:
+        yield address
+
+
+def _settled(page: Any) -> None:
+    page.wait_for_timeout(400)
+    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=60_000)
+
+
+def _act_as(page: Any, persona: str) -> None:
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    page.get_by_role("option", name=re.compile(re.escape(persona))).click()
+    _settled(page)
+
+
+def _waiting_tab(page: Any) -> None:
+    page.get_by_role("tab", name=re.compile("^Waiting")).last.click()
+    _settled(page)
+
+
+def _sign(page: Any, persona: str) -> None:
+    _act_as(page, persona)
+    _waiting_tab(page)
+    _sign_off_form(page).get_by_label("Justification").fill(WHY)
+    _sign_off_form(page).get_by_role("button", name="Sign", exact=True).click()
+    _settled(page)
+
+
+def _sign_off_form(page: Any) -> Any:
+    return page.locator("[data-testid='stForm']").filter(has_text="Your sign-off")
+
+
+def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
+        url: str, page: Any, workspace: Settings) -> None:
+    registry = Registry(workspace.mlflow_tracking_uri)
+    page.goto(f"{url}/promotions")
+    page.get_by_text("A version takes an alias only").wait_for()
+
+    _act_as(page, "Model owner (credit-risk)")
+    page.get_by_role("tab", name="Request a promotion").click()
+    _settled(page)
+    page.get_by_text("Approval will need an admin's policy exception").wait_for()
+    screenshot(page, "promotion-request-failing-gates")
+    page.get_by_placeholder("Why this version").fill(WHY)
+    page.get_by_role("button", name="Request promotion").click()
+    page.get_by_text("is waiting for sign-off").wait_for()
+
+    _act_as(page, "Model risk manager")
+    _waiting_tab(page)
+    _sign_off_form(page).get_by_label("Justification").fill(WHY)
+    _sign_off_form(page).get_by_role("button", name="Sign", exact=True).click()
+    page.get_by_text("It cannot be approved unless an admin records a policy exception").wait_for()
+    screenshot(page, "promotion-blocked-by-gates")
+
+    _act_as(page, "Administrator")
+    _waiting_tab(page)
+    page.get_by_text("Record a policy exception (admin)").click()
+    exception = page.locator("[data-testid='stExpander']").filter(
+        has_text="Record a policy exception")
+    exception.get_by_label("Justification").fill(
+        "Accepted for a 30-day canary while the fairness fix is validated.")
+    exception.get_by_role("button", name="Record exception").click()
+    _settled(page)
+
+    _sign(page, "Model risk manager")
+    assert registry.alias_holder("credit-risk", "champion") == "2"  # one approval of two
+    _sign(page, "Second validator")
+    page.get_by_text("The alias moved: credit-risk @champion is now v3.").wait_for()
+    screenshot(page, "promotion-executed")
+    assert registry.alias_holder("credit-risk", "champion") == "3"
+
+    page.get_by_role("tab", name="Roll back").click()
+    _settled(page)
+    page.get_by_placeholder("What went wrong").fill("Complaints doubled within a day of the switch.")
+    page.get_by_role("button", name="Roll back @champion").click()
+    page.get_by_text("Rolled back: credit-risk @champion is v2 again.").wait_for()
+    assert registry.alias_holder("credit-risk", "champion") == "2"
+    page.get_by_role("tab", name="History").click()
+    _settled(page)
+    screenshot(page, "promotion-history")
+
+
+def test_an_audit_row_edited_in_the_database_shows_as_a_broken_chain(
+        url: str, page: Any, workspace: Settings) -> None:
+    _act_as_auditor = "Auditor"
+    page.goto(f"{url}/")
+    page.get_by_text("Select a row to open the model").wait_for()
+    _act_as(page, _act_as_auditor)
+    page.get_by_role("link", name="Audit trail").click()
+    page.get_by_text("The chain is intact").wait_for()
+    screenshot(page, "audit-intact")
+
+    engine = make_engine(workspace.database_url)
+    with engine.begin() as connection:  # what someone with the database file can do
+        connection.execute(text("DROP TRIGGER audit_events_no_update"))
+        connection.execute(text("UPDATE audit_events SET actor = 'nobody' WHERE id = 3"))
+    engine.dispose()
+    page.get_by_role("button", name="Verify again").click()
+    page.get_by_text("The chain is broken at event #3.").wait_for()
+    screenshot(page, "audit-broken")
