@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -107,7 +106,8 @@ def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
 
     page.get_by_role("tab", name="Roll back").click()
     _settled(page)
-    page.get_by_placeholder("What went wrong").fill("Complaints doubled within a day of the switch.")
+    page.get_by_placeholder("What went wrong").fill(
+        "Complaints doubled within a day of the switch.")
     page.get_by_role("button", name="Roll back @champion").click()
     page.get_by_text("Rolled back: credit-risk @champion is v2 again.").wait_for()
     assert registry.alias_holder("credit-risk", "champion") == "2"
@@ -118,10 +118,9 @@ def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
 
 def test_an_audit_row_edited_in_the_database_shows_as_a_broken_chain(
         url: str, page: Any, workspace: Settings) -> None:
-    _act_as_auditor = "Auditor"
     page.goto(f"{url}/")
     page.get_by_text("Select a row to open the model").wait_for()
-    _act_as(page, _act_as_auditor)
+    _act_as(page, "Auditor")
     page.get_by_role("link", name="Audit trail").click()
     page.get_by_text("The chain is intact").wait_for()
     screenshot(page, "audit-intact")
