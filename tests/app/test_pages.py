@@ -235,3 +235,54 @@ def test_the_review_queue_lists_the_oldest_first_and_the_control_check(
     waiting = at.dataframe[0].value["Waiting (days)"]
     assert list(waiting) == sorted(waiting, reverse=True)
     assert "should have gone to a person" in _texts(at)
+
+
+def test_promotions_show_the_request_form_with_todays_gate_verdict(demo_env: Settings) -> None:
+    at = _as("model_owner")
+    at.switch_page("pages/promotions.py").run()
+    assert not at.exception
+    assert [t.label for t in at.tabs][:2] == ["Waiting (0)", "Request a promotion"]
+    assert at.selectbox(key="request_version_credit-risk").value == "3"  # the challenger
+    assert "Approval will need an admin's policy exception" in _texts(at)
+
+
+def test_point_in_time_names_the_champion_of_a_past_day(demo_env: Settings) -> None:
+    from datetime import timedelta
+
+    from services.aliases import alias_tenures
+    from services.store.engine import make_engine, session_scope
+
+    with session_scope(make_engine(demo_env.database_url)) as session:
+        first = next(t for t in alias_tenures(session=session, model_name="credit-risk")
+                     if t.alias == "champion")
+    at = _as("auditor")
+    at.switch_page("pages/promotions.py").run()
+    at.selectbox(key="when_model").select("credit-risk")
+    at.date_input(key="when_day").set_value((first.since + timedelta(days=1)).date()).run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Served as @champion"] == f"v{first.version}"
+
+
+def test_the_audit_trail_verifies_and_lists_events(demo_env: Settings) -> None:
+    at = _as("auditor")
+    at.switch_page("pages/audit.py").run()
+    assert not at.exception
+    assert "The chain is intact" in _texts(at)
+    assert "evidence.recorded" in set(at.dataframe[0].value["Action"])
+
+
+@pytest.mark.parametrize("page", ["decisions", "case_file", "review_queue", "audit"])
+def test_an_executive_is_not_given_decisions_or_the_audit_trail(demo_env: Settings,
+                                                                page: str) -> None:
+    at = _as("executive")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(f"pages/{page}.py")
+
+
+@pytest.mark.parametrize("page", ["decisions", "case_file", "audit", "promotions"])
+def test_a_page_run_without_the_router_draws_nothing(demo_env: Settings, page: str) -> None:
+    """What Streamlit does for a deep link before the router has run once in the process."""
+    at = AppTest.from_file(str(Path(APP).parent / "pages" / f"{page}.py")).run()
+    assert not at.exception
+    assert "opens from the console's start page" in _texts(at)
+    assert not at.dataframe and not at.text_area
