@@ -22,10 +22,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.orm import Session
 
-from services.audit import append
+from services.audit import append, lock_trail
 from services.clock import utcnow
 from services.decisions.files import RAW_KEPT, Row, Unreadable, read_rows
 from services.decisions.validate import RowRejected, clean_decision, parse_time
+from services.drift.daily import DailyProfiler
 from services.errors import GovernanceError, InvalidInput, NotFound
 from services.hashing import file_sha256
 from services.permissions import Action, require
@@ -143,9 +144,13 @@ def _ingest_decisions(engine: Engine, registry: Registry, actor: Principal, rows
             session.add(batch)
             session.flush()
             connection = session.connection()
+            profiler = DailyProfiler(connection)
             for chunk in _new_in_batch(checked, seen, tally):
-                tally.add(_store_chunk(connection, chunk, batch.id))
+                tally.add(_store_chunk(connection, chunk, batch.id, profiler))
                 _report_stored(progress, tally, len(rows))
+            # Concurrent ingests add to the same day's counts: queue behind the trail's lock.
+            lock_trail(session=session)
+            profiler.write()
             _quarantine(session, batch.id, tally.bad)
             batch.accepted, batch.quarantined = tally.accepted, len(tally.bad)
             _audit_batch(session, actor, batch)
@@ -196,7 +201,7 @@ def _new_in_batch(checked: Iterator[tuple[int, dict[str, Any]]],
 
 
 def _store_chunk(connection: Connection, chunk: list[tuple[int, dict[str, Any]]],
-                 batch_id: int) -> _Tally:
+                 batch_id: int, profiler: DailyProfiler) -> _Tally:
     """Insert a chunk's decisions that are not stored yet; count and refuse the others."""
     tally = _Tally()
     stored = {row["decision_id"]: row for row in _stored_decisions(
@@ -213,6 +218,7 @@ def _store_chunk(connection: Connection, chunk: list[tuple[int, dict[str, Any]]]
                               "logged decision is never changed",
                               json.dumps(clean, default=str)[:RAW_KEPT]))
     insert_decisions(connection, fresh, batch_id)
+    profiler.add(fresh)
     tally.accepted = len(fresh)
     return tally
 

@@ -36,6 +36,7 @@ from services.demo.models import (
     train_credit_models,
     train_fraud_models,
 )
+from services.drift.daily import rebuild_daily_profiles
 from services.errors import InvalidInput
 from services.evidence.run import run_evidence
 from services.policy import load_policy
@@ -115,6 +116,7 @@ def build_demo(settings: Settings, *, size: str = "standard", seed: int = 7,
     log = _decision_log(settings, demo, versions, seed, start, now, progress)
     _write(engine, log, versions, demo, seed, start, progress)
     _run_evidence(settings, engine, versions, progress)
+    _profile_traffic(engine, versions, progress)
     with session_scope(engine) as session:
         set_setting(session=session, key=DEMO_KEY, value="ready")
         set_setting(session=session, key="demo_size", value=size)
@@ -205,6 +207,15 @@ def _run_evidence(settings: Settings, engine: Any, versions: dict[str, list[Trai
                  f"fairness with {policy.fairness.bootstrap_resamples} bootstrap resamples")
         run_evidence(engine=engine, registry=registry, policy=policy, actor=SEED_VALIDATOR,
                      model_name=trained.model_name, version=trained.version)
+
+
+def _profile_traffic(engine: Any, versions: dict[str, list[TrainedVersion]],
+                     progress: Progress) -> None:
+    """Daily profiles of every version's traffic (the demo writes its log before evidence)."""
+    for trained in (v for group in versions.values() for v in group):
+        progress(f"Profiling the traffic of {trained.model_name} v{trained.version} by day")
+        rebuild_daily_profiles(engine=engine, actor=SEED_VALIDATOR,
+                               model_name=trained.model_name, version=trained.version)
 
 
 def _tenures(versions: dict[str, list[TrainedVersion]],

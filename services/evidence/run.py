@@ -10,7 +10,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
-from services.evidence.evaluation import classification_payload, regression_payload, score
+from services.drift.profile import reference_payload
+from services.evidence.evaluation import (
+    classification_payload,
+    model_inputs,
+    regression_payload,
+    score,
+)
 from services.evidence.fairness import fairness_payload
 from services.evidence.groups import is_continuous, sensitive_groups
 from services.evidence.holdout import HoldOut, load_holdout
@@ -52,7 +58,8 @@ def run_evidence(*, engine: Engine, registry: Registry, policy: Policy, actor: P
     step(0.15, "Downloading and hashing the hold-out set")
     holdout = load_holdout(registry, model, lineage)
     step(0.25, f"Loading version {version} from the registry")
-    scored = score(registry.load_model(model_name, version), holdout, threshold)
+    loaded = registry.load_model(model_name, version)
+    scored = score(loaded, holdout, threshold)
     tier = policy.for_tier(model.risk_tier)
     edges = policy.fairness.continuous_band_edges
     groups = sensitive_groups(holdout.frame, holdout.sensitive, edges)
@@ -77,6 +84,9 @@ def run_evidence(*, engine: Engine, registry: Registry, policy: Policy, actor: P
             y_true=scored.y_true, y_pred=scored.y_pred,
             favourable_prediction=_favourable_prediction(model.tags, holdout),
             groups=groups, policy=policy.fairness, min_group_size=tier.min_group_size)
+    step(0.9, "Profiling the hold-out set: the reference that drift is measured against")
+    reference = reference_payload(model_inputs(loaded, holdout),
+                                  scored.scores if scored.task == "classification" else None)
     step(0.95, "Storing the evidence")
     with session_scope(engine) as session:
         common: dict[str, Any] = {
@@ -87,6 +97,7 @@ def run_evidence(*, engine: Engine, registry: Registry, policy: Policy, actor: P
                                          **common)
         stored_fairness = add_evidence(kind="fairness", payload={**context, **fairness},
                                        **common) if fairness is not None else None
+        add_evidence(kind="reference_profile", payload={**context, **reference}, **common)
     step(1.0, "Done")
     return EvidenceRun(stored_evaluation, stored_fairness, time.perf_counter() - started)
 

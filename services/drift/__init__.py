@@ -1,0 +1,1 @@
+"""Drift: reference and daily profiles, statistics from binned counts, windows."""

@@ -1,0 +1,150 @@
+"""Daily profiles: each day's decisions of a version, counted in its reference's bins.
+
+Updated inside the ingest's own transaction (so a batch adds its counts once: re-ingesting is
+a no-op), and rebuilt from the raw log on request for versions profiled after their traffic.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from services.audit import append, lock_trail
+from services.drift.profile import SCORE, FeatureReference, bin_values
+from services.principal import Principal
+from services.store.engine import session_scope
+from services.store.models import Decision, Evidence, Profile
+
+Cell = tuple[str, str, date, str]  # model, version, day, feature
+
+
+@dataclass(frozen=True)
+class ReferenceProfile:
+    evidence_id: int
+    created_at: datetime
+    data_sha256: str
+    features: dict[str, FeatureReference]  # the model's inputs, and SCORE when it scores
+
+    @property
+    def inputs(self) -> list[FeatureReference]:
+        return [f for name, f in self.features.items() if name != SCORE]
+
+
+def reference_profile(connection: Connection, model_name: str,
+                      version: str) -> ReferenceProfile | None:
+    """The newest reference profile of a version, or None when none was made."""
+    row = connection.execute(
+        select(Evidence.id, Evidence.created_at, Evidence.data_sha256, Evidence.payload)
+        .where(Evidence.model_name == model_name, Evidence.model_version == version,
+               Evidence.kind == "reference_profile")
+        .order_by(Evidence.created_at.desc(), Evidence.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    features = {f["name"]: FeatureReference.from_payload(f) for f in row.payload["features"]}
+    return ReferenceProfile(row.id, row.created_at, row.data_sha256, features)
+
+
+class DailyProfiler:
+    """Counts decisions into (version, day, feature) cells; writes them once, at the end."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._references: dict[tuple[str, str], ReferenceProfile | None] = {}
+        self._cells: dict[Cell, list[Any]] = {}  # [coarse, fine, missing, rows]
+
+    def add(self, decisions: Iterable[Mapping[str, Any]]) -> None:
+        groups: dict[tuple[str, str, date], list[Mapping[str, Any]]] = defaultdict(list)
+        for d in decisions:
+            groups[(d["model_name"], d["model_version"], d["decided_at"].date())].append(d)
+        for (model, version, day), rows in groups.items():
+            key = (model, version)
+            if key not in self._references:
+                self._references[key] = reference_profile(self._connection, model, version)
+            reference = self._references[key]
+            if reference is None:
+                continue  # nothing to count against: the drift screen says how to make one
+            for name, feature in reference.features.items():
+                values = [r.get("score") for r in rows] if name == SCORE else \
+                    [r["features"].get(name) for r in rows]
+                self._count((model, version, day, name), bin_values(feature, values))
+
+    def _count(self, cell: Cell, counts: Any) -> None:
+        held = self._cells.get(cell)
+        if held is None:
+            self._cells[cell] = [counts.coarse, counts.fine, counts.missing, counts.rows]
+        else:
+            held[0] = held[0] + counts.coarse
+            held[1] = held[1] + counts.fine
+            held[2] += counts.missing
+            held[3] += counts.rows
+
+    def write(self) -> int:
+        """Add the counted cells to the stored ones; the number of cells written."""
+        if not self._cells:
+            return 0
+        by_version: dict[tuple[str, str], list[Cell]] = defaultdict(list)
+        for cell in self._cells:
+            by_version[(cell[0], cell[1])].append(cell)
+        for (model, version), cells in by_version.items():
+            days = sorted({c[2] for c in cells})
+            stored = {(r.day, r.feature): r for r in self._connection.execute(
+                select(Profile.id, Profile.day, Profile.feature, Profile.counts, Profile.rows,
+                       Profile.missing)
+                .where(Profile.model_name == model, Profile.model_version == version,
+                       Profile.day.in_(days)))}
+            fresh = []
+            for cell in cells:
+                coarse, fine, missing, rows = self._cells[cell]
+                old = stored.get((cell[2], cell[3]))
+                if old is None:
+                    fresh.append({"model_name": model, "model_version": version,
+                                  "day": cell[2], "feature": cell[3],
+                                  "counts": {"coarse": coarse.tolist(), "fine": fine.tolist()},
+                                  "rows": rows, "missing": missing})
+                    continue
+                self._connection.execute(update(Profile).where(Profile.id == old.id).values(
+                    counts={"coarse": (np.asarray(old.counts["coarse"]) + coarse).tolist(),
+                            "fine": (np.asarray(old.counts["fine"], dtype=int) + fine).tolist()},
+                    rows=old.rows + rows, missing=old.missing + missing))
+            if fresh:
+                self._connection.execute(insert(Profile), fresh)
+        written = len(self._cells)
+        self._cells = {}
+        return written
+
+
+def rebuild_daily_profiles(*, engine: Engine, actor: Principal, model_name: str, version: str,
+                           progress: Callable[[str], None] | None = None) -> int:
+    """Count a version's whole logged traffic again against its newest reference profile."""
+    say = progress or (lambda _line: None)
+    with session_scope(engine) as session:
+        lock_trail(session=session)
+        connection = session.connection()
+        profiler = DailyProfiler(connection)
+        connection.execute(delete(Profile).where(Profile.model_name == model_name,
+                                                 Profile.model_version == version,
+                                                 Profile.day.is_not(None)))
+        after, seen = 0, 0
+        while True:
+            rows = connection.execute(
+                select(Decision.id, Decision.model_name, Decision.model_version,
+                       Decision.decided_at, Decision.features, Decision.score)
+                .where(Decision.model_name == model_name, Decision.model_version == version,
+                       Decision.id > after)
+                .order_by(Decision.id).limit(20_000)).all()
+            if not rows:
+                break
+            profiler.add(dict(r._mapping) for r in rows)
+            after, seen = rows[-1].id, seen + len(rows)
+            say(f"Profiled {seen:,} decisions of {model_name} v{version}")
+        cells = profiler.write()
+        append(session=session, actor=actor, action="profiles.rebuilt", subject_type="model",
+               subject_id=f"{model_name}/{version}", model_name=model_name,
+               payload={"version": version, "decisions": seen, "cells": cells})
+    return seen
