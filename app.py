@@ -35,6 +35,9 @@ models = [
             url_path="evidence"),
     st.Page("pages/promotions.py", title="Promotions", icon=":material/how_to_reg:",
             url_path="promotions"),
+    st.Page("pages/drift.py", title="Drift", icon=":material/ssid_chart:", url_path="drift"),
+    st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:",
+            url_path="alerts"),
 ]
 decisions = [
     st.Page("pages/decisions.py", title="Decisions", icon=":material/manage_search:",

@@ -18,6 +18,7 @@ class Action(StrEnum):
     EXECUTE_PROMOTION = "retry moving an approved promotion's alias"
     ROLLBACK = "roll an alias back"
     MANAGE_USERS = "manage accounts and roles"
+    ACKNOWLEDGE_ALERT = "acknowledge an alert and record the action taken"
     # Reads that show personal data or the trail itself, not only what the executive sees.
     VIEW_DECISIONS = "view individual decisions"
     VIEW_AUDIT = "view the audit trail"
@@ -33,6 +34,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EXECUTE_PROMOTION: frozenset({Role.VALIDATOR, Role.ADMIN}),
     Action.ROLLBACK: frozenset({Role.VALIDATOR, Role.ADMIN}),
     Action.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Action.ACKNOWLEDGE_ALERT: frozenset({Role.MODEL_OWNER, Role.VALIDATOR, Role.ADMIN}),
     Action.VIEW_DECISIONS: frozenset({Role.ANALYST, Role.VALIDATOR, Role.AUDITOR, Role.ADMIN}),
     Action.VIEW_AUDIT: frozenset({Role.AUDITOR, Role.VALIDATOR, Role.ADMIN}),
 }

@@ -14,6 +14,7 @@ RISK_TIERS = ("high", "medium", "low")
 EVIDENCE_KINDS = ("evaluation", "fairness", "reference_profile")
 FAIRNESS_BOUNDS = ("four_fifths_ratio_min", "demographic_parity_difference_max",
                    "equalized_odds_difference_max", "equal_opportunity_difference_max")
+MONITORING = ("window_days", "escalation_rate_max", "override_rate_max")
 DRIFT_THRESHOLDS = ("psi_max", "jensen_shannon_max", "ks_statistic_max", "drifted_share_max")
 
 
@@ -40,6 +41,7 @@ class TierPolicy:
     metric_floors: dict[str, float]
     fairness_bounds: dict[str, float]
     drift: dict[str, float]
+    monitoring: dict[str, float]  # window_days, escalation_rate_max, override_rate_max
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ def _tier(tier: str, clause: Any, path: Path) -> TierPolicy:
             metric_floors={str(k): float(v) for k, v in clause["metric_floors"].items()},
             fairness_bounds={k: float(clause["fairness_bounds"][k]) for k in FAIRNESS_BOUNDS},
             drift={k: float(clause["drift"][k]) for k in DRIFT_THRESHOLDS},
+            monitoring={k: float(clause["monitoring"][k]) for k in MONITORING},
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidInput(f"[tiers.{tier}] in {path} is missing or mistypes {exc}.") from exc

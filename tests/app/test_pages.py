@@ -286,3 +286,38 @@ def test_a_page_run_without_the_router_draws_nothing(demo_env: Settings, page: s
     assert not at.exception
     assert "opens from the console's start page" in _texts(at)
     assert not at.dataframe and not at.text_area
+
+
+def test_drift_shows_the_fraud_models_drift_with_its_heatmap(demo_env: Settings) -> None:
+    at = _app()
+    at.session_state["demo_persona"] = "risk_manager"
+    at.query_params["model"] = "fraud-screening"
+    at.query_params["version"] = "1"
+    at.run()
+    at.switch_page("pages/drift.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Dataset drift"] == "yes"
+    table = at.dataframe[0].value
+    assert table.loc[table["Input"] == "amount", "Drifted"].item() == "yes"
+
+
+def test_drift_without_a_reference_profile_says_how_to_make_one(demo_env: Settings) -> None:
+    at = _app()
+    at.session_state["demo_persona"] = "risk_manager"
+    at.query_params["model"] = "marketing-propensity"
+    at.run()
+    at.switch_page("pages/drift.py").run()
+    assert not at.exception
+    assert "has no reference profile" in _texts(at)
+    assert "govern profile rebuild marketing-propensity 1" in _texts(at)
+
+
+def test_alerts_list_the_drift_alert_and_an_executive_cannot_acknowledge(
+        demo_env: Settings) -> None:
+    at = _as("executive")
+    at.switch_page("pages/alerts.py").run()
+    assert not at.exception
+    alerts = at.dataframe[0].value
+    assert "drift" in set(alerts["Kind"]) and "demo.jonas" in set(alerts["Owner"])
+    assert "acknowledge alerts" in _texts(at) and not at.text_area

@@ -1,0 +1,72 @@
+"""Alerts: what `govern monitor` found, oldest first, each with an owner until acted on."""
+
+import pandas as pd
+import streamlit as st
+
+from services.clock import utcnow
+from services.errors import GovernanceError
+from services.justification import MIN_JUSTIFICATION
+from services.monitoring import ACTIONS
+from services.permissions import Action, allowed
+from ui import monitoring
+from ui.principal import page_guard
+from ui.widgets import plain, show_error, stop_on_error
+
+actor = page_guard()
+st.title("Alerts")
+st.caption("Opened by `govern monitor` (run it on a schedule) when a served model breaks its "
+           "policy: drift, escalation or override rates, decisions that skipped a person. An "
+           "alert stays open until someone records what they are doing about it.")
+
+with stop_on_error():
+    waiting = monitoring.alerts("open")
+now = utcnow()
+if not waiting:
+    st.success("No open alert.", icon=":material/notifications_off:")
+else:
+    st.dataframe(pd.DataFrame({
+        "Alert": f"#{a.id}", "Open for (days)": (now - a.opened_at).days, "Owner": a.owner,
+        "Model": a.model_name, "Version": f"v{a.model_version}" if a.model_version else "",
+        "Kind": a.kind, "Severity": a.severity, "Figure": a.figure, "Bound": a.bound,
+        "What": a.message,
+    } for a in waiting), hide_index=True, width="stretch",
+        column_config={"What": st.column_config.TextColumn(width="large"),
+                       "Figure": st.column_config.NumberColumn(format="%.3g"),
+                       "Bound": st.column_config.NumberColumn(format="%.3g")})
+
+    if allowed(actor, Action.ACKNOWLEDGE_ALERT):
+        with st.form("acknowledge"):
+            st.markdown("**Acknowledge an alert**")
+            chosen = st.selectbox("Alert", waiting,
+                                  format_func=lambda a: f"#{a.id} {a.model_name}: {a.kind}")
+            action = st.radio("Action", ACTIONS, horizontal=True,
+                              format_func=lambda a: "accept with reason" if a == "accept"
+                              else a)
+            note = st.text_area("What you are doing and why",
+                                placeholder=f"At least {MIN_JUSTIFICATION} characters; shown "
+                                            "exactly as written.")
+            if st.form_submit_button("Acknowledge", type="primary"):
+                try:
+                    done = monitoring.acknowledge(actor, chosen.id, action, note)
+                except GovernanceError as exc:
+                    show_error(exc)
+                else:
+                    st.session_state["alerts_notice"] = (
+                        f"Alert #{done.id} acknowledged: {done.action}.")
+                    st.rerun()
+    else:
+        st.info("Model owners, validators and admins acknowledge alerts.", icon=":material/lock:")
+
+if notice := st.session_state.pop("alerts_notice", None):
+    st.success(notice)
+
+st.subheader("Acknowledged")
+with stop_on_error():
+    handled = monitoring.alerts("acknowledged")
+if handled:
+    for a in reversed(handled[-20:]):
+        st.markdown(f"**#{a.id} {plain(a.model_name)} · {plain(a.kind)}**: {plain(a.action)} by "
+                    f"{plain(a.acknowledged_by)} on {a.acknowledged_at:%Y-%m-%d %H:%M} UTC")
+        st.text(a.action_note or "")
+else:
+    st.caption("None yet.")

@@ -1,0 +1,84 @@
+"""`govern monitor`, alerts with owners, acknowledgement, and `govern drift --json`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import Engine, select
+
+from services.cli.main import main
+from services.clock import utcnow
+from services.errors import InvalidInput, PermissionDenied
+from services.monitoring import acknowledge_alert, list_alerts, monitor
+from services.policy import load_policy
+from services.principal import Principal, Role
+from services.registry import Registry
+from services.settings import Settings
+from services.store.engine import make_engine, session_scope
+from services.store.models import Alert, AuditEvent
+
+OWNER = Principal("demo.jonas", "Jonas", frozenset({Role.MODEL_OWNER}))
+ANALYST = Principal("ana", "Ana", frozenset({Role.ANALYST}))
+NOTE = "Retraining on the last 30 days with the new merchant category included."
+
+
+def test_the_demos_drift_has_an_open_alert_owned_by_the_models_owner(
+        demo_env: Settings) -> None:
+    engine = make_engine(demo_env.database_url)
+    report = monitor(engine=engine, registry=Registry(demo_env.mlflow_tracking_uri),
+                     policy=load_policy(demo_env.policy_path), actor=OWNER)
+    assert not report.opened  # the demo build already opened them: no duplicates
+    assert "drift" in {f.kind for f in report.findings["fraud-screening"]}
+    with session_scope(engine) as session:
+        drift = next(a for a in list_alerts(session=session)
+                     if a.model_name == "fraud-screening" and a.kind == "drift")
+    assert drift.owner == "demo.jonas" and drift.figure is not None and drift.bound is not None
+    assert drift.figure >= drift.bound and "amount" in drift.message
+
+
+def _alert(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        alert = Alert(model_name="m", model_version="1", kind="drift", severity="high",
+                      owner="demo.jonas", figure=0.6, bound=0.5, message="drifted",
+                      opened_at=utcnow(), status="open")
+        session.add(alert)
+        session.flush()
+        return alert.id
+
+
+def test_an_owner_acknowledges_with_an_action_and_it_is_audited(engine: Engine) -> None:
+    alert_id = _alert(engine)
+    done = acknowledge_alert(engine=engine, actor=OWNER, alert_id=alert_id, action="retrain",
+                             note=NOTE)
+    assert done.status == "acknowledged" and done.acknowledged_by == "demo.jonas"
+    with pytest.raises(InvalidInput, match="already acknowledged"):
+        acknowledge_alert(engine=engine, actor=OWNER, alert_id=alert_id, action="accept",
+                          note=NOTE)
+    with session_scope(engine) as session:
+        actions = list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert actions == ["alert.acknowledged", "alert.acknowledge.refused"]
+
+
+@pytest.mark.parametrize(("actor", "action", "note", "error"), [
+    (ANALYST, "retrain", NOTE, PermissionDenied),
+    (OWNER, "ignore", NOTE, InvalidInput),
+    (OWNER, "accept", "fine", InvalidInput),
+])
+def test_an_acknowledgement_needs_the_role_an_action_and_a_reason(
+        engine: Engine, actor: Principal, action: str, note: str, error: type) -> None:
+    alert_id = _alert(engine)
+    with pytest.raises(error):
+        acknowledge_alert(engine=engine, actor=actor, alert_id=alert_id, action=action,
+                          note=note)
+    with session_scope(engine) as session:
+        assert session.get(Alert, alert_id).status == "open"  # type: ignore[union-attr]
+
+
+def test_govern_drift_json_prints_each_inputs_statistics(
+        demo_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["drift", "fraud-screening", "--days", "14", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    amount = next(f for f in report["features"] if f["feature"] == "amount")
+    assert {"psi", "js", "ks", "wasserstein", "drifted"} <= set(amount)
+    assert report["dataset_drift"] is True and report["version"] == "1"

@@ -1,0 +1,57 @@
+"""Plotly figures of drift: the features-by-day heatmap, trends against the policy's band, and
+a feature's reference and current histograms."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from services.drift.window import DayCell, FeatureDrift
+
+
+def drift_heatmap(cells: list[DayCell], statistic: str, bound: float | None) -> go.Figure:
+    """Inputs down, days across; blank where a day had too few decisions to judge."""
+    frame = pd.DataFrame({"day": c.day, "feature": c.feature, "value": c.value} for c in cells)
+    grid = frame.pivot(index="feature", columns="day", values="value")
+    # The scale tops out at three times the bound: one outlier must not wash out the rest.
+    top = bound * 3 if bound else max(float(grid.max().max() or 0), 1e-6)
+    figure = go.Figure(go.Heatmap(
+        z=grid.to_numpy(), x=[str(d) for d in grid.columns], y=list(grid.index),
+        zmin=0, zmax=top, colorscale=[[0, "#f4f6f9"], [min((bound or top) / top, 1), "#f3c26b"],
+                                      [1, "#b3261e"]],
+        hovertemplate="%{y}<br>%{x}<br>" + statistic + " %{z:.3f}<extra></extra>",
+        colorbar={"title": statistic}))
+    figure.update_layout(height=max(260, 28 * len(grid.index) + 80),
+                         margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    return figure
+
+
+def drift_trend(cells: list[DayCell], features: list[str], statistic: str,
+                bound: float | None) -> go.Figure:
+    """The statistic per day for the chosen inputs, with the policy's bound as a band edge."""
+    frame = pd.DataFrame({"day": c.day, "feature": c.feature, "value": c.value}
+                         for c in cells if c.feature in features)
+    figure = px.line(frame, x="day", y="value", color="feature", markers=True)
+    if bound is not None:
+        figure.add_hrect(y0=bound, y1=max(bound * 3, float(frame["value"].max() or 0)),
+                         fillcolor="#b3261e", opacity=0.07, line_width=0)
+        figure.add_hline(y=bound, line_dash="dash", line_color="#b3261e",
+                         annotation_text=f"policy bound {bound:g}")
+    figure.update_layout(height=320, yaxis_title=statistic, xaxis_title=None,
+                         margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    return figure
+
+
+def feature_histograms(drift: FeatureDrift) -> go.Figure:
+    """The reference's and the window's shares per bin, side by side."""
+    figure = go.Figure([
+        go.Bar(name="reference (hold-out)", x=drift.bins, y=drift.reference_shares,
+               marker_color="#1f4e79"),
+        go.Bar(name="this window", x=drift.bins, y=drift.current_shares,
+               marker_color="#e07b39"),
+    ])
+    figure.update_layout(barmode="group", height=320, yaxis_tickformat=".0%",
+                         margin={"l": 0, "r": 0, "t": 10, "b": 0},
+                         legend={"orientation": "h", "y": 1.1})
+    return figure

@@ -1,0 +1,57 @@
+"""Drift and alerts for pages: cached reads keyed by the store, uncached writes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from services.drift.window import DayCell, DriftWindow, Statistic, daily_drift, drift_window
+from services.monitoring import AlertView, acknowledge_alert, list_alerts
+from services.principal import Principal
+from services.store.engine import session_scope
+from ui import context
+
+
+def window(model: str, version: str, tier: str | None, start: date, end: date) -> DriftWindow:
+    return _window(context.settings().database_url, model, version, tier, start, end)
+
+
+@st.cache_data(ttl=60, show_spinner="Summing daily profiles…")
+def _window(database_url: str, model: str, version: str, tier: str | None, start: date,
+            end: date) -> DriftWindow:
+    with context.engine().connect() as connection:
+        return drift_window(connection=connection, thresholds=context.policy().for_tier(
+            tier).drift, model_name=model, version=version, start=start, end=end)
+
+
+def days(model: str, version: str, tier: str | None, start: date, end: date,
+         statistic: Statistic) -> list[DayCell]:
+    return _days(context.settings().database_url, model, version, tier, start, end, statistic)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _days(database_url: str, model: str, version: str, tier: str | None, start: date,
+          end: date, statistic: Statistic) -> list[DayCell]:
+    with context.engine().connect() as connection:
+        return daily_drift(connection=connection, thresholds=context.policy().for_tier(
+            tier).drift, model_name=model, version=version, start=start, end=end,
+            statistic=statistic)
+
+
+def alerts(status: str | None) -> list[AlertView]:
+    return _alerts(context.settings().database_url, status)
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def _alerts(database_url: str, status: str | None) -> list[AlertView]:
+    with session_scope(context.engine()) as session:
+        return list_alerts(session=session, status=status)
+
+
+def acknowledge(actor: Principal, alert_id: int, action: str, note: str) -> AlertView:
+    try:
+        return acknowledge_alert(engine=context.engine(), actor=actor, alert_id=alert_id,
+                                 action=action, note=note)
+    finally:
+        _alerts.clear()
