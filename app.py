@@ -36,6 +36,8 @@ models = [
     st.Page("pages/promotions.py", title="Promotions", icon=":material/how_to_reg:",
             url_path="promotions"),
     st.Page("pages/drift.py", title="Drift", icon=":material/ssid_chart:", url_path="drift"),
+    st.Page("pages/health.py", title="Health over time", icon=":material/monitor_heart:",
+            url_path="health"),
     st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:",
             url_path="alerts"),
 ]

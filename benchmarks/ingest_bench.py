@@ -45,6 +45,21 @@ def _registry(folder: Path) -> Registry:
     return Registry(uri)
 
 
+def _reference(engine: Any) -> None:
+    """A reference profile for the bench model, so ingest counts daily profiles as in use."""
+    from services.drift.profile import reference_payload
+    from services.evidence.records import add_evidence
+    from services.store.engine import session_scope
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(2000, 20)), columns=FEATURES)
+    with session_scope(engine) as session:
+        add_evidence(session=session, kind="reference_profile", model_name="wide",
+                     model_version="1", data_sha256="0" * 64,
+                     payload=reference_payload(frame, rng.random(2000)), policy_sha256="0" * 64,
+                     code_version=None, created_by="bench")
+
+
 def _decisions(batch: str) -> list[dict[str, Any]]:
     rng = np.random.default_rng(1)
     values = rng.normal(size=(ROWS, 20)).round(4)
@@ -66,6 +81,7 @@ def run(folder: Path, runs: int = 3) -> list[Measure]:
     for backend, url in _stores(folder):
         engine = make_engine(url)
         upgrade(engine)
+        _reference(engine)
         times = []
         for attempt in range(runs):
             rows = _decisions(f"{backend}-{attempt}")  # built before the clock starts
@@ -79,7 +95,8 @@ def run(folder: Path, runs: int = 3) -> list[Measure]:
         measures.append(Measure(f"ingest {ROWS:,} decisions x 20 features into {backend}", rate,
                                 "rows/s", f">= {targets[backend]:,} rows/s",
                                 rate >= targets[backend], f"{seconds:.2f} s per batch, "
-                                "validation against the MLflow signature included"))
+                                "validation against the MLflow signature and daily drift "
+                                "profiles included"))
         measures += _search_at_a_million(engine, registry, backend, runs)
         engine.dispose()
     return measures
@@ -119,7 +136,54 @@ def _search_at_a_million(engine: Any, registry: Registry, backend: str,
         seconds = median_seconds(search, runs)
         measures.append(Measure(f"decision search on 1M ({backend}): {name}", seconds * 1000,
                                 "ms", "< 300 ms", seconds < 0.3))
+    measures.append(_drift_view(engine, backend, runs))
+    measures.append(_monitor_twenty(engine, registry, backend, runs))
     return measures
+
+
+def _monitor_twenty(engine: Any, registry: Registry, backend: str, runs: int) -> Measure:
+    """`govern monitor` over 20 served models (one holds the 1M-decision log)."""
+    from services.monitoring import monitor
+    from services.policy import load_policy
+    from services.settings import PROJECT_ROOT
+
+    client = MlflowClient(registry.tracking_uri, registry.registry_uri)
+    source = client.get_model_version("wide", "1")
+    client.set_registered_model_alias("wide", "champion", "1")
+    for n in range(2, 21):
+        name = f"wide-{n:02d}"
+        if not client.search_model_versions(f"name='{name}'"):
+            client.create_registered_model(name)
+            client.create_model_version(name, source.source, run_id=source.run_id)
+            client.set_registered_model_alias(name, "champion", "1")
+    policy = load_policy(PROJECT_ROOT / "policy.toml")
+    seconds = median_seconds(lambda: monitor(engine=engine, registry=registry, policy=policy,
+                                             actor=SERVICE), runs)
+    return Measure(f"govern monitor over 20 served models, 1M decisions ({backend})", seconds,
+                   "s", "< 5 s", seconds < 5,
+                   "drift, escalation and override rates, control check per model")
+
+def _drift_view(engine: Any, backend: str, runs: int) -> Measure:
+    """The Drift screen's reads for a 30-day window: the window's table and the heatmap."""
+    from services.drift.window import daily_drift, drift_window
+
+    thresholds = {"psi_max": 0.25, "jensen_shannon_max": 0.1, "ks_statistic_max": 0.1,
+                  "drifted_share_max": 0.5}
+    end = utcnow().date() + timedelta(days=1)
+    start = end - timedelta(days=30)
+
+    def view() -> object:
+        with engine.connect() as connection:
+            drift_window(connection=connection, thresholds=thresholds, model_name="wide",
+                         version="1", start=start, end=end)
+            return daily_drift(connection=connection, thresholds=thresholds,
+                               model_name="wide", version="1", start=start, end=end,
+                               statistic="psi")
+
+    seconds = median_seconds(view, runs)
+    return Measure(f"drift view, 30-day window, 21 profiled columns, on 1M ({backend})",
+                   seconds * 1000, "ms", "< 200 ms", seconds < 0.2,
+                   "reads features x days profile rows, never the decisions")
 
 
 def _stores(folder: Path) -> list[tuple[str, str]]:

@@ -147,8 +147,10 @@ def test_a_new_run_adds_a_record_and_leaves_the_earlier_one_as_it_was(
     with session_scope(engine) as session:
         history = evidence_history(session=session, model_name="loan-approval",
                                    model_version="2")
-    assert [r.id for r in history] == [second.fairness.id, second.evaluation.id,
-                                       first.fairness.id, first.evaluation.id]
+    runs = [r for r in history if r.kind != "reference_profile"]
+    assert [r.id for r in runs] == [second.fairness.id, second.evaluation.id,
+                                    first.fairness.id, first.evaluation.id]
+    assert [r.kind for r in history].count("reference_profile") == 2  # one per run
     assert all(r.intact for r in history)
     assert history[-1].payload_sha256 == first.evaluation.payload_sha256
     assert first.evaluation.data_sha256 == second.evaluation.data_sha256
@@ -198,5 +200,5 @@ def test_a_model_that_cannot_be_loaded_stores_nothing_and_keeps_earlier_evidence
         pickled.write_bytes(b"damaged")
     with pytest.raises(InvalidInput, match="cannot be loaded"):
         _run(engine, uri, policy, name="case", version="1")
-    assert _stored(engine) == 2  # the first run's two records, unchanged
+    assert _stored(engine) == 3  # the first run's records (with its reference), unchanged
     mlflow.set_tracking_uri("")

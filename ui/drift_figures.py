@@ -8,6 +8,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from services.drift.window import DayCell, FeatureDrift
+from services.health import HealthDay
 
 
 def drift_heatmap(cells: list[DayCell], statistic: str, bound: float | None) -> go.Figure:
@@ -54,4 +55,31 @@ def feature_histograms(drift: FeatureDrift) -> go.Figure:
     figure.update_layout(barmode="group", height=320, yaxis_tickformat=".0%",
                          margin={"l": 0, "r": 0, "t": 10, "b": 0},
                          legend={"orientation": "h", "y": 1.1})
+    return figure
+
+
+def health_rates(days: list[HealthDay]) -> go.Figure:
+    """Escalation, override and labelled shares per day: how much people are doing, and how
+    much of the ground truth has arrived."""
+    frame = pd.DataFrame({"day": d.day, "escalated to a person": d.escalation_rate,
+                          "overridden": d.override_rate, "outcome known": d.labelled_share}
+                         for d in days)
+    figure = px.line(frame.melt("day", var_name="share of decisions", value_name="share"),
+                     x="day", y="share", color="share of decisions")
+    figure.update_layout(height=300, yaxis_tickformat=".0%", xaxis_title=None,
+                         margin={"l": 0, "r": 0, "t": 10, "b": 0},
+                         legend={"orientation": "h", "y": 1.12})
+    return figure
+
+
+def health_calibration(days: list[HealthDay]) -> go.Figure:
+    """Mean score against the observed positive rate, for decisions whose outcome is known."""
+    frame = pd.DataFrame({"day": d.day, "mean score": d.mean_score,
+                          "observed positive rate": d.observed_rate}
+                         for d in days if d.labelled)
+    figure = px.line(frame.melt("day", var_name="series", value_name="rate"), x="day", y="rate",
+                     color="series", markers=True)
+    figure.update_layout(height=300, yaxis_tickformat=".0%", xaxis_title=None,
+                         margin={"l": 0, "r": 0, "t": 10, "b": 0},
+                         legend={"orientation": "h", "y": 1.12})
     return figure

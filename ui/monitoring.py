@@ -7,6 +7,7 @@ from datetime import date
 import streamlit as st
 
 from services.drift.window import DayCell, DriftWindow, Statistic, daily_drift, drift_window
+from services.health import HealthDay, health_by_day
 from services.monitoring import AlertView, acknowledge_alert, list_alerts
 from services.principal import Principal
 from services.store.engine import session_scope
@@ -55,3 +56,13 @@ def acknowledge(actor: Principal, alert_id: int, action: str, note: str) -> Aler
                                  action=action, note=note)
     finally:
         _alerts.clear()
+
+
+def health(model: str, start: date, end: date) -> list[HealthDay]:
+    return _health(context.settings().database_url, model, start, end)
+
+
+@st.cache_data(ttl=60, show_spinner="Counting decisions by day…")
+def _health(database_url: str, model: str, start: date, end: date) -> list[HealthDay]:
+    with session_scope(context.engine()) as session:
+        return health_by_day(session=session, model_name=model, start=start, end=end)

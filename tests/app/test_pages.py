@@ -321,3 +321,14 @@ def test_alerts_list_the_drift_alert_and_an_executive_cannot_acknowledge(
     alerts = at.dataframe[0].value
     assert "drift" in set(alerts["Kind"]) and "demo.jonas" in set(alerts["Owner"])
     assert "acknowledge alerts" in _texts(at) and not at.text_area
+
+
+def test_health_over_time_shows_label_delay_and_scores_against_outcomes(
+        demo_env: Settings) -> None:
+    at = _as("executive")
+    at.switch_page("pages/health.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Decisions"].replace(",", "")) > 0
+    assert 0 < float(metrics["Outcome known"].rstrip("%")) < 100  # outcomes still arriving
+    assert len(at.get("plotly_chart")) == 2

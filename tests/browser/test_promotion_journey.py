@@ -118,10 +118,7 @@ def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
 
 def test_an_audit_row_edited_in_the_database_shows_as_a_broken_chain(
         url: str, page: Any, workspace: Settings) -> None:
-    page.goto(f"{url}/")
-    page.get_by_text("Select a row to open the model").wait_for()
-    _act_as(page, "Auditor")
-    page.get_by_role("link", name="Audit trail").click()
+    page.goto(f"{url}/audit")  # the default persona, a validator, may read the trail
     page.get_by_text("The chain is intact").wait_for()
     screenshot(page, "audit-intact")
 

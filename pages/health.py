@@ -1,0 +1,48 @@
+"""Health over time: volume, people's share of the work, and scores against outcomes."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from services.clock import utcnow
+from ui import monitoring
+from ui.data import inventory_rows
+from ui.drift_figures import health_calibration, health_rates
+from ui.principal import page_guard
+from ui.widgets import stop_on_error
+
+page_guard()
+st.title("Health over time")
+st.caption("Acted-on decisions of a model by day: how many went to a person or were overridden, "
+           "how much of the ground truth has arrived, and whether scores still match outcomes.")
+
+with stop_on_error():
+    names = [row.name for row in inventory_rows() if row.champion]
+left, right = st.columns([3, 2])
+name = left.selectbox("Model", names, key="health_model")
+span = right.radio("Window", [30, 90, 180], index=1, horizontal=True,
+                   format_func=lambda d: f"{d} days", key="health_span")
+end = utcnow().date() + timedelta(days=1)
+with stop_on_error():
+    days = monitoring.health(name, end - timedelta(days=span), end)
+if not days:
+    st.info(f"No decisions of {name} in the last {span} days.")
+    st.stop()
+
+total = sum(d.decisions for d in days)
+cols = st.columns(4)
+cols[0].metric("Decisions", f"{total:,}")
+cols[1].metric("Went to a person", f"{sum(d.escalated for d in days) / total:.1%}")
+cols[2].metric("Overridden", f"{sum(d.overridden for d in days) / total:.2%}")
+cols[3].metric("Outcome known", f"{sum(d.labelled for d in days) / total:.0%}",
+               help="Ground truth arrives later: recent days have fewer outcomes (label delay).")
+
+st.subheader("People's share of the work, and outcomes arriving")
+st.plotly_chart(health_rates(days), width="stretch")
+st.subheader("Scores against outcomes")
+if any(d.labelled for d in days):
+    st.plotly_chart(health_calibration(days), width="stretch")
+    st.caption("For decisions whose outcome is known: the mean score and the share with the "
+               "positive label. A widening gap is a model losing calibration.")
+else:
+    st.info("No outcome has arrived yet for this window.")
