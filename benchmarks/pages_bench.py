@@ -21,13 +21,18 @@ PAGES = {
     "decisions (last 30 days, all models)": ("pages/decisions.py", None),
     "case file (SHAP, replay; model loaded)": ("pages/case_file.py", 1.0),
     "review queue and control check": ("pages/review_queue.py", None),
+    "promotions": ("pages/promotions.py", None),
+    "drift (30 days)": ("pages/drift.py", None),
+    "health over time (90 days)": ("pages/health.py", None),
+    "alerts": ("pages/alerts.py", None),
+    "audit trail (with chain verification)": ("pages/audit.py", None),
 }
 
 
 def run(home: Path, runs: int = 5) -> list[Measure]:
     os.environ["GOVERNANCE_HOME"] = str(home)
     app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
-    app.session_state["demo_persona"] = "analyst"
+    app.session_state["demo_persona"] = "admin"  # the one role that may open every page
     app.run()  # imports and connections: a server pays this once, not per page
     app.query_params["decision"] = _a_declined_decision(home)
     _render(app, "pages/case_file.py")  # loads the model once, as the first case file does
