@@ -4,13 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from services.clock import utcnow
-from services.errors import GovernanceError
 from services.justification import MIN_JUSTIFICATION
 from services.monitoring import ACTIONS
 from services.permissions import Action, allowed
 from ui import monitoring
 from ui.principal import page_guard
-from ui.widgets import plain, show_error, stop_on_error
+from ui.widgets import plain, stop_on_error, submit
 
 actor = page_guard()
 st.title("Alerts")
@@ -46,14 +45,9 @@ else:
                                 placeholder=f"At least {MIN_JUSTIFICATION} characters; shown "
                                             "exactly as written.")
             if st.form_submit_button("Acknowledge", type="primary"):
-                try:
-                    done = monitoring.acknowledge(actor, chosen.id, action, note)
-                except GovernanceError as exc:
-                    show_error(exc)
-                else:
-                    st.session_state["alerts_notice"] = (
-                        f"Alert #{done.id} acknowledged: {done.action}.")
-                    st.rerun()
+                submit(lambda: monitoring.acknowledge(actor, chosen.id, action, note),
+                       lambda done: f"Alert #{done.id} acknowledged: {done.action}.",
+                       key="alerts_notice")
     else:
         st.info("Model owners, validators and admins acknowledge alerts.", icon=":material/lock:")
 

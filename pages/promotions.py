@@ -5,7 +5,6 @@ from datetime import datetime, time
 import pandas as pd
 import streamlit as st
 
-from services.errors import GovernanceError
 from services.justification import MIN_JUSTIFICATION
 from services.permissions import Action, allowed
 from ui import governance
@@ -14,7 +13,7 @@ from ui.data import inventory_rows, model_card, model_view
 from ui.pickers import version_label
 from ui.principal import page_guard
 from ui.promotion_panel import request_panel
-from ui.widgets import plain, show_error, stop_on_error
+from ui.widgets import plain, stop_on_error, submit
 
 actor = page_guard()
 
@@ -68,14 +67,9 @@ with tab_request:
             why = st.text_area("Justification", placeholder=f"Why this version, in at least "
                                f"{MIN_JUSTIFICATION} characters.")
             if st.form_submit_button("Request promotion", type="primary"):
-                try:
-                    made = governance.request(actor, name, version, alias, why)
-                except GovernanceError as exc:
-                    show_error(exc)
-                else:
-                    st.session_state["promotion_notice"] = (
-                        f"Request #{made.id} is waiting for sign-off.")
-                    st.rerun()
+                submit(lambda: governance.request(actor, name, version, alias, why),
+                       lambda made: f"Request #{made.id} is waiting for sign-off.",
+                       key="promotion_notice")
 
 with tab_rollback:
     if not allowed(actor, Action.ROLLBACK):
@@ -89,14 +83,10 @@ with tab_rollback:
             why = st.text_area("Justification", placeholder="What went wrong, in at least "
                                f"{MIN_JUSTIFICATION} characters.")
             if st.form_submit_button("Roll back @champion"):
-                try:
-                    done = governance.rollback(actor, name, why)
-                except GovernanceError as exc:
-                    show_error(exc)
-                else:
-                    st.session_state["promotion_notice"] = (
-                        f"Rolled back: {name} @champion is v{done.request.model_version} again.")
-                    st.rerun()
+                submit(lambda: governance.rollback(actor, name, why),
+                       lambda done: f"Rolled back: {name} @champion is "
+                                    f"v{done.request.model_version} again.",
+                       key="promotion_notice")
 
 with tab_when:
     name = st.selectbox("Model", list(models), key="when_model")

@@ -18,6 +18,7 @@ from services.clock import utcnow
 from services.decisions.oversight import control_violations
 from services.drift.window import MIN_WINDOW_ROWS, DriftWindow, drift_window
 from services.errors import InvalidInput, NotFound
+from services.fairness_watch import selection
 from services.justification import justified
 from services.permissions import Action, require
 from services.policy import Policy, TierPolicy
@@ -113,6 +114,8 @@ def _findings(session: Session, model: ModelSummary, tier: TierPolicy,
             found.append(drift)
     except NotFound as exc:
         found.append(Finding("unmonitored", "medium", None, None, exc.message))
+    if fairness := _fairness_finding(session, model.name, tier, since, now, severity):
+        found.append(fairness)
     counts = dict(session.execute(
         select(Decision.outcome, func.count()).where(
             Decision.model_name == model.name, Decision.shadow.is_(False),
@@ -141,6 +144,23 @@ def _findings(session: Session, model: ModelSummary, tier: TierPolicy,
                              f"{slipped:,} automatic decisions in the last {days} days were "
                              "within the confidence margin and should have gone to a person."))
     return found
+
+
+def _fairness_finding(session: Session, model_name: str, tier: TierPolicy, since: datetime,
+                      now: datetime, severity: str) -> Finding | None:
+    bound = tier.fairness_bounds["four_fifths_ratio_min"]
+    failing = [(s.feature, ratio) for s in selection(
+        connection=session.connection(), model_name=model_name, start=since.date(),
+        end=now.date() + timedelta(days=1), min_group_size=tier.min_group_size)
+        if (ratio := s.four_fifths_ratio) is not None and ratio < bound]
+    if not failing:
+        return None
+    worst = min(ratio for _, ratio in failing)
+    named = ", ".join(f"{feature} {ratio:.2f}" for feature, ratio in failing)
+    return Finding("fairness", severity, worst, bound,
+                   f"Approval rates by group broke the four-fifths rule in the last "
+                   f"{int(tier.monitoring['window_days'])} days (least over most favoured: "
+                   f"{named}; policy: at least {bound:g}).")
 
 
 def _drift_finding(window: DriftWindow, severity: str) -> Finding | None:

@@ -3,20 +3,20 @@ signed-in person may take. Services decide; these forms only ask."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 from services.clock import utcnow
-from services.errors import GovernanceError
 from services.justification import MIN_JUSTIFICATION
 from services.permissions import Action, allowed
 from services.principal import Principal
 from services.promotions.execution import ExecutionResult
 from services.promotions.views import PromotionView
 from ui import governance
-from ui.widgets import plain, show_error, status_style
+from ui.widgets import plain, status_style, submit
 
 _WHY = f"Why, in at least {MIN_JUSTIFICATION} characters; shown exactly as written."
 
@@ -110,18 +110,15 @@ def _exception_form(view: PromotionView, actor: Principal) -> None:
             _done(lambda: governance.grant(actor, view.id, tuple(gates), why, expires))
 
 
-def _done(act: object) -> None:
+def _done(act: Callable[[], object]) -> None:
     """Run a write; say what happened (or why not) where the person is looking."""
-    try:
-        result = act()  # type: ignore[operator]
-    except GovernanceError as exc:
-        show_error(exc)
-        return
-    if isinstance(result, ExecutionResult):
-        if result.alias_moved:
-            st.session_state["promotion_notice"] = (
-                f"The alias moved: {result.request.model_name} @{result.request.alias} is now "
+    submit(act, _notice, key="promotion_notice")
+
+
+def _notice(result: object) -> str:
+    if isinstance(result, ExecutionResult) and result.alias_moved:
+        return (f"The alias moved: {result.request.model_name} @{result.request.alias} is now "
                 f"v{result.request.model_version}.")
-        elif result.failed:
-            st.session_state["promotion_notice"] = "Approved, but the alias did not move."
-    st.rerun()
+    if isinstance(result, ExecutionResult) and result.failed:
+        return "Approved, but the alias did not move."
+    return "Recorded."

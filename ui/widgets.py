@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import streamlit as st
 
@@ -47,6 +48,21 @@ def stop_on_error() -> Iterator[None]:
     except GovernanceError as exc:
         show_error(exc)
         st.stop()
+
+
+Done = TypeVar("Done")
+
+
+def submit(write: Callable[[], Done], notice: Callable[[Done], str], *, key: str) -> None:
+    """Run a write from a form: its refusal in words where the person is looking, or a notice
+    (kept under `key` for the page to show after the rerun that redraws what changed)."""
+    try:
+        done = write()
+    except GovernanceError as exc:
+        show_error(exc)
+        return
+    st.session_state[key] = notice(done)
+    st.rerun()
 
 
 _STATUS_COLOURS = {"pass": "#1e7b34", "fail": "#b3261e", "insufficient data": "#8a6d00",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import ARRAY, Connection, Engine, String, any_, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from services.audit import append, lock_trail
@@ -332,6 +332,11 @@ def _same(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
 def _stored_decisions(connection: Connection, ids: list[str]) -> list[dict[str, Any]]:
     """The compared fields of those ids that are already stored (usually none)."""
     columns = [getattr(Decision, c) for c in ("decision_id", *_COMPARED)]
+    if connection.dialect.name == "postgresql":
+        # One array parameter: psycopg parses a 500-placeholder IN list on every call.
+        wanted = bindparam("ids", ids, type_=ARRAY(String))
+        return [dict(row._mapping) for row in connection.execute(
+            select(*columns).where(Decision.decision_id == any_(wanted)))]
     found = []
     for first in range(0, len(ids), 500):
         for row in connection.execute(select(*columns).where(

@@ -87,14 +87,12 @@ def reference_for(name: str, values: pd.Series) -> FeatureReference:
 def bin_values(reference: FeatureReference, values: Sequence[Any]) -> BinCounts:
     """Counts of these values in the reference's bins (None and NaN count as missing)."""
     if reference.kind == "numeric":
-        numbers = np.array([v if isinstance(v, int | float) and not isinstance(v, bool)
-                            else np.nan for v in values], dtype=float)
-        present = numbers[~np.isnan(numbers)]
-        coarse = np.bincount(np.searchsorted(reference.coarse_edges, present, side="right"),
-                             minlength=len(reference.coarse_edges) + 1)
-        fine = np.bincount(np.searchsorted(reference.fine_edges, present, side="right"),
-                           minlength=len(reference.fine_edges) + 1)
-        return BinCounts(coarse, fine, int(numbers.size - present.size), int(numbers.size))
+        try:
+            numbers = np.array(values, dtype=float)  # None becomes NaN, in C
+        except (TypeError, ValueError):  # text among numbers: counted as missing
+            numbers = np.array([v if isinstance(v, int | float) and not isinstance(v, bool)
+                                else np.nan for v in values], dtype=float)
+        return bin_numbers(reference, numbers)
     index = {c: i for i, c in enumerate(reference.categories)}
     other = len(reference.categories)
     present_values = [v for v in values if v is not None and v == v]
@@ -102,6 +100,16 @@ def bin_values(reference: FeatureReference, values: Sequence[Any]) -> BinCounts:
     coarse = np.bincount(np.asarray(buckets, dtype=int), minlength=other + 1)
     return BinCounts(coarse, np.zeros(0, dtype=int), len(values) - len(present_values),
                      len(values))
+
+
+def bin_numbers(reference: FeatureReference, numbers: np.ndarray) -> BinCounts:
+    """bin_values for a numeric input already in an array (NaN is missing)."""
+    present = numbers[~np.isnan(numbers)]
+    coarse = np.bincount(np.searchsorted(reference.coarse_edges, present, side="right"),
+                         minlength=len(reference.coarse_edges) + 1)
+    fine = np.bincount(np.searchsorted(reference.fine_edges, present, side="right"),
+                       minlength=len(reference.fine_edges) + 1)
+    return BinCounts(coarse, fine, int(numbers.size - present.size), int(numbers.size))
 
 
 def score_reference(scores: np.ndarray) -> FeatureReference:

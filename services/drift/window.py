@@ -84,6 +84,8 @@ def drift_window(*, connection: Connection, thresholds: dict[str, float], model_
             select(Profile.feature, Profile.counts, Profile.rows, Profile.missing)
             .where(Profile.model_name == model_name, Profile.model_version == version,
                    Profile.day >= start, Profile.day < end)):
+        if feature not in reference.features:
+            continue  # selection by group is read by services.fairness_watch
         held = summed.setdefault(feature, [0, 0, 0, 0])
         held[0] = np.asarray(counts["coarse"]) + held[0]
         held[1] = np.asarray(counts["fine"], dtype=int) + held[1]
@@ -118,7 +120,7 @@ def daily_drift(*, connection: Connection, thresholds: dict[str, float], model_n
                    Profile.day >= start, Profile.day < end)
             .order_by(Profile.day, Profile.feature)):
         ref = reference.features.get(feature)
-        if ref is None or day is None:
+        if ref is None or day is None:  # selection cells, and inputs the reference lacks
             continue  # an input the reference does not know is named on the window's table
         drift = _drift(ref, [np.asarray(counts["coarse"]), np.asarray(counts["fine"], dtype=int),
                              missing, rows], thresholds, MIN_DAY_ROWS)

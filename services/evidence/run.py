@@ -85,8 +85,13 @@ def run_evidence(*, engine: Engine, registry: Registry, policy: Policy, actor: P
             favourable_prediction=_favourable_prediction(model.tags, holdout),
             groups=groups, policy=policy.fairness, min_group_size=tier.min_group_size)
     step(0.9, "Profiling the hold-out set: the reference that drift is measured against")
-    reference = reference_payload(model_inputs(loaded, holdout),
+    inputs = model_inputs(loaded, holdout)
+    reference = reference_payload(inputs,
                                   scored.scores if scored.task == "classification" else None)
+    # Sensitive inputs travel with each logged decision: selection by group can be followed.
+    reference["sensitive"] = [
+        {"name": c, "edges": list(edges) if is_continuous(holdout.frame[c]) else None}
+        for c in holdout.sensitive if c in inputs.columns]
     step(0.95, "Storing the evidence")
     with session_scope(engine) as session:
         common: dict[str, Any] = {
