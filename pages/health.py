@@ -2,12 +2,14 @@
 
 from datetime import timedelta
 
+import pandas as pd
 import streamlit as st
 
 from services.clock import utcnow
 from ui import monitoring
+from ui.context import policy
 from ui.data import inventory_rows
-from ui.drift_figures import health_calibration, health_rates
+from ui.drift_figures import four_fifths_trend, health_calibration, health_rates
 from ui.principal import page_guard
 from ui.widgets import stop_on_error
 
@@ -46,3 +48,28 @@ if any(d.labelled for d in days):
                "positive label. A widening gap is a model losing calibration.")
 else:
     st.info("No outcome has arrived yet for this window.")
+
+st.subheader("Approval rate by group")
+tier = policy().for_tier(next(r.risk_tier for r in inventory_rows() if r.name == name))
+bound = tier.fairness_bounds["four_fifths_ratio_min"]
+with stop_on_error():
+    whole = monitoring.selection_by_group(name, end - timedelta(days=span), end,
+                                          tier.min_group_size, by_week=False)
+    weeks = monitoring.selection_by_group(name, end - timedelta(days=span), end,
+                                          tier.min_group_size, by_week=True)
+if not whole:
+    st.info(f"No sensitive input of {name} is logged with its decisions, so approval rates by "
+            "group cannot be followed here; the fairness evidence on the hold-out still "
+            "applies.")
+else:
+    st.plotly_chart(four_fifths_trend(weeks, bound), width="stretch")
+    st.caption(f"Groups with fewer than {tier.min_group_size} automatic decisions in a week "
+               "are left out of that week's ratio: too few to judge.")
+    st.dataframe(pd.DataFrame({
+        "Sensitive input": s.feature, "Group": group, "Automatic decisions": decided,
+        "Approved": approved, "Approval rate": approved / decided if decided else None,
+        "Four-fifths ratio (window)": s.four_fifths_ratio,
+    } for s in whole for group, (decided, approved) in s.groups.items()), hide_index=True,
+        width="stretch", column_config={
+            "Approval rate": st.column_config.NumberColumn(format="%.3f"),
+            "Four-fifths ratio (window)": st.column_config.NumberColumn(format="%.3f")})

@@ -139,3 +139,35 @@ def test_the_demos_injected_drift_shows_after_it_begins_and_not_before(
     assert not drifted_before and before.dataset_drift is False  # type: ignore[attr-defined]
     assert {"amount", "distance_km"} <= drifted_after  # the shifts the generator injects
     assert after.dataset_drift is True  # type: ignore[attr-defined]
+
+
+def test_approval_by_group_from_profiles_equals_counting_the_log(demo_env: Settings) -> None:
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from services.evidence.groups import band_labels
+    from services.fairness_watch import selection
+    from services.store.models import Decision
+
+    engine = make_engine(demo_env.database_url)
+    start, end = date(2000, 1, 1), date(2100, 1, 1)
+    with engine.connect() as connection:
+        watched = {s.feature: s for s in selection(connection=connection,
+                                                  model_name="credit-risk", start=start,
+                                                  end=end, min_group_size=30)}
+        rows = connection.execute(select(Decision.features, Decision.outcome).where(
+            Decision.model_name == "credit-risk", Decision.shadow.is_(False),
+            Decision.outcome.in_(("approved", "declined")))).all()
+    edges = load_policy(PROJECT_ROOT / "policy.toml").fairness.continuous_band_edges
+    labels = band_labels(edges)
+    decided: Counter[str] = Counter()
+    approved: Counter[str] = Counter()
+    for features, outcome in rows:
+        group = labels[int(np.searchsorted(edges, features["age"], side="right"))]
+        decided[group] += 1
+        approved[group] += outcome == "approved"
+    assert watched["age"].groups == {g: (decided[g], approved[g]) for g in decided}
+    ratio = watched["age"].four_fifths_ratio
+    rates = {g: approved[g] / decided[g] for g in decided if decided[g] >= 30}
+    assert ratio == pytest.approx(min(rates.values()) / max(rates.values()))

@@ -7,6 +7,7 @@ from datetime import date
 import streamlit as st
 
 from services.drift.window import DayCell, DriftWindow, Statistic, daily_drift, drift_window
+from services.fairness_watch import Selection, selection
 from services.health import HealthDay, health_by_day
 from services.monitoring import AlertView, acknowledge_alert, list_alerts
 from services.principal import Principal
@@ -66,3 +67,17 @@ def health(model: str, start: date, end: date) -> list[HealthDay]:
 def _health(database_url: str, model: str, start: date, end: date) -> list[HealthDay]:
     with session_scope(context.engine()) as session:
         return health_by_day(session=session, model_name=model, start=start, end=end)
+
+
+def selection_by_group(model: str, start: date, end: date, min_group_size: int,
+                       by_week: bool) -> list[Selection]:
+    return _selection(context.settings().database_url, model, start, end, min_group_size,
+                      by_week)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _selection(database_url: str, model: str, start: date, end: date, min_group_size: int,
+               by_week: bool) -> list[Selection]:
+    with context.engine().connect() as connection:
+        return selection(connection=connection, model_name=model, start=start, end=end,
+                         min_group_size=min_group_size, by_week=by_week)
