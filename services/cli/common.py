@@ -1,0 +1,60 @@
+"""What the `govern` commands share: who acts, the sources, and JSON output."""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from services.policy import Policy
+from services.principal import Principal, Role
+from services.registry import Registry
+from services.settings import Settings
+
+
+def cli_principal() -> Principal:
+    # Whoever runs the command already holds the store's credentials: an operator.
+    user = getpass.getuser()
+    return Principal(f"cli:{user}", f"{user} (command line)", frozenset({Role.ADMIN}))
+
+
+def sources(settings: Settings) -> tuple[Engine, Registry, Policy]:
+    from services.policy import load_policy
+    from services.registry import Registry
+    from services.store.engine import make_engine
+    from services.store.migrate import check_schema
+
+    engine = make_engine(settings.database_url)
+    check_schema(engine)
+    return (engine, Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri),
+            load_policy(settings.policy_path))
+
+
+
+def store(settings: Settings) -> Engine:
+    from services.store.engine import make_engine
+    from services.store.migrate import check_schema
+
+    engine = make_engine(settings.database_url)
+    check_schema(engine)
+    return engine
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(plain(value), indent=2, sort_keys=True))
+
+
+def plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | frozenset | set):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
