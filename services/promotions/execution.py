@@ -40,6 +40,7 @@ class ExecutionResult:
 def execute_promotion(*, engine: Engine, registry: Registry, actor: Principal,
                       request_id: int) -> ExecutionResult:
     """Move the alias of an approved request (the last sign-off, or a retry, calls this)."""
+    require(actor, Action.EXECUTE_PROMOTION)
     moved = False
     with session_scope(engine) as session:
         lock_trail(session=session)
