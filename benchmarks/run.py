@@ -9,7 +9,7 @@ import time
 import warnings
 from pathlib import Path
 
-from benchmarks import evidence_bench, ingest_bench, pages_bench
+from benchmarks import evidence_bench, ingest_bench, pages_bench, peer_bench
 from benchmarks.common import Measure, write_results
 from services.demo.build import build_demo
 from services.settings import Settings
@@ -40,6 +40,11 @@ def main() -> None:
         print("Ingest…", flush=True)
         (root / "ingest").mkdir()
         sections["Decision log ingest"] = ingest_bench.run(root / "ingest", runs=args.runs)
+        print("Drift from raw frames against Evidently (its own venv; the first run makes it)…",
+              flush=True)
+        (root / "peer").mkdir()
+        sections["Drift against a peer (Evidently)"] = peer_bench.run(root / "peer",
+                                                                     runs=args.runs)
         print("Page renders…", flush=True)
         sections["Pages (AppTest, standard demo workspace)"] = pages_bench.run(
             root / "demo", runs=max(args.runs, 5))

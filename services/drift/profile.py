@@ -18,6 +18,7 @@ import pandas as pd
 COARSE_BINS = 10
 FINE_BINS = 100
 TOP_CATEGORIES = 20
+EDGE_SAMPLE = 200_000  # values the quantile edges are taken from (a seeded sample beyond this)
 SCORE = "__score__"  # the model's own output, profiled like an input (prediction drift)
 Kind = Literal["numeric", "categorical"]
 
@@ -66,22 +67,55 @@ def reference_for(name: str, values: pd.Series) -> FeatureReference:
     present = values.dropna()
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = present.to_numpy(float)
-        coarse_edges = _quantile_edges(numbers, COARSE_BINS)
-        fine_edges = _quantile_edges(numbers, FINE_BINS)
-        outer = [float(numbers.min()), *fine_edges, float(numbers.max())] if numbers.size \
-            else [0.0, 0.0]
-        midpoints = tuple((a + b) / 2 for a, b in zip(outer, outer[1:], strict=False))
-        partial = FeatureReference(name, "numeric", coarse_edges, fine_edges, midpoints, (),
-                                   (), (), 0, 0, float(numbers.std()) if numbers.size else None)
+        if numbers.size == 0:
+            return FeatureReference(name, "numeric", (), (), (0.0,), (), (0,), (0,),
+                                    len(values), len(values), None)
+        # One sort for both sets of edges, of at most EDGE_SAMPLE values: the edges only have to
+        # be bins; the counts in them are exact.
+        sample = numbers if numbers.size <= EDGE_SAMPLE else \
+            np.random.default_rng(0).choice(numbers, EDGE_SAMPLE, replace=False)
+        fine = np.quantile(sample, np.linspace(0, 1, FINE_BINS + 1)[1:-1])
+        # The coarse edges are every tenth fine edge, so a coarse bin is a run of fine bins.
+        step = FINE_BINS // COARSE_BINS
+        coarse_edges = tuple(float(e) for e in np.unique(fine[step - 1::step]))
+        fine_edges = tuple(float(e) for e in np.unique(fine))
+        fine_index = np.searchsorted(fine_edges, numbers, side="right")
+        counts = np.bincount(fine_index, minlength=len(fine_edges) + 1)
+        # Each fine bin's mass sits at the mean of the reference's values in it: the outer bins
+        # reach to the extremes, where a midpoint would misplace it (Wasserstein).
+        sums = np.bincount(fine_index, weights=numbers, minlength=len(fine_edges) + 1)
+        means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+        partial = FeatureReference(name, "numeric", coarse_edges, fine_edges,
+                                   tuple(float(m) for m in _filled(means, counts)), (), (), (),
+                                   0, 0, float(numbers.std()))
+        nested = _coarse_of_fine(coarse_edges, fine_edges)
+        coarse = np.bincount(nested, weights=counts, minlength=len(coarse_edges) + 1) \
+            if nested is not None else np.bincount(
+                np.searchsorted(coarse_edges, numbers, side="right"),
+                minlength=len(coarse_edges) + 1)
+        binned = BinCounts(coarse.astype(int), counts, len(values) - numbers.size, len(values))
     else:
-        top = present.astype(str).value_counts().index[:TOP_CATEGORIES]
-        partial = FeatureReference(name, "categorical", (), (), (), tuple(str(c) for c in top),
-                                   (), (), 0, 0, None)
-    counts = bin_values(partial, values.tolist())
+        frequencies = present.astype(str).value_counts()
+        top = tuple(str(c) for c in frequencies.index[:TOP_CATEGORIES])
+        partial = FeatureReference(name, "categorical", (), (), (), top, (), (), 0, 0, None)
+        coarse = np.array([*frequencies.iloc[:TOP_CATEGORIES].tolist(),
+                           int(frequencies.iloc[TOP_CATEGORIES:].sum())], dtype=int)
+        binned = BinCounts(coarse, np.zeros(0, dtype=int), int(values.isna().sum()),
+                           len(values))
     return FeatureReference(
         name, partial.kind, partial.coarse_edges, partial.fine_edges, partial.fine_midpoints,
-        partial.categories, tuple(int(c) for c in counts.coarse),
-        tuple(int(c) for c in counts.fine), counts.missing, counts.rows, partial.spread)
+        partial.categories, tuple(int(c) for c in binned.coarse),
+        tuple(int(c) for c in binned.fine), binned.missing, binned.rows, partial.spread)
+
+
+def _filled(means: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Bins the reference left empty (ties at an edge) take their neighbour's position."""
+    filled = means.copy()
+    for i in range(len(filled)):
+        if counts[i] == 0:
+            filled[i] = filled[i - 1] if i else next(
+                (m for m, c in zip(means, counts, strict=True) if c), 0.0)
+    return filled
 
 
 def bin_values(reference: FeatureReference, values: Sequence[Any]) -> BinCounts:
@@ -93,6 +127,14 @@ def bin_values(reference: FeatureReference, values: Sequence[Any]) -> BinCounts:
             numbers = np.array([v if isinstance(v, int | float) and not isinstance(v, bool)
                                 else np.nan for v in values], dtype=float)
         return bin_numbers(reference, numbers)
+    if isinstance(values, pd.Series | np.ndarray):  # a whole column: counted by pandas
+        column = pd.Series(values)
+        present = column.dropna().astype(str)
+        frequencies = present.value_counts()
+        known = [int(frequencies.get(c, 0)) for c in reference.categories]
+        coarse = np.array([*known, len(present) - sum(known)], dtype=int)
+        return BinCounts(coarse, np.zeros(0, dtype=int), len(column) - len(present),
+                         len(column))
     index = {c: i for i, c in enumerate(reference.categories)}
     other = len(reference.categories)
     present_values = [v for v in values if v is not None and v == v]
@@ -105,11 +147,25 @@ def bin_values(reference: FeatureReference, values: Sequence[Any]) -> BinCounts:
 def bin_numbers(reference: FeatureReference, numbers: np.ndarray) -> BinCounts:
     """bin_values for a numeric input already in an array (NaN is missing)."""
     present = numbers[~np.isnan(numbers)]
-    coarse = np.bincount(np.searchsorted(reference.coarse_edges, present, side="right"),
-                         minlength=len(reference.coarse_edges) + 1)
     fine = np.bincount(np.searchsorted(reference.fine_edges, present, side="right"),
                        minlength=len(reference.fine_edges) + 1)
-    return BinCounts(coarse, fine, int(numbers.size - present.size), int(numbers.size))
+    nested = _coarse_of_fine(reference.coarse_edges, reference.fine_edges)
+    if nested is None:  # a reference whose coarse edges are not fine edges: bin twice
+        coarse = np.bincount(np.searchsorted(reference.coarse_edges, present, side="right"),
+                             minlength=len(reference.coarse_edges) + 1)
+    else:  # one pass over the values: coarse counts are sums of fine ones
+        coarse = np.bincount(nested, weights=fine, minlength=len(reference.coarse_edges) + 1)
+    return BinCounts(coarse.astype(int), fine, int(numbers.size - present.size),
+                     int(numbers.size))
+
+
+def _coarse_of_fine(coarse_edges: tuple[float, ...],
+                    fine_edges: tuple[float, ...]) -> np.ndarray | None:
+    """For each fine bin, the coarse bin holding it; None unless coarse edges are fine ones."""
+    if not set(coarse_edges) <= set(fine_edges):
+        return None
+    lower = np.array([-np.inf, *fine_edges])  # each fine bin's lower edge
+    return np.searchsorted(coarse_edges, lower, side="right")
 
 
 def score_reference(scores: np.ndarray) -> FeatureReference:
