@@ -171,3 +171,16 @@ def test_approval_by_group_from_profiles_equals_counting_the_log(demo_env: Setti
     ratio = watched["age"].four_fifths_ratio
     rates = {g: approved[g] / decided[g] for g in decided if decided[g] >= 30}
     assert ratio == pytest.approx(min(rates.values()) / max(rates.values()))
+
+
+def test_binned_wasserstein_agrees_with_scipy_on_the_raw_values() -> None:
+    from scipy.stats import wasserstein_distance
+
+    rng = np.random.default_rng(4)
+    before, after = rng.lognormal(1, 0.6, 50_000), rng.lognormal(1.15, 0.6, 50_000)
+    reference = reference_for("x", pd.Series(before))
+    counts = bin_values(reference, after)
+    binned = stats.wasserstein_normalized(reference.fine, counts.fine,
+                                          reference.fine_midpoints, reference.spread)
+    exact = wasserstein_distance(before, after) / before.std()
+    assert binned == pytest.approx(exact, abs=0.01)
