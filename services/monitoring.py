@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sklearn.metrics import roc_auc_score
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -25,9 +26,11 @@ from services.policy import Policy, TierPolicy
 from services.principal import Principal
 from services.registry import ModelSummary, Registry
 from services.store.engine import session_scope
-from services.store.models import Alert, Decision, Override
+from services.store.models import Alert, Decision, Outcome, Override
 
 ACTIONS = ("investigate", "retrain", "accept", "retire")
+PERFORMANCE_DAYS = 90  # outcomes arrive late: performance is judged over a longer window
+MIN_LABELLED = 200  # decisions with a known outcome (of both labels) before it is judged
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ def _findings(session: Session, model: ModelSummary, tier: TierPolicy,
         found.append(Finding("unmonitored", "medium", None, None, exc.message))
     if fairness := _fairness_finding(session, model.name, tier, since, now, severity):
         found.append(fairness)
+    if performance := _performance_finding(session, model.name, tier, now, severity):
+        found.append(performance)
     counts = dict(session.execute(
         select(Decision.outcome, func.count()).where(
             Decision.model_name == model.name, Decision.shadow.is_(False),
@@ -144,6 +149,29 @@ def _findings(session: Session, model: ModelSummary, tier: TierPolicy,
                              f"{slipped:,} automatic decisions in the last {days} days were "
                              "within the confidence margin and should have gone to a person."))
     return found
+
+
+def _performance_finding(session: Session, model_name: str, tier: TierPolicy, now: datetime,
+                         severity: str) -> Finding | None:
+    """ROC AUC on the recent decisions whose outcome is known, against the tier's floor."""
+    floor = tier.metric_floors.get("roc_auc")
+    if floor is None:
+        return None
+    labelled = session.execute(
+        select(Decision.score, Outcome.label)
+        .join(Outcome, Outcome.decision_id == Decision.decision_id)
+        .where(Decision.model_name == model_name, Decision.shadow.is_(False),
+               Decision.score.is_not(None),
+               Decision.decided_at >= now - timedelta(days=PERFORMANCE_DAYS))).all()
+    labels = [1 if label == 1 else 0 for _, label in labelled]
+    if len(labelled) < MIN_LABELLED or len(set(labels)) < 2:
+        return None
+    auc = float(roc_auc_score(labels, [score for score, _ in labelled]))
+    if auc >= floor:
+        return None
+    return Finding("performance", severity, auc, floor,
+                   f"ROC AUC on the {len(labelled):,} decisions of the last {PERFORMANCE_DAYS} "
+                   f"days whose outcome is known is {auc:.3f} (policy floor {floor:g}).")
 
 
 def _fairness_finding(session: Session, model_name: str, tier: TierPolicy, since: datetime,

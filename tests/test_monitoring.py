@@ -82,3 +82,37 @@ def test_govern_drift_json_prints_each_inputs_statistics(
     amount = next(f for f in report["features"] if f["feature"] == "amount")
     assert {"psi", "js", "ks", "wasserstein", "drifted"} <= set(amount)
     assert report["dataset_drift"] is True and report["version"] == "1"
+
+
+def test_a_model_whose_scores_no_longer_rank_outcomes_gets_a_performance_alert(
+        engine: Engine, registry_uri: str) -> None:
+    from datetime import timedelta
+
+    import numpy as np
+    from sqlalchemy import insert
+
+    from services.settings import PROJECT_ROOT
+    from services.store.models import Decision, IngestBatch, Outcome
+    from tests.factories import decision_row
+
+    rng = np.random.default_rng(5)
+    scores = rng.random(400)
+    now = utcnow()
+    with session_scope(engine) as session:
+        batch = IngestBatch(kind="decisions", source="test", content_sha256="1" * 64,
+                            ingested_by="test", ingested_at=now)
+        session.add(batch)
+        session.flush()
+        session.execute(insert(Decision), [decision_row(
+            f"d-{i}", model_name="loan-approval", model_version="2", score=float(s),
+            decided_at=now - timedelta(days=1 + i % 60), batch_id=batch.id)
+            for i, s in enumerate(scores)])
+        # The outcomes run against the scores: the model ranks people backwards now.
+        session.execute(insert(Outcome), [
+            {"decision_id": f"d-{i}", "label": float(s < 0.5), "observed_at": now}
+            for i, s in enumerate(scores)])
+    report = monitor(engine=engine, registry=Registry(registry_uri),
+                     policy=load_policy(PROJECT_ROOT / "policy.toml"), actor=OWNER)
+    performance = next(f for f in report.findings["loan-approval"] if f.kind == "performance")
+    assert performance.figure is not None and performance.figure < 0.1
+    assert performance.bound == 0.70 and "400 decisions" in performance.message
