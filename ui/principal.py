@@ -6,6 +6,7 @@ st.login (when `[auth]` is in .streamlit/secrets.toml), or local accounts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import streamlit as st
@@ -107,7 +108,7 @@ def _local_principal() -> Principal | None:
 
 
 def _keep_session(principal: Principal, *, method: str | None,
-                  sign_out: object) -> Principal | None:
+                  sign_out: Callable[[], None]) -> Principal | None:
     """The principal while the session is young enough; signed out once it has expired."""
     held = st.session_state.get(_SIGNED_IN)
     if held is None or held[0] != principal:
@@ -122,7 +123,7 @@ def _keep_session(principal: Principal, *, method: str | None,
             st.button("Sign in again", on_click=st.logout)
         return None
     st.sidebar.caption(f"Signed in as **{plain(principal.name)}** · {_roles(principal)}")
-    st.sidebar.button("Sign out", on_click=sign_out, icon=":material/logout:")  # type: ignore[arg-type]
+    st.sidebar.button("Sign out", on_click=sign_out, icon=":material/logout:")
     return principal
 
 

@@ -23,19 +23,16 @@ def cli_principal() -> Principal:
 
 
 def sources(settings: Settings) -> tuple[Engine, Registry, Policy]:
+    """The governance store (schema checked), the registry and the policy."""
     from services.policy import load_policy
-    from services.registry import Registry
-    from services.store.engine import make_engine
-    from services.store.migrate import check_schema
 
-    engine = make_engine(settings.database_url)
-    check_schema(engine)
-    return (engine, Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri),
+    return (store(settings),
+            Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri),
             load_policy(settings.policy_path))
 
 
-
 def store(settings: Settings) -> Engine:
+    """The governance store, refused with a clear message when its schema is behind."""
     from services.store.engine import make_engine
     from services.store.migrate import check_schema
 

@@ -9,7 +9,7 @@ categories plus "other". Values outside the reference's range fall into the oute
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -102,10 +102,14 @@ def reference_for(name: str, values: pd.Series) -> FeatureReference:
                            int(frequencies.iloc[TOP_CATEGORIES:].sum())], dtype=int)
         binned = BinCounts(coarse, np.zeros(0, dtype=int), int(values.isna().sum()),
                            len(values))
-    return FeatureReference(
-        name, partial.kind, partial.coarse_edges, partial.fine_edges, partial.fine_midpoints,
-        partial.categories, tuple(int(c) for c in binned.coarse),
-        tuple(int(c) for c in binned.fine), binned.missing, binned.rows, partial.spread)
+    return _with_counts(partial, binned)
+
+
+def _with_counts(partial: FeatureReference, counts: BinCounts) -> FeatureReference:
+    """The reference once its own values have been counted into its bins."""
+    return replace(partial, coarse=tuple(int(c) for c in counts.coarse),
+                   fine=tuple(int(c) for c in counts.fine), missing=counts.missing,
+                   rows=counts.rows)
 
 
 def _filled(means: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -118,7 +122,8 @@ def _filled(means: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return filled
 
 
-def bin_values(reference: FeatureReference, values: Sequence[Any]) -> BinCounts:
+def bin_values(reference: FeatureReference,
+               values: Sequence[Any] | np.ndarray | pd.Series) -> BinCounts:
     """Counts of these values in the reference's bins (None and NaN count as missing)."""
     if reference.kind == "numeric":
         try:
@@ -176,11 +181,7 @@ def score_reference(scores: np.ndarray) -> FeatureReference:
     midpoints = tuple((a + b) / 2 for a, b in zip(outer, outer[1:], strict=False))
     partial = FeatureReference(SCORE, "numeric", coarse_edges, fine_edges, midpoints, (), (), (),
                                0, 0, float(np.std(scores)) if scores.size else None)
-    counts = bin_values(partial, scores.tolist())
-    return FeatureReference(SCORE, "numeric", coarse_edges, fine_edges, midpoints, (),
-                            tuple(int(c) for c in counts.coarse),
-                            tuple(int(c) for c in counts.fine), counts.missing, counts.rows,
-                            partial.spread)
+    return _with_counts(partial, bin_numbers(partial, np.asarray(scores, dtype=float)))
 
 
 def reference_payload(inputs: pd.DataFrame, scores: np.ndarray | None) -> dict[str, Any]:

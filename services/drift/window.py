@@ -120,7 +120,7 @@ def daily_drift(*, connection: Connection, thresholds: dict[str, float], model_n
                    Profile.day >= start, Profile.day < end)
             .order_by(Profile.day, Profile.feature)):
         ref = reference.features.get(feature)
-        if ref is None or day is None:  # selection cells, and inputs the reference lacks
+        if ref is None:  # selection cells, and inputs the reference lacks
             continue  # an input the reference does not know is named on the window's table
         drift = _drift(ref, [np.asarray(counts["coarse"]), np.asarray(counts["fine"], dtype=int),
                              missing, rows], thresholds, MIN_DAY_ROWS)
