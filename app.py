@@ -33,6 +33,8 @@ models = [
             url_path="card"),
     st.Page("pages/evidence.py", title="Evidence", icon=":material/query_stats:",
             url_path="evidence"),
+    st.Page("pages/controls.py", title="Controls", icon=":material/fact_check:",
+            url_path="controls"),
     st.Page("pages/promotions.py", title="Promotions", icon=":material/how_to_reg:",
             url_path="promotions"),
     st.Page("pages/drift.py", title="Drift", icon=":material/ssid_chart:", url_path="drift"),

@@ -7,9 +7,10 @@ from services.card_export import card_html, card_json, card_markdown, card_pdf
 from ui.data import model_card
 from ui.pickers import pick_model_version
 from ui.principal import page_guard
+from ui.reports import evidence_pack_panel
 from ui.widgets import plain, status_style, stop_on_error
 
-page_guard()
+principal = page_guard()
 
 view, version = pick_model_version("card")
 with stop_on_error():
@@ -109,3 +110,9 @@ exports[2].download_button("Markdown", data=lambda: card_markdown(card),
                            icon=":material/description:")
 exports[3].download_button("JSON", data=lambda: card_json(card), file_name=f"{stem}.json",
                            mime="application/json", icon=":material/data_object:")
+
+st.subheader("Evidence pack")
+st.caption("For auditors: the card, every evidence record with its hashes, the gates then and "
+           "now, the control matrix, drift and health, promotions with sign-offs, the alias "
+           "history and the model's audit events with the chain's verification.")
+evidence_pack_panel(principal, card.model.name, version)

@@ -1,74 +1,116 @@
-"""Portfolio: the model inventory. Who owns what, how risky, and which version is serving."""
+"""Portfolio: which models are healthy, which are at risk and why, and what is overdue."""
 
 import pandas as pd
 import streamlit as st
 
-from ui.data import inventory_rows
+from services.portfolio.view import PILLARS
+from services.reports.portfolio_pdf import portfolio_pdf
+from ui.portfolio import PILLAR_TITLES, STATUS_MARKS, pillar_trends, portfolio_view, status_grid
 from ui.principal import page_guard
 from ui.widgets import stop_on_error
 
 page_guard()
 
 st.title("Portfolio")
-st.caption("Every model in the registry: owner, risk tier, which version serves, and what "
-           "of the governance contract is missing.")
+st.caption("Every model in the registry, judged per pillar against the policy of its risk "
+           "tier. Hover a cell of the grid for its reason; select a row to open the model.")
 
 with stop_on_error():
-    rows = inventory_rows()
+    view = portfolio_view()
 
-if not rows:
+if not view.rows:
     st.info("The MLflow registry has no registered models yet. Register a model as the "
             "README's governance contract shows, or run `govern demo`.")
     st.stop()
 
-inventory = pd.DataFrame(
+judged = view.last_judged
+if judged is None:
+    st.warning("No model has been judged yet, so drift, performance, fairness and oversight "
+               "show as unknown. Run `govern monitor` (schedule it daily).")
+elif (view.as_of - judged).days >= 2:
+    st.warning(f"The last `govern monitor` run was on {judged:%Y-%m-%d %H:%M} UTC: the judged "
+               "pillars are that old. Schedule it daily.")
+else:
+    st.caption(f"Judged by `govern monitor` at {judged:%Y-%m-%d %H:%M} UTC; alerts and "
+               "revalidation dates are live.")
+
+worse_when_up = {"At risk", "Overdue reviews", "Open alerts"}
+for column, headline in zip(st.columns(len(view.headlines)), view.headlines, strict=True):
+    delta = None if headline.previous is None else headline.value - headline.previous
+    column.metric(headline.label, f"{headline.value:,}",
+                  delta=None if delta is None else f"{delta:+,} vs prior 30 d" if delta
+                  else "as 30 d ago",
+                  delta_color="off" if not delta else
+                  "inverse" if headline.label in worse_when_up else "normal",
+                  delta_arrow="auto" if delta else "off",
+                  help=headline.help)
+
+st.download_button("Portfolio report (PDF)", data=lambda: portfolio_pdf(view),
+                   file_name=f"portfolio-{view.as_of:%Y-%m-%d}.pdf", mime="application/pdf",
+                   icon=":material/picture_as_pdf:")
+
+if view.trends:
+    st.subheader("Models red or amber per pillar, last 90 days")
+    st.plotly_chart(pillar_trends(view.trends), width="stretch",
+                    config={"displayModeBar": False})
+
+filters = st.columns([2, 2, 2, 3])
+rows = view.rows
+tiers = filters[0].multiselect("Risk tier", sorted({r.risk_tier or "unset" for r in rows}))
+owners = filters[1].multiselect("Owner", sorted({r.owner or "—" for r in rows}))
+statuses = filters[2].multiselect("Status", list(STATUS_MARKS),
+                                  format_func=lambda s: STATUS_MARKS[s])
+search = filters[3].text_input("Search models", placeholder="name contains…")
+shown = [r for r in rows
+         if (not tiers or (r.risk_tier or "unset") in tiers)
+         and (not owners or (r.owner or "—") in owners)
+         and (not statuses or r.status in statuses)
+         and search.lower() in r.name.lower()]
+if not shown:
+    st.info("No model matches these filters.")
+    st.stop()
+
+st.subheader("Status by pillar")
+serving = [r for r in shown if r.champion]
+if serving:
+    st.plotly_chart(status_grid(serving), width="stretch", config={"displayModeBar": False})
+if idle := [r.name for r in shown if not r.champion]:
+    st.caption(f"Registered but not serving (no champion alias): {', '.join(idle)}.")
+
+table = pd.DataFrame(
     {
         "Model": r.name,
+        "Status": STATUS_MARKS[r.status] if r.champion else "not serving",
         "Owner": r.owner or "—",
         "Risk tier": r.risk_tier or "unset",
         "Champion": f"v{r.champion}" if r.champion else "—",
-        "Challenger": f"v{r.challenger}" if r.challenger else "—",
-        "Versions": r.version_count,
-        "Last change": r.last_change,
+        "Champion for (days)": (view.as_of - r.champion_since).days
+        if r.champion_since else None,
+        **{PILLAR_TITLES[p]: STATUS_MARKS[r.pillars[p].status] for p in PILLARS},
+        "Open alerts": r.open_alerts,
+        "Revalidation due": r.revalidation_due,
+        "Decisions (30 d)": r.decisions,
+        "Escalated": r.escalation_rate,
+        "Overridden": r.override_rate,
         "Contract gaps": r.contract_gaps,
+        "Why": " · ".join(r.reasons) or ("—" if r.champion else "No champion serves."),
     }
-    for r in rows
+    for r in shown
 )
-
-in_production, high_risk = (inventory["Champion"] != "—").sum(), \
-    (inventory["Risk tier"] == "high").sum()
-with_gaps = (inventory["Contract gaps"] > 0).sum()
-cols = st.columns(4)
-cols[0].metric("Registered models", len(inventory))
-cols[1].metric("Serving a champion", int(in_production))
-cols[2].metric("High risk", int(high_risk))
-cols[3].metric("With contract gaps", int(with_gaps),
-               help="Models missing registered-model tags the governance contract requires.")
-
-filters = st.columns([2, 2, 3])
-tiers = filters[0].multiselect("Risk tier", sorted(inventory["Risk tier"].unique()))
-owners = filters[1].multiselect("Owner", sorted(inventory["Owner"].unique()))
-search = filters[2].text_input("Search models", placeholder="name contains…")
-shown = inventory[
-    (inventory["Risk tier"].isin(tiers) if tiers else True)
-    & (inventory["Owner"].isin(owners) if owners else True)
-    & inventory["Model"].str.contains(search, case=False, regex=False)
-]
-
 selection = st.dataframe(
-    shown,
-    hide_index=True,
-    width="stretch",
-    on_select="rerun",
-    selection_mode="single-row",
-    key="inventory",
+    table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+    key="portfolio",
     column_config={
-        "Last change": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "Escalated": st.column_config.NumberColumn(format="percent",
+                                                   help="Share sent to a person, 30 days."),
+        "Overridden": st.column_config.NumberColumn(format="percent",
+                                                    help="Share a person overrode, 30 days."),
+        "Revalidation due": st.column_config.DateColumn(format="YYYY-MM-DD"),
         "Contract gaps": st.column_config.NumberColumn(
             help="Missing governance records; open the model to see which."),
+        "Why": st.column_config.TextColumn(width="large"),
     },
 )
-st.caption("Select a row to open the model.")
 chosen = selection.selection.rows
 if chosen:
-    st.switch_page("pages/model.py", query_params={"model": shown.iloc[chosen[0]]["Model"]})
+    st.switch_page("pages/model.py", query_params={"model": shown[chosen[0]].name})

@@ -7,30 +7,28 @@ taken. Opening and acknowledging are audit events.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sklearn.metrics import roc_auc_score
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from services.aliases import alias_tenures
 from services.audit import append, refusals_recorded
 from services.clock import utcnow
-from services.decisions.oversight import control_violations
-from services.drift.window import MIN_WINDOW_ROWS, DriftWindow, drift_window
 from services.errors import InvalidInput, NotFound
-from services.fairness_watch import selection
 from services.justification import justified
+from services.model_card import gates_for_version
 from services.permissions import Action, require
-from services.policy import Policy, TierPolicy
+from services.policy import Policy
+from services.portfolio.assessment import Assessment, Finding, assess
 from services.principal import Principal
 from services.registry import ModelSummary, Registry
 from services.store.engine import session_scope
-from services.store.models import Alert, Decision, Outcome, Override
+from services.store.models import Alert, ModelHealth
 
 ACTIONS = ("investigate", "retrain", "accept", "retire")
-PERFORMANCE_DAYS = 90  # outcomes arrive late: performance is judged over a longer window
-MIN_LABELLED = 200  # decisions with a known outcome (of both labels) before it is judged
 
 
 @dataclass(frozen=True)
@@ -53,15 +51,6 @@ class AlertView:
 
 
 @dataclass(frozen=True)
-class Finding:
-    kind: str
-    severity: str
-    figure: float | None
-    bound: float | None
-    message: str
-
-
-@dataclass(frozen=True)
 class MonitorReport:
     models: int
     findings: dict[str, list[Finding]]  # model -> what is wrong now
@@ -71,134 +60,94 @@ class MonitorReport:
 
 def monitor(*, engine: Engine, registry: Registry, policy: Policy, actor: Principal,
             now: datetime | None = None) -> MonitorReport:
-    """Judge every model that serves a champion; open an alert for each new finding."""
+    """Judge every model that serves a champion, store its health for the portfolio, and open
+    an alert for each new finding."""
     started, now = time.perf_counter(), now or utcnow()
     findings: dict[str, list[Finding]] = {}
     opened: list[AlertView] = []
     served = [m for m in registry.list_models() if "champion" in m.aliases]
     for model in served:
-        tier = policy.for_tier(model.risk_tier)
+        version = model.aliases["champion"]
         with session_scope(engine) as session:
-            found = _findings(session, model, tier, now)
-            findings[model.name] = found
-            version = model.aliases["champion"]
-            open_kinds = set(session.scalars(select(Alert.kind).where(
-                Alert.model_name == model.name, Alert.status == "open")))
-            for finding in found:
-                if finding.kind in open_kinds:
-                    continue
-                alert = Alert(model_name=model.name, model_version=version, kind=finding.kind,
-                              severity=finding.severity, owner=model.owner or "unassigned",
-                              figure=finding.figure, bound=finding.bound,
-                              message=finding.message, opened_at=now, status="open")
-                session.add(alert)
-                session.flush()
-                append(session=session, actor=actor, action="alert.opened", subject_type="alert",
-                       subject_id=alert.id, model_name=model.name,
-                       payload={"kind": finding.kind, "figure": finding.figure,
-                                "bound": finding.bound, "owner": alert.owner,
-                                "message": finding.message})
-                opened.append(_view(alert))
+            gates = gates_for_version(session=session, registry=registry, policy=policy,
+                                      model_name=model.name, version=version)
+            assessment = assess(session=session, model_name=model.name, version=version,
+                                tier=policy.for_tier(model.risk_tier), as_of=now, gates=gates)
+            session.add(_health_row(assessment, backfilled=False))
+            findings[model.name] = assessment.findings
+            opened += _open_alerts(session, model, version, assessment, actor, now)
     return MonitorReport(len(served), findings, opened, time.perf_counter() - started)
 
 
-def _findings(session: Session, model: ModelSummary, tier: TierPolicy,
-              now: datetime) -> list[Finding]:
-    version = model.aliases["champion"]
-    days = int(tier.monitoring["window_days"])
-    since = now - timedelta(days=days)
-    severity = "high" if tier.tier == "high" else "medium"
-    found: list[Finding] = []
-    try:
-        window = drift_window(connection=session.connection(), thresholds=tier.drift,
-                              model_name=model.name, version=version, start=since.date(),
-                              end=now.date() + timedelta(days=1))
-        if drift := _drift_finding(window, severity):
-            found.append(drift)
-    except NotFound as exc:
-        found.append(Finding("unmonitored", "medium", None, None, exc.message))
-    if fairness := _fairness_finding(session, model.name, tier, since, now, severity):
-        found.append(fairness)
-    if performance := _performance_finding(session, model.name, tier, now, severity):
-        found.append(performance)
-    counts = dict(session.execute(
-        select(Decision.outcome, func.count()).where(
-            Decision.model_name == model.name, Decision.shadow.is_(False),
-            Decision.decided_at >= since).group_by(Decision.outcome)).tuples().all())
-    total = sum(counts.values())
-    if total >= MIN_WINDOW_ROWS:
-        escalated = counts.get("escalated", 0) + counts.get("error", 0)
-        rate, bound = escalated / total, tier.monitoring["escalation_rate_max"]
-        if rate > bound:
-            found.append(Finding("escalation", "medium", rate, bound,
-                                 f"{rate:.1%} of {total:,} decisions in the last {days} days "
-                                 f"went to a person (policy: at most {bound:.0%})."))
-        overridden = session.scalar(select(func.count(func.distinct(Override.decision_id)))
-                                    .join(Decision, Decision.decision_id == Override.decision_id)
-                                    .where(Decision.model_name == model.name,
-                                           Override.created_at >= since)) or 0
-        rate, bound = overridden / total, tier.monitoring["override_rate_max"]
-        if rate > bound:
-            found.append(Finding("override", "medium", rate, bound,
-                                 f"People overrode {rate:.1%} of the last {days} days' "
-                                 f"decisions (policy: at most {bound:.0%})."))
-    slipped = control_violations(session=session, margins={model.name: tier.confidence_margin},
-                                 limit=1, since=since).total
-    if slipped:
-        found.append(Finding("control", "high", float(slipped), 0.0,
-                             f"{slipped:,} automatic decisions in the last {days} days were "
-                             "within the confidence margin and should have gone to a person."))
-    return found
+def backfill_health(*, engine: Engine, registry: Registry, policy: Policy, actor: Principal,
+                    days: int, every: int = 1, now: datetime | None = None,
+                    progress: Callable[[str], None] = lambda _: None) -> int:
+    """Judge each served model as of the end of every `every`-th of the last `days` days,
+    from the log,
+    so the portfolio has a history when the console is put over an existing log. Evidence and
+    gates are left out (the evidence then is not what is stored now) and no alert is opened.
+    Days already recorded are skipped. Returns the snapshots written."""
+    now = now or utcnow()
+    written = 0
+    for model in [m for m in registry.list_models() if "champion" in m.aliases]:
+        progress(f"Judging {model.name} over the last {days} days")
+        with session_scope(engine) as session:
+            done = set(session.scalars(select(ModelHealth.as_of).where(
+                ModelHealth.model_name == model.name, ModelHealth.backfilled.is_(True))))
+            holders = [t for t in alias_tenures(session=session, model_name=model.name)
+                       if t.alias == "champion"]
+            for back in range(days, 0, -every):
+                as_of = datetime.combine((now - timedelta(days=back)).date(), datetime.min.time())
+                if as_of in done:
+                    continue
+                version = next((t.version for t in holders if t.since <= as_of
+                                and (t.until is None or as_of < t.until)),
+                               model.aliases["champion"])
+                assessment = assess(session=session, model_name=model.name, version=version,
+                                    tier=policy.for_tier(model.risk_tier), as_of=as_of,
+                                    gates=None)
+                session.add(_health_row(assessment, backfilled=True))
+                written += 1
+            append(session=session, actor=actor, action="health.backfilled",
+                   subject_type="model", subject_id=model.name, model_name=model.name,
+                   payload={"days": days, "every": every, "as_of": now.isoformat()})
+    return written
 
 
-def _performance_finding(session: Session, model_name: str, tier: TierPolicy, now: datetime,
-                         severity: str) -> Finding | None:
-    """ROC AUC on the recent decisions whose outcome is known, against the tier's floor."""
-    floor = tier.metric_floors.get("roc_auc")
-    if floor is None:
-        return None
-    labelled = session.execute(
-        select(Decision.score, Outcome.label)
-        .join(Outcome, Outcome.decision_id == Decision.decision_id)
-        .where(Decision.model_name == model_name, Decision.shadow.is_(False),
-               Decision.score.is_not(None),
-               Decision.decided_at >= now - timedelta(days=PERFORMANCE_DAYS))).all()
-    labels = [1 if label == 1 else 0 for _, label in labelled]
-    if len(labelled) < MIN_LABELLED or len(set(labels)) < 2:
-        return None
-    auc = float(roc_auc_score(labels, [score for score, _ in labelled]))
-    if auc >= floor:
-        return None
-    return Finding("performance", severity, auc, floor,
-                   f"ROC AUC on the {len(labelled):,} decisions of the last {PERFORMANCE_DAYS} "
-                   f"days whose outcome is known is {auc:.3f} (policy floor {floor:g}).")
+def _health_row(assessment: Assessment, *, backfilled: bool) -> ModelHealth:
+    activity = assessment.activity
+    return ModelHealth(
+        model_name=assessment.model_name, model_version=assessment.version,
+        as_of=assessment.as_of, recorded_at=utcnow(), backfilled=backfilled,
+        pillars={name: p.as_json() for name, p in assessment.pillars.items()},
+        activity={"days": activity.days, "decisions": activity.decisions,
+                  "escalated": activity.escalated, "overridden": activity.overridden,
+                  "previous_decisions": activity.previous_decisions,
+                  "previous_escalated": activity.previous_escalated,
+                  "previous_overridden": activity.previous_overridden})
 
 
-def _fairness_finding(session: Session, model_name: str, tier: TierPolicy, since: datetime,
-                      now: datetime, severity: str) -> Finding | None:
-    bound = tier.fairness_bounds["four_fifths_ratio_min"]
-    failing = [(s.feature, ratio) for s in selection(
-        connection=session.connection(), model_name=model_name, start=since.date(),
-        end=now.date() + timedelta(days=1), min_group_size=tier.min_group_size)
-        if (ratio := s.four_fifths_ratio) is not None and ratio < bound]
-    if not failing:
-        return None
-    worst = min(ratio for _, ratio in failing)
-    named = ", ".join(f"{feature} {ratio:.2f}" for feature, ratio in failing)
-    return Finding("fairness", severity, worst, bound,
-                   f"Approval rates by group broke the four-fifths rule in the last "
-                   f"{int(tier.monitoring['window_days'])} days (least over most favoured: "
-                   f"{named}; policy: at least {bound:g}).")
-
-
-def _drift_finding(window: DriftWindow, severity: str) -> Finding | None:
-    if not window.judged or not window.dataset_drift:
-        return None
-    drifted = ", ".join(f.feature for f in window.features if f.drifted)
-    share = window.drifted_share or 0.0
-    return Finding("drift", severity, share, window.thresholds["drifted_share_max"],
-                   f"{share:.0%} of v{window.version}'s inputs drifted from its reference "
-                   f"from {window.start:%Y-%m-%d}: {drifted}.")
+def _open_alerts(session: Session, model: ModelSummary, version: str, assessment: Assessment,
+                 actor: Principal, now: datetime) -> list[AlertView]:
+    open_kinds = set(session.scalars(select(Alert.kind).where(
+        Alert.model_name == model.name, Alert.status == "open")))
+    opened: list[AlertView] = []
+    for finding in assessment.findings:
+        if finding.kind in open_kinds:
+            continue
+        alert = Alert(model_name=model.name, model_version=version, kind=finding.kind,
+                      severity=finding.severity, owner=model.owner or "unassigned",
+                      figure=finding.figure, bound=finding.bound,
+                      message=finding.message, opened_at=now, status="open")
+        session.add(alert)
+        session.flush()
+        append(session=session, actor=actor, action="alert.opened", subject_type="alert",
+               subject_id=alert.id, model_name=model.name,
+               payload={"kind": finding.kind, "figure": finding.figure,
+                        "bound": finding.bound, "owner": alert.owner,
+                        "message": finding.message})
+        opened.append(_view(alert))
+    return opened
 
 
 def acknowledge_alert(*, engine: Engine, actor: Principal, alert_id: int, action: str,

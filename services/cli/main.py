@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from services.cli import oversight, reports
 from services.cli.common import cli_principal, plain, print_json, sources
-from services.cli.oversight import add_commands
 from services.errors import GovernanceError
 from services.registry import Registry
 from services.settings import PROJECT_ROOT, Settings, load_settings
@@ -81,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--json", action="store_true")
         command.set_defaults(handler=_ingest, kind=kind)
 
-    add_commands(commands)
+    oversight.add_commands(commands)
+    reports.add_commands(commands)
 
     models = commands.add_parser("models", help="list the registered models (the inventory)")
     models.add_argument("--json", action="store_true")

@@ -51,6 +51,9 @@ def add_commands(commands: Any) -> None:
     monitor = commands.add_parser(
         "monitor", help="judge every served model against the policy and open alerts "
                         "(meant to run on a schedule)")
+    monitor.add_argument("--backfill-days", type=int, metavar="N",
+                         help="also judge each of the last N days from the log (the "
+                              "portfolio's history when the console is new over an old log)")
     monitor.add_argument("--json", action="store_true")
     monitor.set_defaults(handler=_monitor)
 
@@ -178,9 +181,16 @@ def _drift(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _monitor(args: argparse.Namespace, settings: Settings) -> int:
-    from services.monitoring import monitor
+    from services.monitoring import backfill_health, monitor
 
     engine, registry, policy = sources(settings)
+    if args.backfill_days:
+        written = backfill_health(engine=engine, registry=registry, policy=policy,
+                                  actor=cli_principal(), days=args.backfill_days,
+                                  progress=(lambda _: None) if args.json else
+                                  (lambda line: print(line, flush=True)))
+        if not args.json:
+            print(f"Backfilled {written} day(s) of model health.")
     report = monitor(engine=engine, registry=registry, policy=policy, actor=cli_principal())
     if args.json:
         print_json(report)

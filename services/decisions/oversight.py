@@ -138,7 +138,8 @@ def review_queue(*, session: Session, model_name: str | None = None, limit: int 
 
 
 def control_violations(*, session: Session, margins: dict[str, float], limit: int = 50,
-                       offset: int = 0, since: datetime | None = None) -> QueuePage:
+                       offset: int = 0, since: datetime | None = None,
+                       until: datetime | None = None) -> QueuePage:
     """Automatic decisions the policy says should have gone to a person (score too close to
     the threshold). margins: model name -> its tier's confidence margin."""
     if not margins:
@@ -149,6 +150,8 @@ def control_violations(*, session: Session, margins: dict[str, float], limit: in
     violating = and_(Decision.shadow.is_(False), Decision.outcome.in_(VERDICTS), close)
     if since is not None:
         violating = and_(violating, Decision.decided_at >= since)
+    if until is not None:
+        violating = and_(violating, Decision.decided_at < until)
     total, oldest = session.execute(
         select(func.count(), func.min(Decision.decided_at)).where(violating)).one()
     rows = session.execute(select(*row_columns()).where(violating)

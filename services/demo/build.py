@@ -39,7 +39,7 @@ from services.demo.models import (
 from services.drift.daily import rebuild_daily_profiles
 from services.errors import InvalidInput
 from services.evidence.run import run_evidence
-from services.monitoring import monitor
+from services.monitoring import backfill_health, monitor
 from services.policy import load_policy
 from services.principal import Principal, Role
 from services.registry import Registry
@@ -118,10 +118,13 @@ def build_demo(settings: Settings, *, size: str = "standard", seed: int = 7,
     _write(engine, log, versions, demo, seed, start, progress)
     _run_evidence(settings, engine, versions, progress)
     _profile_traffic(engine, versions, progress)
+    registry = Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri)
+    policy = load_policy(settings.policy_path)
+    progress("Judging the served models week by week over the log (the portfolio's trends)")
+    backfill_health(engine=engine, registry=registry, policy=policy, actor=SEED_VALIDATOR,
+                    days=demo.days, every=7, now=now, progress=progress)
     progress("Monitoring every served model against the policy (as `govern monitor` does)")
-    monitor(engine=engine, registry=Registry(settings.mlflow_tracking_uri,
-                                             settings.mlflow_registry_uri),
-            policy=load_policy(settings.policy_path), actor=SEED_VALIDATOR)
+    monitor(engine=engine, registry=registry, policy=policy, actor=SEED_VALIDATOR)
     with session_scope(engine) as session:
         set_setting(session=session, key=DEMO_KEY, value="ready")
         set_setting(session=session, key="demo_size", value=size)

@@ -255,6 +255,23 @@ class Alert(Base):
     __table_args__ = (Index("ix_alerts_status", "status", "opened_at"),)
 
 
+class ModelHealth(Base):
+    """What one `govern monitor` run judged of a served model: a status per pillar and the
+    window's activity. The portfolio reads these rows, never the decision log."""
+
+    __tablename__ = "model_health"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(256))
+    model_version: Mapped[str] = mapped_column(String(32))
+    as_of: Mapped[datetime] = mapped_column(DateTime)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    backfilled: Mapped[bool] = mapped_column(Boolean, default=False)  # judged later, from the log
+    pillars: Mapped[dict[str, Any]] = mapped_column()
+    activity: Mapped[dict[str, Any]] = mapped_column()
+    __table_args__ = (Index("ix_model_health_model_time", "model_name", "as_of"),
+                      Index("ix_model_health_time", "as_of"))
+
+
 class AuditEvent(Base):
     """Append-only, hash-chained record of every write."""
 

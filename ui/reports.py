@@ -1,0 +1,59 @@
+"""Evidence packs, the portfolio report and the control matrix for pages."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from services.controls import ControlMatrix, control_matrix
+from services.errors import GovernanceError
+from services.permissions import Action, allowed
+from services.principal import Principal
+from services.reports.pack import build_evidence_pack, pack_json
+from services.reports.pack_pdf import pack_pdf
+from services.store.engine import session_scope
+from ui import context
+from ui.widgets import show_error
+
+
+def controls(model_name: str, version: str) -> ControlMatrix:
+    current = context.settings()
+    return _controls(current.mlflow_registry_uri, current.database_url, model_name, version)
+
+
+@st.cache_data(ttl=60, show_spinner="Judging the controls…")
+def _controls(registry_uri: str, database_url: str, model_name: str,
+              version: str) -> ControlMatrix:
+    with session_scope(context.engine()) as session:
+        return control_matrix(session=session, registry=context.registry(),
+                              policy=context.policy(), model_name=model_name, version=version)
+
+
+def evidence_pack_panel(actor: Principal, model_name: str, version: str) -> None:
+    """Build the pack on request (it is an audited export), then offer its PDF and JSON."""
+    if not allowed(actor, Action.VIEW_AUDIT):
+        st.caption("An evidence pack carries the model's audit events: auditors, validators "
+                   "and admins can build it.")
+        return
+    key = f"pack:{model_name}:{version}"
+    if st.button("Build the evidence pack", icon=":material/inventory_2:", key=f"{key}:build"):
+        with st.status("Building the evidence pack…", expanded=True) as status:
+            try:
+                pack = build_evidence_pack(
+                    engine=context.engine(), registry=context.registry(),
+                    policy=context.policy(), actor=actor, model_name=model_name,
+                    version=version, progress=status.write)
+            except GovernanceError as exc:
+                status.update(label="The evidence pack could not be built", state="error")
+                show_error(exc)
+                return
+            st.session_state[key] = (pack["pack_sha256"], pack_pdf(pack), pack_json(pack))
+            status.update(label="Evidence pack ready", state="complete", expanded=False)
+    if key in st.session_state:
+        digest, pdf, document = st.session_state[key]
+        stem = f"evidence-pack-{model_name}-v{version}"
+        left, right = st.columns(2)
+        left.download_button("Evidence pack (PDF)", data=pdf, file_name=f"{stem}.pdf",
+                             mime="application/pdf", icon=":material/picture_as_pdf:")
+        right.download_button("Evidence pack (JSON)", data=document, file_name=f"{stem}.json",
+                              mime="application/json", icon=":material/data_object:")
+        st.caption(f"Pack SHA-256 `{digest}`, recorded in the audit trail.")
