@@ -6,6 +6,7 @@ import streamlit as st
 from services.clock import utcnow
 from ui.data import inventory_rows, model_view, version_view
 from ui.figures import alias_timeline
+from ui.portfolio import BADGE_COLOURS, PILLAR_TITLES, STATUS_WORDS, portfolio_view
 from ui.principal import page_guard
 from ui.widgets import plain, stop_on_error
 
@@ -38,6 +39,20 @@ cols[2].metric("Champion", f"v{model.aliases['champion']}" if "champion" in mode
                else "none")
 cols[3].metric("Challenger", f"v{model.aliases['challenger']}" if "challenger" in model.aliases
                else "none")
+
+with stop_on_error():
+    health = next((r for r in portfolio_view().rows if r.name == model.name), None)
+if health and health.champion:
+    st.subheader(f"Health of v{health.champion}: {STATUS_WORDS[health.status]}")
+    badges = st.columns(len(health.pillars))
+    for column, (pillar, judged) in zip(badges, health.pillars.items(), strict=True):
+        column.badge(f"{PILLAR_TITLES[pillar]}: {STATUS_WORDS[judged.status]}",
+                     color=BADGE_COLOURS[judged.status], help=judged.reason)
+    for reason in health.reasons:
+        st.markdown(f"- {plain(reason)}")
+    if health.judged_at:
+        st.caption(f"As judged by `govern monitor` at {health.judged_at:%Y-%m-%d %H:%M} UTC; "
+                   "hover a badge for its reason.")
 
 purpose = st.columns(2)
 purpose[0].markdown("**Intended use**")

@@ -14,6 +14,7 @@ from services.store.engine import session_scope
 from ui import context
 
 STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f0a500", "red": "#c62828", "grey": "#b0b7c3"}
+BADGE_COLOURS = {"green": "green", "amber": "orange", "red": "red", "grey": "gray"}
 STATUS_WORDS = {"green": "ok", "amber": "watch", "red": "at risk", "grey": "unknown"}
 STATUS_MARKS = {"green": "● ok", "amber": "▲ watch", "red": "■ at risk", "grey": "○ unknown"}
 PILLAR_TITLES = {"evidence": "Evidence", "gates": "Gates", "drift": "Drift",

@@ -119,11 +119,11 @@ def portfolio(*, session: Session, registry: Registry, policy: Policy,
         Headline("Open alerts", sum(r.open_alerts for r in rows),
                  sum(_open_at(a, then) for found in alerts.values() for a in found),
                  "Alerts that nobody has acknowledged yet."),
-        Headline(f"Decisions, last {ACTIVITY_DAYS} days",
+        Headline(f"Decisions ({ACTIVITY_DAYS} d)",
                  sum(int(h.activity.get("decisions", 0)) for h in judged),
                  sum(int(h.activity.get("previous_decisions", 0)) for h in judged),
                  "Acted-on decisions of the served models, as of their last monitor run."),
-        Headline(f"Overrides, last {ACTIVITY_DAYS} days", int(overrides_now),
+        Headline(f"Overrides ({ACTIVITY_DAYS} d)", int(overrides_now),
                  int(overrides_then), "Decisions a person changed, with a justification."),
     ]
     return Portfolio(now, rows, headlines, _trends(session, now))

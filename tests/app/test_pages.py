@@ -23,15 +23,20 @@ def _texts(at: AppTest) -> str:
                     for e in getattr(at, kind)).replace("\\", "")
 
 
-def test_portfolio_lists_every_registered_model(demo_env: Settings) -> None:
-    at = _app().run()
+def test_portfolio_judges_every_model_by_pillar(demo_env: Settings) -> None:
+    at = _as("executive")
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Registered models"] == "3"
-    assert metrics["With contract gaps"] == "1"
+    assert metrics["In production"] == "2" and int(metrics["At risk"]) >= 1
+    assert int(metrics["Decisions (30 d)"].replace(",", "")) > 0
     table = at.dataframe[0].value
     assert list(table["Model"]) == ["credit-risk", "fraud-screening", "marketing-propensity"]
     assert list(table["Champion"]) == ["v2", "v1", "—"]
+    fraud = table.set_index("Model").loc["fraud-screening"]
+    assert fraud["Drift"] == "■ at risk" and "drift:" in fraud["Why"]
+    assert table.set_index("Model").loc["marketing-propensity", "Status"] == "not serving"
+    assert len(at.get("plotly_chart")) == 2  # the trends and the status grid
+    assert len(at.get("download_button")) == 1  # the portfolio report
 
 
 def test_the_demo_workspace_says_so(demo_env: Settings) -> None:
@@ -269,6 +274,34 @@ def test_the_audit_trail_verifies_and_lists_events(demo_env: Settings) -> None:
     assert not at.exception
     assert "The chain is intact" in _texts(at)
     assert "evidence.recorded" in set(at.dataframe[0].value["Action"])
+
+
+def test_the_control_matrix_shows_the_challengers_gaps(demo_env: Settings) -> None:
+    at = _app()
+    at.query_params["model"] = "credit-risk"
+    at.query_params["version"] = "3"
+    at.run()
+    at.switch_page("pages/controls.py").run()
+    assert not at.exception
+    assert "controls are not met** for credit-risk v3" in _texts(at)
+    words = " ".join(str(m.value) for m in at.markdown).replace("\\", "")
+    assert "bias found: four-fifths ratio by sex" in words
+
+
+def test_an_auditor_builds_the_evidence_pack_from_the_card(demo_env: Settings) -> None:
+    at = _as("auditor")
+    at.switch_page("pages/model_card.py").run()
+    at.button[0].click().run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Evidence pack (PDF)" in labels and "Evidence pack (JSON)" in labels
+
+
+def test_an_analyst_is_not_offered_an_evidence_pack(demo_env: Settings) -> None:
+    at = _as("analyst")
+    at.switch_page("pages/model_card.py").run()
+    assert not at.exception and not at.button
+    assert any("auditors, validators and admins" in str(c.value) for c in at.caption)
 
 
 @pytest.mark.parametrize("page", ["decisions", "case_file", "review_queue", "audit"])

@@ -22,6 +22,7 @@ def _settled(page: Any) -> None:
 def _open_row(page: Any, row: int) -> None:
     """Select a row of the first table by its selection checkbox, as a person clicks it."""
     grid = page.locator("[data-testid='stDataFrame']").first
+    grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 15, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2)
 
@@ -103,3 +104,26 @@ def test_an_analyst_finds_a_declined_applicant_and_overrides(
         .first.wait_for(state="attached")
     page.get_by_text("Outcome now").scroll_into_view_if_needed()
     screenshot(page, "case-file-overridden")
+
+
+def test_an_executive_reads_the_portfolio_and_drills_into_a_model_at_risk(
+        console_url: str, page: Any) -> None:
+    page.goto(console_url)
+    page.get_by_text("Acting as (demo persona)").wait_for()
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    page.get_by_role("option", name="Executive · Grace Okafor (demo)").click()
+    page.get_by_text("Roles: viewer").wait_for()
+    page.get_by_text("Status by pillar").wait_for()
+    assert page.get_by_text("At risk", exact=True).is_visible()
+    # Hover the fraud model's drift cell of the status grid: its reason appears.
+    grid = page.locator("[data-testid='stPlotlyChart']").nth(1)
+    grid.scroll_into_view_if_needed()
+    area = grid.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(area["x"] + area["width"] * 2.5 / 8, area["y"] + area["height"] * 0.75)
+    page.locator(".hovertext", has_text="inputs drifted").wait_for()
+    screenshot(page, "portfolio-executive-hover")
+    _open_row(page, 1)  # fraud-screening, at risk
+    page.get_by_text("Health of v1: at risk").wait_for()
+    assert "model=fraud-screening" in page.url
+    assert page.get_by_text("inputs drifted from its reference").first.is_visible()
+    screenshot(page, "portfolio-executive-drilled-into-fraud")
