@@ -53,10 +53,17 @@ def read_rows(path: Path) -> Iterator[Row]:
 
 def _jsonl(path: Path) -> Iterator[Row]:
     with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
+        number = 0
+        while line := handle.readline(MAX_LINE_BYTES + 1):
+            number += 1
             if len(line) > MAX_LINE_BYTES:
-                yield number, Unreadable(f"line is {len(line):,} bytes, over the 1 MiB limit",
-                                         _keep(line))
+                # Skip the rest of an overlong line in blocks: memory stays bounded however
+                # long it is (a 100 MB line costs 1 MiB).
+                head, skipped = line, len(line)
+                while not line.endswith(b"\n") and (line := handle.readline(MAX_LINE_BYTES)):
+                    skipped += len(line)
+                yield number, Unreadable(f"line is {skipped:,} bytes, over the 1 MiB limit",
+                                         _keep(head))
                 continue
             if not line.strip():
                 continue

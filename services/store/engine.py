@@ -18,10 +18,11 @@ from services.errors import InvalidInput, SourceUnavailable
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for the governance store, tuned per backend."""
     parsed = make_url(url)
+    asked = kwargs.pop("connect_args", {})
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": 30, **asked}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # psycopg prepares a statement after five runs, and PostgreSQL may then keep a generic plan
@@ -29,7 +30,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # once the log had grown. Plans are cheap next to that; prepare nothing.
     connect_args = {"prepare_threshold": None} if parsed.get_backend_name() == "postgresql" \
         else {}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    return create_engine(url, pool_pre_ping=True, connect_args={**connect_args, **asked},
+                         **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
