@@ -19,7 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ARRAY, Connection, Engine, String, any_, bindparam, insert, select
+import orjson
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    Engine,
+    String,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from services.audit import append, lock_trail
@@ -337,12 +349,12 @@ def _stored_decisions(connection: Connection, ids: list[str]) -> list[dict[str, 
         wanted = bindparam("ids", ids, type_=ARRAY(String))
         return [dict(row._mapping) for row in connection.execute(
             select(*columns).where(Decision.decision_id == any_(wanted)))]
-    found = []
-    for first in range(0, len(ids), 500):
-        for row in connection.execute(select(*columns).where(
-                Decision.decision_id.in_(ids[first:first + 500]))):
-            found.append(dict(row._mapping))
-    return found
+    # One JSON array parameter, unpacked by SQLite itself: a 500-placeholder IN list cost a
+    # compile and a parse per 500 ids (0.75 s of a 100k-row ingest).
+    listed: Any = select(literal_column("value")).select_from(func.json_each(bindparam("ids")))
+    return [dict(row._mapping) for row in connection.execute(
+        select(*columns).where(Decision.decision_id.in_(listed)),
+        {"ids": orjson.dumps(ids).decode()})]
 
 
 def _existing(session: Session, column: Any, ids: list[Any]) -> set[str]:
