@@ -9,7 +9,7 @@ import time
 import warnings
 from pathlib import Path
 
-from benchmarks import evidence_bench, ingest_bench, pages_bench, peer_bench
+from benchmarks import browser_bench, evidence_bench, ingest_bench, pages_bench, peer_bench
 from benchmarks.common import Measure, write_results
 from services.demo.build import build_demo
 from services.settings import Settings
@@ -20,6 +20,10 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="repetitions per measure")
+    parser.add_argument("--decisions", type=int, default=1_000_000,
+                        help="size of the decision log for searches, drift, monitor and "
+                             "portfolio (10000000 for the 10M run; about 10 minutes more "
+                             "per backend)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     logging.getLogger("mlflow").setLevel(logging.WARNING)
@@ -39,7 +43,8 @@ def main() -> None:
         sections["Evidence"] = evidence_bench.run(root / "evidence", runs=args.runs)
         print("Ingest…", flush=True)
         (root / "ingest").mkdir()
-        sections["Decision log ingest"] = ingest_bench.run(root / "ingest", runs=args.runs)
+        sections["Decision log ingest"] = ingest_bench.run(root / "ingest", runs=args.runs,
+                                                           log_size=args.decisions)
         print("Drift from raw frames against Evidently (its own venv; the first run makes it)…",
               flush=True)
         (root / "peer").mkdir()
@@ -48,6 +53,9 @@ def main() -> None:
         print("Page renders…", flush=True)
         sections["Pages (AppTest, standard demo workspace)"] = pages_bench.run(
             root / "demo", runs=max(args.runs, 5))
+        print("Ten concurrent browser sessions…", flush=True)
+        sections["Concurrent browser sessions (govern serve, Debian Chromium)"] = \
+            browser_bench.run(root / "demo")
     print(write_results(RESULTS, sections))
 
 

@@ -127,3 +127,16 @@ def test_the_demo_portfolio_names_a_model_at_risk_and_counts_from_the_log(
     # The backfill shows when the drift began: not red at first, red by the end.
     drift = [t for t in view.trends if t.pillar == "drift"]
     assert drift[0].red == 0 and drift[-1].red >= 1
+
+
+def test_the_portfolio_never_reads_the_decision_log(demo_env: Settings) -> None:
+    """Its cost follows models and days of health, not the number of decisions."""
+    from sqlalchemy import event
+
+    engine = make_engine(demo_env.database_url)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_rest: statements.append(statement))
+    view = _portfolio(engine, Registry(demo_env.mlflow_tracking_uri))
+    assert view.rows and statements
+    assert not [s for s in statements if "decisions" in s.lower()]

@@ -15,6 +15,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from services.drift.binning import bin_index
+
 COARSE_BINS = 10
 FINE_BINS = 100
 TOP_CATEGORIES = 20
@@ -79,7 +81,7 @@ def reference_for(name: str, values: pd.Series) -> FeatureReference:
         step = FINE_BINS // COARSE_BINS
         coarse_edges = tuple(float(e) for e in np.unique(fine[step - 1::step]))
         fine_edges = tuple(float(e) for e in np.unique(fine))
-        fine_index = np.searchsorted(fine_edges, numbers, side="right")
+        fine_index = bin_index(np.asarray(fine_edges), numbers)
         counts = np.bincount(fine_index, minlength=len(fine_edges) + 1)
         # Each fine bin's mass sits at the mean of the reference's values in it: the outer bins
         # reach to the extremes, where a midpoint would misplace it (Wasserstein).
@@ -152,7 +154,7 @@ def bin_values(reference: FeatureReference,
 def bin_numbers(reference: FeatureReference, numbers: np.ndarray) -> BinCounts:
     """bin_values for a numeric input already in an array (NaN is missing)."""
     present = numbers[~np.isnan(numbers)]
-    fine = np.bincount(np.searchsorted(reference.fine_edges, present, side="right"),
+    fine = np.bincount(bin_index(np.asarray(reference.fine_edges), present),
                        minlength=len(reference.fine_edges) + 1)
     nested = _coarse_of_fine(reference.coarse_edges, reference.fine_edges)
     if nested is None:  # a reference whose coarse edges are not fine edges: bin twice

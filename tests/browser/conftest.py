@@ -18,6 +18,7 @@ from services.settings import PROJECT_ROOT
 from tests.conftest import closed_port
 
 CHROMIUM = "/usr/bin/chromium"
+SERVER_PIDS: dict[str, int] = {}  # url -> the serving process, for the benchmark's memory
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
@@ -41,10 +42,12 @@ def serving(home: Path) -> Iterator[str]:
         [sys.executable, "-m", "services.cli.main", "serve", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://localhost:{port}"
+    SERVER_PIDS[url] = server.pid  # `govern serve` execs the server: the same process
     try:
         _wait_until_healthy(url, server)
         yield url
     finally:
+        SERVER_PIDS.pop(url, None)
         server.terminate()
         server.wait(timeout=20)
 
