@@ -9,16 +9,14 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import mlflow
 import pytest
-from mlflow import MlflowClient
 from sqlalchemy import Engine, create_engine, text
 
 from services.demo.build import DemoReport, build_demo
 from services.settings import Settings
 from services.store.engine import make_engine
 from services.store.migrate import upgrade
-from tests.factories import GOVERNED_TAGS, log_version
+from tests.factories import governed_registry, log_version
 
 POSTGRES_URL = os.environ.get("GOVERNANCE_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -68,16 +66,7 @@ def _no_ambient_workspace(monkeypatch: pytest.MonkeyPatch) -> None:
 def registry_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A real MLflow registry (SQLite) holding a governed model and an ungoverned one."""
     folder = tmp_path_factory.mktemp("mlflow")
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    client = MlflowClient(uri, uri)
-    experiment = client.create_experiment("tests", artifact_location=(folder / "art").as_uri())
-    for seed in (0, 1):
-        log_version(client, experiment, "loan-approval", governed=True, seed=seed)
-    for key, value in GOVERNED_TAGS.items():
-        client.set_registered_model_tag("loan-approval", key, value)
-    client.set_registered_model_alias("loan-approval", "champion", "2")
+    uri, client, experiment = governed_registry(folder, champion="2")
     client.set_registered_model_alias("loan-approval", "challenger", "1")
     log_version(client, experiment, "bare-model", governed=False)
     # mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI. Session fixtures are set up

@@ -25,6 +25,23 @@ GOVERNED_TAGS = {
 }
 
 
+def governed_registry(folder: Path, *, champion: str, name: str = "loan-approval",
+                      versions: int = 2) -> tuple[str, MlflowClient, str]:
+    """A real MLflow registry (SQLite) in `folder` holding a governed model's versions:
+    its URI, a client, and the experiment id (for more versions)."""
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = MlflowClient(uri, uri)
+    experiment = client.create_experiment("tests", artifact_location=(folder / "art").as_uri())
+    for seed in range(versions):
+        log_version(client, experiment, name, governed=True, seed=seed)
+    for key, value in GOVERNED_TAGS.items():
+        client.set_registered_model_tag(name, key, value)
+    client.set_registered_model_alias(name, "champion", champion)
+    return uri, client, experiment
+
+
 def small_frame(seed: int = 0, rows: int = 200) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     frame = pd.DataFrame({"income": rng.normal(50, 10, rows), "debt": rng.normal(10, 3, rows),

@@ -36,7 +36,7 @@ from services.store.engine import make_engine, session_scope
 from services.store.migrate import upgrade
 from services.store.models import AliasChange, AuditEvent, Decision, Override, PromotionRequest
 from tests.conftest import closed_port
-from tests.factories import GOVERNED_TAGS, log_version
+from tests.factories import governed_registry
 
 OWNER = Principal("olga", "Olga", frozenset({Role.MODEL_OWNER}))
 VICTOR = Principal("victor", "Victor", frozenset({Role.VALIDATOR}))
@@ -50,16 +50,7 @@ POLICY = load_policy(PROJECT_ROOT / "policy.toml")
 @pytest.fixture
 def tracking_server(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]]:
     """A real `mlflow server` over a registry holding two governed versions (v1 champion)."""
-    backend = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    mlflow.set_tracking_uri(backend)
-    mlflow.set_registry_uri(backend)
-    client = MlflowClient(backend, backend)
-    experiment = client.create_experiment("f", artifact_location=(tmp_path / "a").as_uri())
-    for seed in (0, 1):
-        log_version(client, experiment, "loan-approval", governed=True, seed=seed)
-    for key, value in GOVERNED_TAGS.items():
-        client.set_registered_model_tag("loan-approval", key, value)
-    client.set_registered_model_alias("loan-approval", "champion", "1")
+    backend, _client, _experiment = governed_registry(tmp_path, champion="1")
     mlflow.set_tracking_uri("")
     mlflow.set_registry_uri("")
     port = closed_port()

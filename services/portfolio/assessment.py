@@ -99,6 +99,12 @@ def assess(*, session: Session, model_name: str, version: str, tier: TierPolicy,
     return Assessment(model_name, version, as_of, pillars, activity, findings)
 
 
+def _breach(findings: list[Finding], finding: Finding) -> Pillar:
+    """A bound broken: an alert's finding, and a red pillar saying the same."""
+    findings.append(finding)
+    return Pillar("red", finding.message, finding.figure, finding.bound)
+
+
 def _evidence_pillar(gates: GateReport) -> Pillar:
     freshness = [g for g in gates.results if g.gate.endswith(" evidence")]
     missing = [g.gate for g in freshness if g.status == "missing_evidence"]
@@ -139,8 +145,7 @@ def _drift(session: Session, model_name: str, version: str, tier: TierPolicy, si
     if window.dataset_drift:
         message = (f"{share:.0%} of v{version}'s inputs drifted from its reference from "
                    f"{window.start:%Y-%m-%d}: {', '.join(drifted)}.")
-        findings.append(Finding("drift", severity, share, bound, message))
-        return Pillar("red", message, share, bound)
+        return _breach(findings, Finding("drift", severity, share, bound, message))
     if drifted:
         return Pillar("amber", f"{', '.join(drifted)} drifted ({share:.0%} of inputs; dataset "
                                f"drift from {bound:.0%}).", share, bound)
@@ -171,8 +176,7 @@ def _performance(session: Session, model_name: str, tier: TierPolicy, as_of: dat
     if auc < floor:
         message = (f"ROC AUC on the {len(labelled):,} decisions of the last {PERFORMANCE_DAYS} "
                    f"days whose outcome is known is {auc:.3f} (policy floor {floor:g}).")
-        findings.append(Finding("performance", severity, auc, floor, message))
-        return Pillar("red", message, auc, floor)
+        return _breach(findings, Finding("performance", severity, auc, floor, message))
     return Pillar("green", f"ROC AUC {auc:.3f} on {len(labelled):,} labelled decisions "
                            f"(floor {floor:g}).", auc, floor)
 
@@ -193,8 +197,7 @@ def _fairness(session: Session, model_name: str, tier: TierPolicy, since: dateti
         named = ", ".join(f"{feature} {ratio:.2f}" for feature, ratio in failing)
         message = (f"Approval rates by group broke the four-fifths rule in the last {days} "
                    f"days (least over most favoured: {named}; policy: at least {bound:g}).")
-        findings.append(Finding("fairness", severity, worst, bound, message))
-        return Pillar("red", message, worst, bound)
+        return _breach(findings, Finding("fairness", severity, worst, bound, message))
     return Pillar("green", f"Lowest four-fifths ratio {worst:.2f} (policy: at least "
                            f"{bound:g}).", worst, bound)
 
