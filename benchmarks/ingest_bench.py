@@ -121,7 +121,7 @@ def _search_at_size(engine: Any, registry: Registry, backend: str, runs: int,
 
     with session_scope(engine) as session:
         stored = session.scalar(select(func.count()).select_from(Decision)) or 0
-    batch = 0
+    batch = stored // ROWS  # batch names go on from the last size's: no id is used twice
     while stored < log_size:
         # Over the 20 models and the last 90 days, as a production log would be.
         record_decisions(engine=engine, registry=registry, actor=SERVICE,

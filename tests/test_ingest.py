@@ -188,3 +188,18 @@ def test_bulk_written_rows_read_back_exactly_through_the_orm(engine: Engine,
         assert stored.decided_at == moment and stored.shadow is True
         assert stored.reason_codes == ["R1", "R7"] and stored.request_id == "req-1"
         assert stored.features == {"income": None, "debt": 3.0} and stored.score is None
+
+
+def test_a_chunk_of_only_stored_decisions_adds_nothing(engine: Engine,
+                                                       registry_uri: str) -> None:
+    from services.decisions import ingest
+
+    rows = [decision(n) for n in range(1, 4)]
+    record_decisions(engine=engine, registry=Registry(registry_uri), actor=OWNER,
+                     decisions=rows)
+    # The same rows in another order (another batch): its one chunk is wholly duplicates.
+    report = record_decisions(engine=engine, registry=Registry(registry_uri), actor=OWNER,
+                              decisions=rows[::-1])
+    assert not report.already_ingested
+    assert (report.accepted, report.duplicates) == (0, 3)
+    assert ingest._CHUNK > 3 and _count(engine, Decision) == 3

@@ -22,6 +22,8 @@ DECISION_COLUMNS = ("decision_id", "model_name", "model_version", "decided_at", 
 def insert_decisions(connection: Connection, rows: Sequence[dict[str, Any]],
                      batch_id: int) -> None:
     """Insert cleaned decision rows (as services.decisions.validate makes them)."""
+    if not rows:  # a chunk wholly of decisions already stored: nothing to insert
+        return
     if connection.dialect.name == "postgresql":
         _copy_decisions(connection, rows, batch_id)
         return
