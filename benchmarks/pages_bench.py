@@ -31,6 +31,10 @@ PAGES = {
 
 def run(home: Path, runs: int = 5) -> list[Measure]:
     os.environ["GOVERNANCE_HOME"] = str(home)
+    # The ingest bench's mlflow.set_tracking_uri exported its own registry; the demo's is the
+    # one the pages must read (Settings takes MLFLOW_* from the environment first).
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        os.environ.pop(name, None)
     app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
     app.session_state["demo_persona"] = "admin"  # the one role that may open every page
     app.run()  # imports and connections: a server pays this once, not per page
@@ -69,8 +73,8 @@ def _shap_one_decision(home: Path, runs: int) -> Measure:
             Decision.model_name == "credit-risk", Decision.model_version == "2",
             Decision.outcome == "declined").limit(1))
         file = case_file(session=session, decision_id=str(decision_id))
-    model = Registry(settings.mlflow_tracking_uri).load_model(file.row.model_name,
-                                                              file.row.model_version)
+    registry = Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri)
+    model = registry.load_model(file.row.model_name, file.row.model_version)
     seconds = median_seconds(lambda: explain(model, file.features), runs)
     return Measure("SHAP for one decision, model loaded (credit-risk, trees)", seconds * 1000,
                    "ms", "< 300 ms", seconds < 0.3,

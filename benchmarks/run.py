@@ -28,35 +28,38 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     sections: dict[str, list[Measure]] = {}
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        print("Demo workspace (standard)…", flush=True)
-        started = time.perf_counter()
-        report = build_demo(Settings(GOVERNANCE_HOME=root / "demo"),  # type: ignore[call-arg]
-                            size="standard", progress=lambda _line: None)
-        built = time.perf_counter() - started
-        sections["Demo workspace"] = [Measure(
-            f"govern demo --size standard ({report.decisions:,} decisions, evidence for 5 "
-            "versions)", built, "s", "< 120 s", built < 120)]
-        print("Evidence runs…", flush=True)
-        (root / "evidence").mkdir()
-        sections["Evidence"] = evidence_bench.run(root / "evidence", runs=args.runs)
-        print("Ingest…", flush=True)
-        (root / "ingest").mkdir()
-        sections["Decision log ingest"] = ingest_bench.run(root / "ingest", runs=args.runs,
-                                                           log_size=args.decisions)
-        print("Drift from raw frames against Evidently (its own venv; the first run makes it)…",
-              flush=True)
-        (root / "peer").mkdir()
-        sections["Drift against a peer (Evidently)"] = peer_bench.run(root / "peer",
-                                                                     runs=args.runs)
-        print("Page renders…", flush=True)
-        sections["Pages (AppTest, standard demo workspace)"] = pages_bench.run(
-            root / "demo", runs=max(args.runs, 5))
-        print("Ten concurrent browser sessions…", flush=True)
-        sections["Concurrent browser sessions (govern serve, Debian Chromium)"] = \
-            browser_bench.run(root / "demo")
-    print(write_results(RESULTS, sections))
+    # What was measured is written even when a later section fails.
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            root = Path(folder)
+            print("Demo workspace (standard)…", flush=True)
+            started = time.perf_counter()
+            report = build_demo(Settings(GOVERNANCE_HOME=root / "demo"),  # type: ignore[call-arg]
+                                size="standard", progress=lambda _line: None)
+            built = time.perf_counter() - started
+            sections["Demo workspace"] = [Measure(
+                f"govern demo --size standard ({report.decisions:,} decisions, evidence for 5 "
+                "versions)", built, "s", "< 120 s", built < 120)]
+            print("Evidence runs…", flush=True)
+            (root / "evidence").mkdir()
+            sections["Evidence"] = evidence_bench.run(root / "evidence", runs=args.runs)
+            print("Ingest…", flush=True)
+            (root / "ingest").mkdir()
+            sections["Decision log ingest"] = ingest_bench.run(root / "ingest", runs=args.runs,
+                                                               log_size=args.decisions)
+            print("Drift from raw frames against Evidently (its own venv; the first run makes it)…",
+                  flush=True)
+            (root / "peer").mkdir()
+            sections["Drift against a peer (Evidently)"] = peer_bench.run(root / "peer",
+                                                                         runs=args.runs)
+            print("Page renders…", flush=True)
+            sections["Pages (AppTest, standard demo workspace)"] = pages_bench.run(
+                root / "demo", runs=max(args.runs, 5))
+            print("Ten concurrent browser sessions…", flush=True)
+            sections["Concurrent browser sessions (govern serve, Debian Chromium)"] = \
+                browser_bench.run(root / "demo")
+    finally:
+        print(write_results(RESULTS, sections))
 
 
 if __name__ == "__main__":
