@@ -58,6 +58,16 @@ NOTES = {
 }
 
 
+def table(measures: list[Measure]) -> list[str]:
+    """The measures as the lines of a Markdown table."""
+    lines = ["| measure | value | target | met | note |", "|---|---:|---|:-:|---|"]
+    for m in measures:
+        met = "" if m.met is None else ("yes" if m.met else "**no**")
+        lines.append(f"| {m.name} | {m.value:,.3f} {m.unit} | {m.target} | {met} | "
+                     f"{m.note} |")
+    return lines
+
+
 def write_results(path: Path, sections: dict[str, list[Measure]]) -> str:
     lines = ["# Benchmark results", "",
              f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.", "",
@@ -66,13 +76,7 @@ def write_results(path: Path, sections: dict[str, list[Measure]]) -> str:
         lines += [f"## {title}", ""]
         if title in NOTES:
             lines += [NOTES[title], ""]
-        lines += ["| measure | value | target | met | note |",
-                  "|---|---:|---|:-:|---|"]
-        for m in measures:
-            met = "" if m.met is None else ("yes" if m.met else "**no**")
-            lines.append(f"| {m.name} | {m.value:,.3f} {m.unit} | {m.target} | {met} | "
-                         f"{m.note} |")
-        lines.append("")
+        lines += [*table(measures), ""]
     text = "\n".join(lines)
     path.write_text(text)
     return text
