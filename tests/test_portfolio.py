@@ -140,3 +140,20 @@ def test_the_portfolio_never_reads_the_decision_log(demo_env: Settings) -> None:
     view = _portfolio(engine, Registry(demo_env.mlflow_tracking_uri))
     assert view.rows and statements
     assert not [s for s in statements if "decisions" in s.lower()]
+
+
+def test_a_champion_validated_longer_ago_than_the_policy_allows_is_overdue(
+        engine: Engine, registry_uri: str) -> None:
+    from services.evidence.records import add_evidence
+    from services.store.models import Evidence
+
+    with session_scope(engine) as session:
+        add_evidence(session=session, kind="evaluation", model_name="loan-approval",
+                     model_version="2", data_sha256="a" * 64, payload={"metrics": {}},
+                     policy_sha256=POLICY.sha256, code_version="abc", created_by="val")
+        session.execute(update(Evidence).values(created_at=utcnow() - timedelta(days=400)))
+    view = _portfolio(engine, Registry(registry_uri))
+    row = next(r for r in view.rows if r.name == "loan-approval")
+    assert row.pillars["revalidation"].status == "red"
+    assert row.pillars["revalidation"].reason.startswith("Overdue since")
+    assert {h.label: h.value for h in view.headlines}["Overdue reviews"] == 1

@@ -111,10 +111,8 @@ def portfolio(*, session: Session, registry: Registry, policy: Policy,
         Headline("At risk", sum(r.status == "red" for r in served),
                  sum(r.status == "red" for r in earlier_rows),
                  "Served models with at least one red pillar."),
-        Headline("Overdue reviews", sum(r.pillars["revalidation"].reason.startswith("Overdue")
-                                        for r in served),
-                 sum(r.pillars["revalidation"].reason.startswith("Overdue")
-                     for r in earlier_rows),
+        Headline("Overdue reviews", sum(_overdue(r, now.date()) for r in served),
+                 sum(_overdue(r, then.date()) for r in earlier_rows),
                  "Champions whose revalidation date under the policy has passed."),
         Headline("Open alerts", sum(r.open_alerts for r in rows),
                  sum(_open_at(a, then) for found in alerts.values() for a in found),
@@ -167,6 +165,10 @@ def _row(model: ModelSummary, champion: str | None, policy: Policy, health: Mode
         open_alerts=sum(_open_at(a, now) for a in alerts.get(model.name, [])),
         revalidation_due=due,
         contract_gaps=sum(not item.satisfied for item in tag_items(model)))
+
+
+def _overdue(row: PortfolioRow, day: date) -> bool:
+    return row.revalidation_due is not None and row.revalidation_due < day
 
 
 def _alerts_pillar(alerts: list[Alert], now: datetime) -> Pillar:
