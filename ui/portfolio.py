@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from html import escape
 
 import plotly.graph_objects as go
@@ -9,13 +10,19 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from services.clock import utcnow
-from services.portfolio.view import PILLARS, Portfolio, PortfolioRow, TrendPoint, portfolio
+from services.portfolio.view import (
+    PILLARS,
+    STATUS_WORDS,
+    Portfolio,
+    PortfolioRow,
+    TrendPoint,
+    portfolio,
+)
 from services.store.engine import session_scope
 from ui import context
 
 STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f0a500", "red": "#c62828", "grey": "#b0b7c3"}
 BADGE_COLOURS = {"green": "green", "amber": "orange", "red": "red", "grey": "gray"}
-STATUS_WORDS = {"green": "ok", "amber": "watch", "red": "at risk", "grey": "unknown"}
 STATUS_MARKS = {"green": "● ok", "amber": "▲ watch", "red": "■ at risk", "grey": "○ unknown"}
 PILLAR_TITLES = {"evidence": "Evidence", "gates": "Gates", "drift": "Drift",
                  "performance": "Performance", "fairness": "Fairness", "alerts": "Alerts",
@@ -78,10 +85,4 @@ def pillar_trends(points: list[TrendPoint]) -> go.Figure:
 
 
 def _wrap(text: str, width: int = 60) -> str:
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if len(line) + len(word) > width:
-            lines.append(line)
-            line = ""
-        line = f"{line} {word}".strip()
-    return "<br>".join([*lines, line])
+    return "<br>".join(textwrap.wrap(text, width))

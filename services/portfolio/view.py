@@ -26,6 +26,8 @@ TREND_DAYS = 90
 DUE_SOON_DAYS = 30  # revalidation due within this many days is amber
 ALERT_AGE_RED_DAYS = 7  # an alert nobody took on for a week makes the pillar red
 _RANK: dict[Status, int] = {"red": 3, "amber": 2, "grey": 1, "green": 0}
+STATUS_WORDS: dict[str, str] = {"green": "ok", "amber": "watch", "red": "at risk",
+                                "grey": "unknown"}
 
 
 @dataclass(frozen=True)

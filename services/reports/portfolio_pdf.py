@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from services.pdf import Colour, Document
-from services.portfolio.view import PILLARS, Portfolio
+from services.pdf import Document
+from services.portfolio.view import PILLARS, STATUS_WORDS, Portfolio
+from services.reports.pack_pdf import STATUS_FILLS
 
-FILLS: dict[str, Colour] = {"green": (200, 230, 201), "amber": (255, 236, 179),
-                            "red": (255, 205, 210), "grey": (225, 228, 232)}
-WORDS = {"green": "ok", "amber": "watch", "red": "at risk", "grey": "unknown"}
 SHORT = {"evidence": "Evid.", "gates": "Gates", "drift": "Drift", "performance": "Perf.",
          "fairness": "Fair.", "alerts": "Alerts", "revalidation": "Reval.",
          "oversight": "Overs."}
@@ -29,9 +27,9 @@ def portfolio_pdf(view: Portfolio) -> bytes:
     served = [r for r in view.rows if r.champion]
     doc.heading("Status by pillar")
     doc.table([["Model", "Champion", *[SHORT[p] for p in PILLARS]]] + [
-        [r.name, f"v{r.champion}", *[WORDS[r.pillars[p].status] for p in PILLARS]]
+        [r.name, f"v{r.champion}", *[STATUS_WORDS[r.pillars[p].status] for p in PILLARS]]
         for r in served], (2.2, 1, *[0.8] * len(PILLARS)), size=8,
-        fills=[{i + 2: FILLS[r.pillars[p].status] for i, p in enumerate(PILLARS)}
+        fills=[{i + 2: STATUS_FILLS[r.pillars[p].status] for i, p in enumerate(PILLARS)}
                for r in served])
     idle = [r.name for r in view.rows if not r.champion]
     if idle:
@@ -40,7 +38,7 @@ def portfolio_pdf(view: Portfolio) -> bytes:
     for r in served:
         since = f", champion since {r.champion_since:%Y-%m-%d}" if r.champion_since else ""
         due = f"; revalidation due {r.revalidation_due:%Y-%m-%d}" if r.revalidation_due else ""
-        doc.paragraph(f"{r.name} v{r.champion} - {WORDS[r.status]}", bold=True)
+        doc.paragraph(f"{r.name} v{r.champion} - {STATUS_WORDS[r.status]}", bold=True)
         doc.paragraph(f"Owner {r.owner or '(missing)'}, {r.risk_tier or 'unset'} risk{since}"
                       f"{due}; {r.open_alerts} open alert(s)"
                       + (f"; {r.decisions:,} decisions in 30 days" if r.decisions is not None
