@@ -44,22 +44,32 @@ def build_model_card(*, session: Session, registry: Registry, policy: Policy, mo
     """Everything the card shows, read once from the registry and the store."""
     model = registry.get_model(model_name)
     lineage = registry.lineage(model_name, version)
-    contract = check_contract(model, lineage)
+    contract, gates = _gated(session, policy, model, lineage, version)
     return ModelCard(
         model=model,
         version=registry.get_version(model_name, version),
         lineage=lineage,
         contract=contract,
         evidence=latest_evidence(session=session, model_name=model_name, model_version=version),
-        gates=evaluate_gates(session=session, policy=policy, model_name=model_name,
-                             version=version, risk_tier=model.risk_tier, contract=contract),
+        gates=gates,
         tenures=[t for t in alias_tenures(session=session, model_name=model_name)
                  if t.version == str(version)],
     )
 
 
 def gates_for_version(*, session: Session, registry: Registry, policy: Policy, model_name: str,
-                      version: str) -> GateReport:
-    """Gate a registered version: its contract from the registry, its evidence from the store."""
-    return build_model_card(session=session, registry=registry, policy=policy,
-                            model_name=model_name, version=str(version)).gates
+                      version: str, model: ModelSummary | None = None) -> GateReport:
+    """Gate a registered version: its contract from the registry, its evidence from the store.
+    model: the registry's summary when the caller listed it already (the monitor): one registry
+    read less per model."""
+    model = model or registry.get_model(model_name)
+    version = str(version)
+    return _gated(session, policy, model, registry.lineage(model_name, version), version)[1]
+
+
+def _gated(session: Session, policy: Policy, model: ModelSummary, lineage: Lineage,
+           version: str) -> tuple[ContractReport, GateReport]:
+    contract = check_contract(model, lineage)
+    return contract, evaluate_gates(session=session, policy=policy, model_name=model.name,
+                                    version=version, risk_tier=model.risk_tier,
+                                    contract=contract)

@@ -70,7 +70,7 @@ def monitor(*, engine: Engine, registry: Registry, policy: Policy, actor: Princi
         version = model.aliases["champion"]
         with session_scope(engine) as session:
             gates = gates_for_version(session=session, registry=registry, policy=policy,
-                                      model_name=model.name, version=version)
+                                      model_name=model.name, version=version, model=model)
             assessment = assess(session=session, model_name=model.name, version=version,
                                 tier=policy.for_tier(model.risk_tier), as_of=now, gates=gates)
             session.add(_health_row(assessment, backfilled=False))

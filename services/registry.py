@@ -193,7 +193,11 @@ class Registry:
 
     def lineage(self, name: str, version: str) -> Lineage:
         """Run, code version, parameters, metrics, dataset inputs and hold-out of a version."""
-        mv = self.get_version(name, version)
+        if not str(version).isdigit():
+            raise NotFound(f"Model {name!r} has no version {version}.")
+        with self._translated(f"Version {version} of {name!r}"):
+            # Without its aliases (another registry read): lineage does not depend on them.
+            mv = self._version(self._client.get_model_version(name, str(version)), ())
         params: dict[str, str] = {}
         metrics: dict[str, float] = {}
         with self._translated(f"Version {version} of {name!r}"):

@@ -158,6 +158,18 @@ def test_outcomes_join_known_decisions_only(tmp_path: Path, engine: Engine,
     report = ingest_outcomes_file(engine=engine, actor=OWNER, path=path)
     assert (report.accepted, report.quarantined) == (2, 2)
     assert _count(engine, Outcome) == 2
+    with session_scope(engine) as session:  # each outcome knows its decision's model
+        assert set(session.scalars(select(Outcome.model_name))) == {"loan-approval"}
+
+
+def test_an_outcome_observed_before_its_decision_is_quarantined(
+        tmp_path: Path, engine: Engine, registry_uri: str) -> None:
+    _ingest(engine, registry_uri, _jsonl(tmp_path / "d.jsonl", [decision(3)]))
+    early = (NOW - timedelta(hours=4)).isoformat()  # decision 3 was made 3 hours ago
+    report = ingest_outcomes_file(engine=engine, actor=OWNER, path=_jsonl(
+        tmp_path / "o.jsonl", [{"decision_id": "d-3", "label": 1, "observed_at": early}]))
+    assert (report.accepted, report.quarantined) == (0, 1)
+    assert "before the decision was made" in next(iter(report.reasons))
 
 
 def test_two_ingests_of_one_file_at_once_store_it_once(tmp_path: Path, engine: Engine,

@@ -109,8 +109,8 @@ def test_a_model_whose_scores_no_longer_rank_outcomes_gets_a_performance_alert(
             for i, s in enumerate(scores)])
         # The outcomes run against the scores: the model ranks people backwards now.
         session.execute(insert(Outcome), [
-            {"decision_id": f"d-{i}", "label": float(s < 0.5), "observed_at": now}
-            for i, s in enumerate(scores)])
+            {"decision_id": f"d-{i}", "label": float(s < 0.5), "observed_at": now,
+             "model_name": "loan-approval"} for i, s in enumerate(scores)])
     report = monitor(engine=engine, registry=Registry(registry_uri),
                      policy=load_policy(PROJECT_ROOT / "policy.toml"), actor=OWNER)
     performance = next(f for f in report.findings["loan-approval"] if f.kind == "performance")

@@ -3,11 +3,12 @@ what cannot be judged shows as unknown with its reason, never as healthy."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import Engine, func, select, update
 
 from services.clock import utcnow
+from services.decisions.day_counts import window_days
 from services.monitoring import backfill_health, monitor
 from services.policy import load_policy
 from services.portfolio.view import PILLARS, portfolio
@@ -114,13 +115,14 @@ def test_the_demo_portfolio_names_a_model_at_risk_and_counts_from_the_log(
     fraud = next(r for r in view.rows if r.name == "fraud-screening")
     assert fraud.status == "red" and fraud.pillars["drift"].status == "red"
     assert "amount" in fraud.pillars["drift"].reason
-    # The headline's decisions equal a direct count over the log for the snapshot's window.
+    # The headline's decisions equal a direct count over the log for the snapshot's window
+    # (whole days: the 29 before as_of's and that day up to as_of).
     with session_scope(engine) as session:
         judged = {h.model_name: h for h in session.scalars(select(ModelHealth).where(
             ModelHealth.backfilled.is_(False)))}
         direct = sum(session.scalar(select(func.count()).where(
             Decision.model_name == name, Decision.shadow.is_(False),
-            Decision.decided_at >= h.as_of - timedelta(days=30),
+            Decision.decided_at >= datetime.combine(window_days(h.as_of, 30)[0], time.min),
             Decision.decided_at < h.as_of)) or 0 for name, h in judged.items())
     headline = {h.label: h.value for h in view.headlines}
     assert headline["Decisions (30 d)"] == direct > 0

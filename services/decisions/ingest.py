@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,9 @@ from sqlalchemy.orm import Session
 
 from services.audit import append, lock_trail
 from services.clock import utcnow
+from services.decisions.day_counts import DayCounts
 from services.decisions.files import RAW_KEPT, Row, Unreadable, read_rows
-from services.decisions.validate import RowRejected, clean_decision, parse_time
+from services.decisions.validate import CLOCK_SKEW, RowRejected, clean_decision, parse_time
 from services.drift.daily import DailyProfiler
 from services.errors import GovernanceError, InvalidInput, NotFound
 from services.hashing import file_sha256
@@ -100,8 +102,8 @@ def ingest_outcomes_file(*, engine: Engine, actor: Principal, path: Path,
     good: list[dict[str, Any]] = []
     bad: list[tuple[int, str, str]] = []
     with session_scope(engine) as session:
-        known = _existing(session, Decision.decision_id,
-                          [r.get("decision_id") for _, r in rows if isinstance(r, dict)])
+        known = _models_of(session, [r.get("decision_id") for _, r in rows
+                                     if isinstance(r, dict)])
         stored = {o.decision_id: o.label for o in session.scalars(select(Outcome).where(
             Outcome.decision_id.in_(list(known))))} if known else {}
     duplicates = 0
@@ -156,13 +158,14 @@ def _ingest_decisions(engine: Engine, registry: Registry, actor: Principal, rows
             session.add(batch)
             session.flush()
             connection = session.connection()
-            profiler = DailyProfiler(connection)
+            profiler, days = DailyProfiler(connection), DayCounts()
             for chunk in _new_in_batch(checked, seen, tally):
-                tally.add(_store_chunk(connection, chunk, batch.id, profiler))
+                tally.add(_store_chunk(connection, chunk, batch.id, profiler, days))
                 _report_stored(progress, tally, len(rows))
             # Concurrent ingests add to the same day's counts: queue behind the trail's lock.
             lock_trail(session=session)
             profiler.write()
+            days.write(connection)
             _quarantine(session, batch.id, tally.bad)
             batch.accepted, batch.quarantined = tally.accepted, len(tally.bad)
             _audit_batch(session, actor, batch)
@@ -213,7 +216,7 @@ def _new_in_batch(checked: Iterator[tuple[int, dict[str, Any]]],
 
 
 def _store_chunk(connection: Connection, chunk: list[tuple[int, dict[str, Any]]],
-                 batch_id: int, profiler: DailyProfiler) -> _Tally:
+                 batch_id: int, profiler: DailyProfiler, days: DayCounts) -> _Tally:
     """Insert a chunk's decisions that are not stored yet; count and refuse the others."""
     tally = _Tally()
     stored = {row["decision_id"]: row for row in _stored_decisions(
@@ -231,6 +234,7 @@ def _store_chunk(connection: Connection, chunk: list[tuple[int, dict[str, Any]]]
                               json.dumps(clean, default=str)[:RAW_KEPT]))
     insert_decisions(connection, fresh, batch_id)
     profiler.add(fresh)
+    days.add(fresh)
     tally.accepted = len(fresh)
     return tally
 
@@ -306,7 +310,8 @@ def _checked(rows: list[Row], clean: Callable[[dict[str, Any]], dict[str, Any]],
         yield number, cleaned
 
 
-def _clean_outcome(row: dict[str, Any], known: set[str], now: Any) -> dict[str, Any]:
+def _clean_outcome(row: dict[str, Any], known: dict[str, tuple[str, datetime]],
+                   now: datetime) -> dict[str, Any]:
     problems: list[str] = []
     decision_id = row.get("decision_id")
     if not isinstance(decision_id, str) or decision_id not in known:
@@ -316,10 +321,15 @@ def _clean_outcome(row: dict[str, Any], known: set[str], now: Any) -> dict[str, 
         problems.append(f"label must be a number, not {label!r}"[:200])
     observed = (parse_time(row.get("observed_at"), now, problems, "observed_at")
                 if "observed_at" in row else now)
-    if problems:
+    decision = known.get(decision_id)  # type: ignore[arg-type]
+    if decision and observed and observed < decision[1] - CLOCK_SKEW:
+        # Monitoring finds a model's labels from their time: one before its decision is wrong.
+        problems.append(f"observed_at {observed:%Y-%m-%d %H:%M} is before the decision was "
+                        f"made ({decision[1]:%Y-%m-%d %H:%M})")
+    if problems or decision is None:
         raise RowRejected("; ".join(problems))
     return {"decision_id": decision_id, "label": float(label),  # type: ignore[arg-type]
-            "observed_at": observed}
+            "observed_at": observed, "model_name": decision[0]}
 
 
 def _schemas(registry: Registry) -> Callable[[str, str], dict[str, str] | None]:
@@ -357,11 +367,14 @@ def _stored_decisions(connection: Connection, ids: list[str]) -> list[dict[str, 
         {"ids": orjson.dumps(ids).decode()})]
 
 
-def _existing(session: Session, column: Any, ids: list[Any]) -> set[str]:
+def _models_of(session: Session, ids: list[Any]) -> dict[str, tuple[str, datetime]]:
+    """The stored decisions among the ids, each with its model and time."""
     wanted = [i for i in ids if isinstance(i, str)]
-    found: set[str] = set()
+    found: dict[str, tuple[str, datetime]] = {}
     for first in range(0, len(wanted), 500):
-        found.update(session.scalars(select(column).where(column.in_(wanted[first:first + 500]))))
+        found.update((i, (model, at)) for i, model, at in session.execute(
+            select(Decision.decision_id, Decision.model_name, Decision.decided_at)
+            .where(Decision.decision_id.in_(wanted[first:first + 500]))))
     return found
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.aliases import alias_tenures
@@ -21,7 +21,7 @@ from services.justification import justified
 from services.permissions import Action, require
 from services.principal import Principal
 from services.store.engine import session_scope
-from services.store.models import Decision, Outcome, Override
+from services.store.models import WAITING, Decision, Outcome, Override
 
 REASON_CATEGORIES = ("confirmed as decided", "model error", "missing or wrong input",
                      "new information from the applicant", "complaint upheld",
@@ -124,7 +124,8 @@ class QueuePage:
 def review_queue(*, session: Session, model_name: str | None = None, limit: int = 50,
                  offset: int = 0) -> QueuePage:
     """Decisions that failed closed and wait for a person, oldest first."""
-    waiting = and_(Decision.shadow.is_(False), Decision.outcome.in_(("escalated", "error")),
+    literal: Any = bindparam("waiting", list(WAITING), expanding=True, literal_execute=True)
+    waiting = and_(Decision.shadow.is_(False), Decision.outcome.in_(literal),
                    ~select(Override.id).where(Override.decision_id == Decision.decision_id)
                    .exists())
     if model_name:

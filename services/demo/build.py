@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, select
 
 from services.audit import append
 from services.clock import utcnow
+from services.decisions.day_counts import DayCounts
 from services.demo import data
 from services.demo.decisions import (
     DecisionLog,
@@ -295,11 +296,14 @@ def _write(engine: Any, log: DecisionLog, versions: dict[str, list[TrainedVersio
             ingested_at=utcnow())
         session.add(batch)
         session.flush()
+        days = DayCounts()
         for first in range(0, len(log.decisions), _CHUNK):
             chunk = log.decisions[first:first + _CHUNK]
             session.execute(insert(Decision), [{**row, "batch_id": batch.id} for row in chunk])
+            days.add(chunk)
             progress(f"Writing decisions {min(first + _CHUNK, len(log.decisions)):,}"
                      f"/{len(log.decisions):,}")
+        days.write(session.connection())
         for first in range(0, len(log.outcomes), _CHUNK):
             chunk = log.outcomes[first:first + _CHUNK]
             session.execute(insert(Outcome), [{**row, "batch_id": batch.id} for row in chunk])

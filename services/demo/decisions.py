@@ -172,7 +172,7 @@ def _outcomes(traffic: Traffic, frame: pd.DataFrame, acted: list[dict[str, Any]]
         observed = times_py[i] + timedelta(days=float(delays[i]))
         if known[i] and observed <= now:
             found.append({"decision_id": decision["decision_id"], "label": float(labels[i]),
-                          "observed_at": observed})
+                          "observed_at": observed, "model_name": decision["model_name"]})
     return found
 
 

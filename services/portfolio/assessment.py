@@ -9,13 +9,14 @@ is never shown as a pass.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from sklearn.metrics import roc_auc_score
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.decisions.day_counts import outcome_counts, window_days
 from services.decisions.oversight import control_violations
 from services.drift.window import MIN_WINDOW_ROWS, drift_window
 from services.errors import NotFound
@@ -84,17 +85,18 @@ def assess(*, session: Session, model_name: str, version: str, tier: TierPolicy,
     evidence then was not what it is now), and those two pillars are left out."""
     severity = "high" if tier.tier == "high" else "medium"
     days = int(tier.monitoring["window_days"])
-    since = as_of - timedelta(days=days)
+    # Whole days, as the profiles and day counts hold them (the day of as_of so far).
+    first, last = window_days(as_of, days)
     findings: list[Finding] = []
     pillars: dict[str, Pillar] = {}
     if gates is not None:
         pillars["evidence"], pillars["gates"] = _evidence_pillar(gates), _gates_pillar(gates)
-    pillars["drift"] = _drift(session, model_name, version, tier, since, as_of, severity,
+    pillars["drift"] = _drift(session, model_name, version, tier, first, last, severity,
                               findings)
     pillars["performance"] = _performance(session, model_name, tier, as_of, severity, findings)
-    pillars["fairness"] = _fairness(session, model_name, tier, since, as_of, severity, days,
+    pillars["fairness"] = _fairness(session, model_name, tier, first, last, severity, days,
                                     findings)
-    pillars["oversight"] = _oversight(session, model_name, tier, days, since, as_of, findings)
+    pillars["oversight"] = _oversight(session, model_name, tier, days, first, as_of, findings)
     activity = _activity(session, model_name, as_of)
     return Assessment(model_name, version, as_of, pillars, activity, findings)
 
@@ -128,12 +130,12 @@ def _gates_pillar(gates: GateReport) -> Pillar:
                   float(len(failing)), 0.0)
 
 
-def _drift(session: Session, model_name: str, version: str, tier: TierPolicy, since: datetime,
-           as_of: datetime, severity: str, findings: list[Finding]) -> Pillar:
+def _drift(session: Session, model_name: str, version: str, tier: TierPolicy, first: date,
+           last: date, severity: str, findings: list[Finding]) -> Pillar:
     try:
         window = drift_window(connection=session.connection(), thresholds=tier.drift,
-                              model_name=model_name, version=version, start=since.date(),
-                              end=as_of.date() + timedelta(days=1))
+                              model_name=model_name, version=version, start=first,
+                              end=last + timedelta(days=1))
     except NotFound as exc:
         findings.append(Finding("unmonitored", "medium", None, None, exc.message))
         return Pillar("grey", exc.message)
@@ -158,15 +160,16 @@ def _performance(session: Session, model_name: str, tier: TierPolicy, as_of: dat
     floor = tier.metric_floors.get("roc_auc")
     if floor is None:
         return Pillar("grey", "The policy sets no ROC AUC floor for this tier.")
+    since = as_of - timedelta(days=PERFORMANCE_DAYS)
     labelled = session.execute(
         select(Decision.score, Outcome.label)
-        .join(Outcome, Outcome.decision_id == Decision.decision_id)
-        # The model's window in time order (model_time index): cheap for a quiet model, and
-        # reads a busy one's rows in the order they lie on disk.
-        .where(Decision.model_name == model_name, unindexed(Decision.shadow).is_(False),
-               unindexed(Decision.score).is_not(None), Outcome.observed_at <= as_of,
-               Decision.decided_at >= as_of - timedelta(days=PERFORMANCE_DAYS),
-               Decision.decided_at < as_of)).all()
+        .select_from(Outcome).join(Decision, Decision.decision_id == Outcome.decision_id)
+        # From the model's recent outcomes (an outcome comes after its decision, so within the
+        # window too) to their decisions: the cost follows the labels, not the traffic.
+        .where(Outcome.model_name == model_name, Outcome.observed_at >= since,
+               Outcome.observed_at <= as_of, unindexed(Decision.shadow).is_(False),
+               unindexed(Decision.score).is_not(None), unindexed(Decision.decided_at) >= since,
+               unindexed(Decision.decided_at) < as_of)).all()
     labels = [1 if label == 1 else 0 for _, label in labelled]
     if len(labelled) < MIN_LABELLED or len(set(labels)) < 2:
         return Pillar("grey", f"Only {len(labelled):,} decisions of the last "
@@ -181,12 +184,12 @@ def _performance(session: Session, model_name: str, tier: TierPolicy, as_of: dat
                            f"(floor {floor:g}).", auc, floor)
 
 
-def _fairness(session: Session, model_name: str, tier: TierPolicy, since: datetime,
-              as_of: datetime, severity: str, days: int, findings: list[Finding]) -> Pillar:
+def _fairness(session: Session, model_name: str, tier: TierPolicy, first: date,
+              last: date, severity: str, days: int, findings: list[Finding]) -> Pillar:
     bound = tier.fairness_bounds["four_fifths_ratio_min"]
     ratios = [(s.feature, ratio) for s in selection(
-        connection=session.connection(), model_name=model_name, start=since.date(),
-        end=as_of.date() + timedelta(days=1), min_group_size=tier.min_group_size)
+        connection=session.connection(), model_name=model_name, start=first,
+        end=last + timedelta(days=1), min_group_size=tier.min_group_size)
         if (ratio := s.four_fifths_ratio) is not None]
     if not ratios:
         return Pillar("grey", "No sensitive input with two groups large enough to judge in "
@@ -202,35 +205,35 @@ def _fairness(session: Session, model_name: str, tier: TierPolicy, since: dateti
                            f"{bound:g}).", worst, bound)
 
 
-def _counts(session: Session, model_name: str, start: datetime,
-            end: datetime) -> tuple[int, int, int]:
-    """Acted-on decisions in [start, end), those that went to a person, those overridden."""
-    by_outcome = dict(session.execute(
-        select(Decision.outcome, func.count()).where(
-            Decision.model_name == model_name, Decision.shadow.is_(False),
-            unindexed(Decision.decided_at) >= start, unindexed(Decision.decided_at) < end)
-        .group_by(Decision.outcome)).tuples().all())
+def _counts(session: Session, model_name: str, as_of: datetime,
+            days: int) -> tuple[int, int, int]:
+    """Acted-on decisions in the `days` days up to as_of, those that went to a person, those
+    overridden. From the day counts (one row per day and outcome), never the log."""
+    first, last = window_days(as_of, days)
+    by_outcome = outcome_counts(session.connection(), model_name, first, last)
     # From the overrides (people's acts, few) to their decisions, never the other way round.
     overridden = session.scalar(
         select(func.count(func.distinct(Override.decision_id)))
         .join(Decision, Decision.decision_id == Override.decision_id)
-        .where(unindexed(Decision.model_name) == model_name, Override.created_at >= start,
-               Override.created_at < end)) or 0
+        .where(unindexed(Decision.model_name) == model_name,
+               Override.created_at >= datetime.combine(first, time.min),
+               Override.created_at < as_of)) or 0
     went_to_person = by_outcome.get("escalated", 0) + by_outcome.get("error", 0)
     return sum(by_outcome.values()), went_to_person, int(overridden)
 
 
 def _activity(session: Session, model_name: str, as_of: datetime) -> Activity:
-    since = as_of - timedelta(days=ACTIVITY_DAYS)
-    return Activity(ACTIVITY_DAYS, *_counts(session, model_name, since, as_of),
-                    *_counts(session, model_name, since - timedelta(days=ACTIVITY_DAYS), since))
+    before = datetime.combine(window_days(as_of, ACTIVITY_DAYS)[0], time.min)
+    return Activity(ACTIVITY_DAYS, *_counts(session, model_name, as_of, ACTIVITY_DAYS),
+                    *_counts(session, model_name, before, ACTIVITY_DAYS))
 
 
 def _oversight(session: Session, model_name: str, tier: TierPolicy, days: int,
-               since: datetime, as_of: datetime, findings: list[Finding]) -> Pillar:
-    total, escalated, overridden = _counts(session, model_name, since, as_of)
+               first: date, as_of: datetime, findings: list[Finding]) -> Pillar:
+    total, escalated, overridden = _counts(session, model_name, as_of, days)
     slipped = control_violations(session=session, margins={model_name: tier.confidence_margin},
-                                 limit=1, since=since, until=as_of).total
+                                 limit=1, since=datetime.combine(first, time.min),
+                                 until=as_of).total
     problems: list[str] = []
     if slipped:
         message = (f"{slipped:,} automatic decisions in the last {days} days were within the "

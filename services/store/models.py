@@ -21,11 +21,16 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# Decisions that failed closed: what the review queue holds (with shadow false). Queries name
+# the outcomes as literals, as the partial index does, or the planner cannot use it.
+WAITING = ("escalated", "error")
+WAITING_SQL = f"outcome IN {WAITING!r}"
 
 
 class Base(DeclarativeBase):
@@ -182,16 +187,34 @@ class Decision(Base):
     shadow: Mapped[bool] = mapped_column(Boolean, default=False)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
     __table_args__ = (
-        Index("ix_decisions_model_time", "model_name", "decided_at"),
+        # Searches and the monitor count and page from these without reading rows
+        # (migrations 0003, 0006): every index here is paid for by every ingested row.
+        Index("ix_decisions_model_time", "model_name", "decided_at", "shadow", "outcome"),
+        Index("ix_decisions_time", "decided_at", "shadow", "outcome"),
         Index("ix_decisions_subject_time", "subject_ref", "decided_at"),
-        Index("ix_decisions_outcome_time", "outcome", "decided_at"),
-        Index("ix_decisions_request", "request_id"),
-        # Searches count and page from these without reading rows (migration 0003).
-        Index("ix_decisions_shadow_time_outcome", "shadow", "decided_at", "outcome"),
-        Index("ix_decisions_model_shadow_outcome_time", "model_name", "shadow", "outcome",
-              "decided_at"),
         Index("ix_decisions_model_score", "model_name", "score", "shadow", "outcome"),
+        # Only the rows the review queue and the shadow twins look for.
+        Index("ix_decisions_waiting", "decided_at",
+              sqlite_where=text(f"shadow IS 0 AND {WAITING_SQL}"),
+              postgresql_where=text(f"shadow IS false AND {WAITING_SQL}")),
+        Index("ix_decisions_request", "request_id",
+              sqlite_where=text("request_id IS NOT NULL"),
+              postgresql_where=text("request_id IS NOT NULL")),
     )
+
+
+class DecisionDay(Base):
+    """Acted-on decisions of a version on a day with an outcome: what rates are counted from.
+
+    Kept by every write of decisions, in its transaction (services.decisions.day_counts).
+    """
+
+    __tablename__ = "decision_days"
+    model_name: Mapped[str] = mapped_column(String(256), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+    decisions: Mapped[int] = mapped_column(Integer)
 
 
 class Outcome(Base):
@@ -204,6 +227,10 @@ class Outcome(Base):
     label: Mapped[float] = mapped_column(Float)
     observed_at: Mapped[datetime] = mapped_column(DateTime)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+    # The decision's model, copied when the outcome arrives: a model's recent labels are found
+    # from the outcomes (few) instead of from every recent decision (many).
+    model_name: Mapped[str] = mapped_column(String(256))
+    __table_args__ = (Index("ix_outcomes_model_time", "model_name", "observed_at"),)
 
 
 class Override(Base):
