@@ -80,3 +80,17 @@ def test_a_zoned_time_is_stored_as_naive_utc_on_either_path() -> None:
     assert clean_decision(row, schema_of, NOW)["decided_at"] == datetime(2026, 11, 23, 11, 0)
     aware = {**_good(1), "decided_at": datetime(2026, 11, 23, 11, 0, tzinfo=UTC)}
     assert clean_decision(aware, schema_of, NOW)["decided_at"] == datetime(2026, 11, 23, 11, 0)
+
+
+def test_the_features_fast_check_agrees_with_the_one_by_one_check() -> None:
+    from services.decisions.validate import _features, _features_one_by_one, _plan
+
+    plan = _plan(SCHEMA)
+    for features in ODD_VALUES["features"] + [_good(0)["features"]]:
+        if not isinstance(features, dict):
+            continue
+        fast_problems: list[str] = []
+        slow_problems: list[str] = []
+        assert _features(features, SCHEMA, fast_problems) == \
+            _features_one_by_one(features, SCHEMA, plan, slow_problems)
+        assert fast_problems == slow_problems

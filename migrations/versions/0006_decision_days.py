@@ -3,9 +3,10 @@
 The monitor and the portfolio's activity count acted-on decisions per model and outcome over
 windows of days: `decision_days` holds those counts, kept by every write, so a count costs one
 row per day and outcome instead of a scan of the log. The decision indexes are folded so an
-ingest maintains six B-trees instead of eight: the model and time indexes carry shadow and
-outcome (searches still count from the index alone), the review queue's and the shadow
-twins' indexes hold only the rows they look for. Outcomes carry their decision's model, so a
+ingest maintains four full B-trees instead of eight: the model index carries time, shadow,
+outcome, score and threshold (a model's searches, score ranges and control check read the index
+alone), the time index shadow and outcome, and the review queue's and the shadow twins'
+indexes hold only the rows they look for. Outcomes carry their decision's model, so a
 model's recent labels are found from the outcomes instead of from all its recent decisions.
 
 Revision ID: 0006
@@ -28,6 +29,7 @@ DROPPED = {
     "ix_decisions_request": ["request_id"],
     "ix_decisions_shadow_time_outcome": ["shadow", "decided_at", "outcome"],
     "ix_decisions_model_shadow_outcome_time": ["model_name", "shadow", "outcome", "decided_at"],
+    "ix_decisions_model_score": ["model_name", "score", "shadow", "outcome"],
 }
 
 
@@ -56,7 +58,7 @@ def upgrade() -> None:
     for name in DROPPED:
         op.drop_index(name, table_name="decisions")
     op.create_index("ix_decisions_model_time", "decisions",
-                    ["model_name", "decided_at", "shadow", "outcome"])
+                    ["model_name", "decided_at", "shadow", "outcome", "score", "threshold"])
     op.create_index("ix_decisions_time", "decisions", ["decided_at", "shadow", "outcome"])
     op.create_index("ix_decisions_waiting", "decisions", ["decided_at"], **_partial(
         "shadow IS 0 AND outcome IN ('escalated', 'error')",

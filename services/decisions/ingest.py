@@ -70,6 +70,23 @@ class IngestReport:
     seconds: float = 0.0
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cycle collector while a batch's rows are built.
+
+    A batch makes hundreds of thousands of small dicts, none in a cycle, and each allocation
+    burst sets off a collection that walks all of them again: a sixth of a large ingest's time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@_cyclic_gc_paused()
 def record_decisions(*, engine: Engine, registry: Registry, actor: Principal,
                      decisions: Iterable[Mapping[str, Any]], source: str = "api",
                      progress: Progress | None = None) -> IngestReport:
@@ -81,6 +98,7 @@ def record_decisions(*, engine: Engine, registry: Registry, actor: Principal,
     return _ingest_decisions(engine, registry, actor, rows, source, digest, progress)
 
 
+@_cyclic_gc_paused()
 def ingest_decisions_file(*, engine: Engine, registry: Registry, actor: Principal, path: Path,
                           progress: Progress | None = None) -> IngestReport:
     """Ingest a JSONL, CSV or Parquet file of decisions."""
@@ -122,23 +140,6 @@ def ingest_outcomes_file(*, engine: Engine, actor: Principal, path: Path,
                   started, progress)
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cycle collector while a batch's rows are built.
-
-    A batch makes hundreds of thousands of small dicts, none in a cycle, and each allocation
-    burst sets off a collection that walks all of them again: a sixth of a large ingest's time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-@_cyclic_gc_paused()
 def _ingest_decisions(engine: Engine, registry: Registry, actor: Principal, rows: list[Row],
                       source: str, digest: str, progress: Progress | None) -> IngestReport:
     """Check rows and store them, chunk by chunk, in one transaction: all of it or nothing."""

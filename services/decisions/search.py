@@ -60,7 +60,7 @@ class DecisionPage:
         return max(1, -(-min(self.total, COUNT_CAP) // self.page_size))
 
 
-def _filtered(query: Any, f: DecisionFilter, *, paging: bool = False) -> Any:
+def _filtered(query: Any, f: DecisionFilter) -> Any:
     # Every value is a bound parameter: nothing a person types becomes SQL.
     if f.model_name:
         query = query.where(Decision.model_name == f.model_name)
@@ -74,14 +74,11 @@ def _filtered(query: Any, f: DecisionFilter, *, paging: bool = False) -> Any:
         query = query.where(Decision.outcome.in_(f.outcomes))
     if f.subject_ref:
         query = query.where(Decision.subject_ref == f.subject_ref.strip())
-    # A page is the newest 50 matches: walking the time index finds them fastest, but a score
-    # range tempts the planner into the score index and a sort of every match. `score + 0`
-    # keeps the score index for the count and out of the page query.
-    score = Decision.score + 0 if paging else Decision.score
+    # A model's score range is read from its index (which carries the score).
     if f.score_min is not None:
-        query = query.where(score >= f.score_min)
+        query = query.where(Decision.score >= f.score_min)
     if f.score_max is not None:
-        query = query.where(score <= f.score_max)
+        query = query.where(Decision.score <= f.score_max)
     if not f.include_shadow:
         query = query.where(Decision.shadow.is_(False))
     return query
@@ -100,7 +97,7 @@ def search_decisions(*, session: Session, filters: DecisionFilter, page: int = 1
     if total > COUNT_CAP:
         counts = {}  # a breakdown of an arbitrary first 100,000 would mislead
     rows = session.execute(
-        _filtered(select(*_ROW_COLUMNS), filters, paging=True)
+        _filtered(select(*_ROW_COLUMNS), filters)
         .order_by(Decision.decided_at.desc(), Decision.id.desc())
         .limit(page_size).offset((page - 1) * page_size)
     ).all()

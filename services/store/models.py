@@ -189,10 +189,10 @@ class Decision(Base):
     __table_args__ = (
         # Searches and the monitor count and page from these without reading rows
         # (migrations 0003, 0006): every index here is paid for by every ingested row.
-        Index("ix_decisions_model_time", "model_name", "decided_at", "shadow", "outcome"),
+        Index("ix_decisions_model_time", "model_name", "decided_at", "shadow", "outcome",
+              "score", "threshold"),
         Index("ix_decisions_time", "decided_at", "shadow", "outcome"),
         Index("ix_decisions_subject_time", "subject_ref", "decided_at"),
-        Index("ix_decisions_model_score", "model_name", "score", "shadow", "outcome"),
         # Only the rows the review queue and the shadow twins look for.
         Index("ix_decisions_waiting", "decided_at",
               sqlite_where=text(f"shadow IS 0 AND {WAITING_SQL}"),
