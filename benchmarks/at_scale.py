@@ -45,7 +45,7 @@ def main() -> None:
     measures.insert(0, Measure(f"growing the SQLite log to {label} decisions (100k batches)",
                                args.decisions / grown, "rows/s", "", None,
                                f"{grown / 60:.1f} min including the measures below; ingest "
-                               "slows as the nine indexes outgrow the page cache"))
+                               "slows as the log's indexes outgrow the page cache"))
     section = [f"## At {label} decisions (SQLite, `python -m benchmarks.at_scale`)", "",
                *table(measures)]
     text = RESULTS.read_text().rstrip() + "\n\n" + "\n".join(section) + "\n"

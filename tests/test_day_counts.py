@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, insert, select, text
 
-from services.decisions.day_counts import (
-    DayCounts,
-    outcome_counts,
-    rebuild_day_counts,
-    window_days,
-)
+from services.decisions.day_counts import DayCounts, outcome_counts, recount_days, window_days
 from services.decisions.ingest import record_decisions
 from services.registry import Registry
 from services.store.engine import make_engine, session_scope
 from services.store.migrate import upgrade
-from services.store.models import Decision, DecisionDay
+from services.store.models import AuditEvent, Decision, DecisionDay
 from tests.factories import decision_row
 from tests.test_ingest import NOW, OWNER, decision
 
@@ -61,16 +58,33 @@ def test_ingest_keeps_the_counts_equal_to_the_log_and_a_resent_batch_adds_nothin
         sum(1 for n in range(50) if n % 7)
 
 
-def test_a_rebuild_counts_what_was_written_around_the_ingest(engine: Engine) -> None:
+def test_a_recount_counts_what_was_written_around_the_ingest(engine: Engine) -> None:
     with session_scope(engine) as session:
         session.execute(insert(Decision), [
             decision_row(f"x-{n}", outcome=OUTCOMES[n % 4], shadow=n % 3 == 0,
                          decided_at=datetime(2026, 11, 1 + n % 20, n % 24, 30))
             for n in range(400)])
     assert _stored(engine) == {}
-    with session_scope(engine) as session:
-        assert rebuild_day_counts(session.connection()) == len(_from_log(engine))
+    assert recount_days(engine=engine, actor=OWNER) == len(_from_log(engine))
     assert _stored(engine) == _from_log(engine)
+    with session_scope(engine) as session:
+        assert session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc())
+                              .limit(1)) == "day_counts.rebuilt"
+
+
+def test_govern_db_recount_counts_the_workspace_log(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.cli.main import main
+    from services.settings import Settings
+
+    monkeypatch.setenv("GOVERNANCE_HOME", str(tmp_path))
+    assert main(["db", "upgrade"]) == 0
+    engine = make_engine(Settings().database_url)
+    with session_scope(engine) as session:
+        session.execute(insert(Decision), [decision_row(f"x-{n}") for n in range(3)])
+    assert main(["db", "recount"]) == 0
+    assert sum(_stored(engine).values()) == 3
+    engine.dispose()
 
 
 def test_the_writer_adds_to_stored_cells(engine: Engine) -> None:

@@ -57,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     current = db_commands.add_parser("current", help="show the store's schema revision")
     current.add_argument("--json", action="store_true")
     current.set_defaults(handler=_db_current)
+    recount = db_commands.add_parser(
+        "recount", help="count the decision log's days again (after decisions were written to "
+                        "the store other than by `govern ingest` or the API)")
+    recount.set_defaults(handler=_db_recount)
 
     evaluate = commands.add_parser(
         "evaluate", help="run evaluation and fairness evidence for one version and store it")
@@ -138,6 +142,16 @@ def _db_current(args: argparse.Namespace, settings: Settings) -> int:
         behind = "" if state["current"] == state["head"] else "  (behind: run `govern db upgrade`)"
         print(f"{state['store']}: revision {state['current']}, head {state['head']}{behind}")
     return 0 if state["current"] == state["head"] else 1
+
+
+def _db_recount(_args: argparse.Namespace, settings: Settings) -> int:
+    from services.decisions.day_counts import recount_days
+    from services.store.engine import make_engine
+
+    print("Counting the decision log's days again ...", flush=True)
+    cells = recount_days(engine=make_engine(settings.database_url), actor=cli_principal())
+    print(f"Counted {cells:,} model, version, day and outcome cells.")
+    return 0
 
 
 def _models(args: argparse.Namespace, settings: Settings) -> int:

@@ -3,7 +3,7 @@
 Escalation and override rates, the portfolio's activity and the monitor read these counts: a
 window costs one row per day and outcome, whatever the log's size. Every write of decisions
 adds its counts in its own transaction (ingest, the demo), so they never disagree with the log;
-`rebuild_day_counts` recounts from the log (the migration that made the table does the same).
+`govern db recount` counts the log again (as the migration that made the table did).
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.audit import append, lock_trail
+from services.principal import Principal
+from services.store.engine import session_scope
 from services.store.models import Decision, DecisionDay
 
 Key = tuple[str, str, date, str]  # model, version, day, outcome
@@ -65,8 +68,19 @@ def outcome_counts(connection: Connection, model_name: str, first: date,
         .group_by(DecisionDay.outcome))}
 
 
+def recount_days(*, engine: Engine, actor: Principal) -> int:
+    """`govern db recount`: count the whole log again, for decisions written to the store
+    around the ingest (by SQL, say). Audited; the cells written."""
+    with session_scope(engine) as session:
+        lock_trail(session=session)  # no ingest adds to the counts meanwhile
+        cells = rebuild_day_counts(session.connection())
+        append(session=session, actor=actor, action="day_counts.rebuilt", subject_type="store",
+               subject_id="decision_days", payload={"cells": cells})
+    return cells
+
+
 def rebuild_day_counts(connection: Connection) -> int:
-    """Count the whole log again (after decisions were written around the ingest)."""
+    """Count the whole log again, in the caller's transaction."""
     connection.execute(delete(DecisionDay))
     day: Any = func.date(Decision.decided_at) if connection.dialect.name == "sqlite" else \
         func.cast(Decision.decided_at, DecisionDay.day.type)

@@ -38,26 +38,33 @@ def serving(home: Path) -> Iterator[str]:
     port = closed_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "GOVERNANCE_"))}
     env["GOVERNANCE_HOME"] = str(home)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "services.cli.main", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # The server's output goes to a file: a pipe nobody reads fills up under ten sessions'
+    # logging and blocks the server (it then could not even stop).
+    log = home / f"serve-{port}.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "services.cli.main", "serve", "--port", str(port)],
+            env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
     url = f"http://localhost:{port}"
     SERVER_PIDS[url] = server.pid  # `govern serve` execs the server: the same process
     try:
-        _wait_until_healthy(url, server)
+        _wait_until_healthy(url, server, log)
         yield url
     finally:
         SERVER_PIDS.pop(url, None)
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=20)
 
 
-def _wait_until_healthy(url: str, server: subprocess.Popen[str]) -> None:
+def _wait_until_healthy(url: str, server: subprocess.Popen[str], log: Path) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            output = server.stdout.read() if server.stdout else ""
-            raise RuntimeError(f"govern serve exited: {output}")
+            raise RuntimeError(f"govern serve exited: {log.read_text()[-4000:]}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
                 if answer.read() == b"ok":
