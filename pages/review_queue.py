@@ -44,8 +44,11 @@ else:
     st.success("Nothing is waiting for a person.", icon=":material/task_alt:")
 
 st.subheader("Control check")
+# A window keeps the check's cost to the period looked at; "all time" reads the whole log.
+WINDOWS = {"Last 30 days": 30, "Last 90 days": 90, "Last 365 days": 365, "All time": None}
+window = st.radio("Decided in", list(WINDOWS), index=1, horizontal=True, key="control_window")
 with stop_on_error():
-    slipped = violations(1)
+    slipped = violations(1, days=WINDOWS[window])
 if slipped.total:
     st.error(f"**{slipped.total:,} automatic decisions should have gone to a person**: their "
              "score was within the policy's confidence margin of the threshold.",
@@ -57,5 +60,5 @@ if slipped.total:
         column_config={"Decided at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                        "Score": st.column_config.NumberColumn(format="%.3f")})
 else:
-    st.success("No automatic decision fell inside the confidence margin.",
+    st.success(f"No automatic decision fell inside the confidence margin ({window.lower()}).",
                icon=":material/verified:")

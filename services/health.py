@@ -1,7 +1,8 @@
 """Health over time: a served model's daily volume, escalations, overrides, and how its scores
 compare with outcomes as those arrive (with the share known, so label delay is visible).
 
-Grouped by day in SQL over the chosen window only; the log is never read whole.
+Volumes come from the day counts, labels from the model's outcomes, overrides from the
+overrides: the cost follows days, labels and people's acts, never the model's traffic.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from datetime import date, datetime, time
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from services.store.models import Decision, Outcome, Override
+from services.store.hints import unindexed
+from services.store.models import WAITING, Decision, DecisionDay, Outcome, Override
 
 
 @dataclass(frozen=True)
@@ -41,25 +43,35 @@ class HealthDay:
 def health_by_day(*, session: Session, model_name: str, start: date,
                   end: date) -> list[HealthDay]:
     """One row per day of [start, end) with decisions of the model (acted on, not shadow)."""
+    went_to_person = case((DecisionDay.outcome.in_(WAITING), DecisionDay.decisions), else_=0)
+    volumes = session.execute(
+        select(DecisionDay.day, func.sum(DecisionDay.decisions), func.sum(went_to_person))
+        .where(DecisionDay.model_name == model_name, DecisionDay.day >= start,
+               DecisionDay.day < end)
+        .group_by(DecisionDay.day).order_by(DecisionDay.day)).all()
+    since, until = datetime.combine(start, time.min), datetime.combine(end, time.min)
+    # The window's decisions, reached from the outcomes and overrides (an outcome or an
+    # override comes after its decision, so after the window's start).
+    decided = (unindexed(Decision.shadow).is_(False), unindexed(Decision.decided_at) >= since,
+               unindexed(Decision.decided_at) < until)
     day = func.date(Decision.decided_at)
-    window = (Decision.model_name == model_name, Decision.shadow.is_(False),
-              Decision.decided_at >= datetime.combine(start, time.min),
-              Decision.decided_at < datetime.combine(end, time.min))
-    went_to_person = case((Decision.outcome.in_(("escalated", "error")), 1), else_=0)
-    labelled_score = case((Outcome.decision_id.is_not(None), Decision.score), else_=None)
-    rows = session.execute(
-        select(day, func.count(), func.sum(went_to_person), func.count(Outcome.decision_id),
-               func.avg(Outcome.label), func.avg(labelled_score))
-        .select_from(Decision).outerjoin(Outcome, Outcome.decision_id == Decision.decision_id)
-        .where(*window).group_by(day).order_by(day)).all()
-    overridden: dict[object, int] = dict(session.execute(
+    labels = {_as_date(d): (int(n), rate, score) for d, n, rate, score in session.execute(
+        select(day, func.count(), func.avg(Outcome.label), func.avg(Decision.score))
+        .select_from(Outcome).join(Decision, Decision.decision_id == Outcome.decision_id)
+        .where(Outcome.model_name == model_name, Outcome.observed_at >= since, *decided)
+        .group_by(day))}
+    overridden = {_as_date(d): int(n) for d, n in session.execute(
         select(day, func.count(func.distinct(Override.decision_id)))
         .join(Decision, Decision.decision_id == Override.decision_id)
-        .where(*window).group_by(day)).tuples().all())
-    return [HealthDay(_as_date(d), int(n), int(esc or 0), int(overridden.get(d, 0)),
-                      int(lab), float(rate) if rate is not None else None,
-                      float(score) if score is not None else None)
-            for d, n, esc, lab, rate, score in rows]
+        .where(unindexed(Decision.model_name) == model_name, Override.created_at >= since,
+               *decided).group_by(day))}
+    days = []
+    for d, n, escalated in volumes:
+        labelled, rate, score = labels.get(d, (0, None, None))
+        days.append(HealthDay(d, int(n), int(escalated or 0), overridden.get(d, 0), labelled,
+                              float(rate) if rate is not None else None,
+                              float(score) if score is not None else None))
+    return days
 
 
 def _as_date(value: object) -> date:

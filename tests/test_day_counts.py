@@ -14,7 +14,7 @@ from services.decisions.ingest import record_decisions
 from services.registry import Registry
 from services.store.engine import make_engine, session_scope
 from services.store.migrate import upgrade
-from services.store.models import AuditEvent, Decision, DecisionDay
+from services.store.models import AuditEvent, Decision, DecisionDay, Outcome
 from tests.factories import decision_row
 from tests.test_ingest import NOW, OWNER, decision
 
@@ -128,4 +128,38 @@ def test_migrating_an_existing_log_counts_it_and_gives_outcomes_their_model(
             "SELECT decision_id, model_name FROM outcomes ORDER BY decision_id")).all()) == \
             {"x-1": "b", "x-2": "a"}
         assert connection.scalar(select(func.count()).select_from(DecisionDay)) > 0
+    engine.dispose()
+
+
+def test_health_over_time_equals_a_scan_of_the_demo_log(demo_env: Any) -> None:
+    """The screen reads day counts, outcomes and overrides; the log, scanned, says the same."""
+    from services.health import health_by_day
+
+    engine = make_engine(demo_env.database_url)
+    end = NOW.date() + timedelta(days=1)
+    start = end - timedelta(days=90)
+    for model in ("credit-risk", "fraud-screening"):
+        with session_scope(engine) as session:
+            days = health_by_day(session=session, model_name=model, start=start, end=end)
+            rows = session.execute(
+                select(Decision.decided_at, Decision.outcome, Decision.score, Outcome.label)
+                .outerjoin(Outcome, Outcome.decision_id == Decision.decision_id)
+                .where(Decision.model_name == model, Decision.shadow.is_(False))).all()
+        scanned: dict[date, list[Any]] = {}
+        for at, outcome, score, label in rows:
+            if start <= at.date() < end:
+                scanned.setdefault(at.date(), []).append((outcome, score, label))
+        assert [d.day for d in days] == sorted(scanned) and len(days) > 30
+        for health in days:
+            day = scanned[health.day]
+            labelled = [(s, label) for _, s, label in day if label is not None]
+            assert health.decisions == len(day)
+            assert health.escalated == sum(o in ("escalated", "error") for o, _, _ in day)
+            assert health.labelled == len(labelled)
+            if labelled:
+                assert health.observed_rate == pytest.approx(
+                    sum(label for _, label in labelled) / len(labelled))
+                scored = [s for s, _ in labelled if s is not None]  # SQL's avg skips NULL
+                assert health.mean_score == (pytest.approx(sum(scored) / len(scored))
+                                             if scored else None)
     engine.dispose()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from services.clock import utcnow
 from services.decisions.explain import (
     Counterfactual,
     Explanation,
@@ -129,20 +131,22 @@ def _queue(database_url: str, model_name: str | None, page: int, page_size: int)
                             offset=(page - 1) * page_size)
 
 
-def violations(page: int, page_size: int = 50) -> QueuePage:
+def violations(page: int, page_size: int = 50, days: int | None = None) -> QueuePage:
+    """The control check over decisions of the last `days` days (None: all time)."""
     policy = context.policy()
     margins = {row.name: policy.for_tier(row.risk_tier).confidence_margin
                for row in inventory_rows()}
     return _violations(context.settings().database_url, tuple(sorted(margins.items())), page,
-                       page_size)
+                       page_size, days)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _violations(database_url: str, margins: tuple[tuple[str, float], ...], page: int,
-                page_size: int) -> QueuePage:
+                page_size: int, days: int | None) -> QueuePage:
+    since = utcnow() - timedelta(days=days) if days else None
     with session_scope(context.engine()) as session:
         return control_violations(session=session, margins=dict(margins), limit=page_size,
-                                  offset=(page - 1) * page_size)
+                                  offset=(page - 1) * page_size, since=since)
 
 
 def outcome_word(model_name: str) -> str:

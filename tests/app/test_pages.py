@@ -240,6 +240,13 @@ def test_the_review_queue_lists_the_oldest_first_and_the_control_check(
     waiting = at.dataframe[0].value["Waiting (days)"]
     assert list(waiting) == sorted(waiting, reverse=True)
     assert "should have gone to a person" in _texts(at)
+    counts = {}
+    for window in ("Last 30 days", "All time"):  # the window bounds what the check reads
+        at.radio(key="control_window").set_value(window).run()
+        assert not at.exception
+        counts[window] = int(next(e.value for e in at.error if "should have gone" in e.value)
+                             .split("**")[1].split()[0].replace(",", ""))
+    assert 0 < counts["Last 30 days"] < counts["All time"]
 
 
 def test_promotions_show_the_request_form_with_todays_gate_verdict(demo_env: Settings) -> None:
