@@ -151,6 +151,16 @@ def sign_in(*, engine: Engine, username: str, password: str) -> Principal:
     raise refusal  # after the commit: the failure itself is recorded
 
 
+def account_principal(*, session: Session, username: str) -> Principal | None:
+    """A signed-in local account as it stands now: its current roles, or None once it is
+    disabled or gone. Read on every page run, so disabling an account or taking a role away
+    takes effect at the holder's next click, not when their session expires."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or user.disabled:
+        return None
+    return _account(user).principal()
+
+
 def record_sign_in(*, engine: Engine, principal: Principal, method: str) -> None:
     """An identity provider's sign-in, recorded once per browser session."""
     with session_scope(engine) as session:

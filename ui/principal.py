@@ -11,11 +11,17 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from services.accounts import principal_from_claims, record_sign_in, sign_in
+from services.accounts import (
+    account_principal,
+    principal_from_claims,
+    record_sign_in,
+    sign_in,
+)
 from services.clock import utcnow
 from services.errors import GovernanceError
 from services.permissions import Action, allowed
 from services.principal import DEMO_PERSONAS, Principal, demo_persona
+from services.store.engine import session_scope
 from ui import context
 from ui.widgets import plain, show_error
 
@@ -86,9 +92,22 @@ def _oidc_principal() -> Principal | None:
 def _local_principal() -> Principal | None:
     held = st.session_state.get(_SIGNED_IN)
     if held is not None:
-        principal = _keep_session(held[0], method=None, sign_out=_sign_out)
-        if principal is not None:
-            return principal
+        try:
+            with session_scope(context.engine()) as session:
+                now = account_principal(session=session, username=held[0].id)
+        except GovernanceError as exc:  # fail closed: no store, no acting
+            show_error(exc)
+            return None
+        if now is None:
+            st.session_state.pop(_SIGNED_IN, None)
+            st.warning("Your account was disabled. Ask an administrator if this is a mistake.",
+                       icon=":material/person_off:")
+        else:
+            if now != held[0]:  # roles changed since sign-in: the session keeps its age
+                held = st.session_state[_SIGNED_IN] = (now, held[1])
+            principal = _keep_session(now, method=None, sign_out=_sign_out)
+            if principal is not None:
+                return principal
     st.title("Sign in")
     st.caption("Accounts are created by an administrator with `govern users add`.")
     with st.form("sign_in", enter_to_submit=True):

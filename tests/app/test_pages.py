@@ -117,6 +117,37 @@ def test_a_real_workspace_asks_for_a_sign_in_and_offers_no_personas(tmp_path: Pa
     assert not at.warning  # no demo marker outside the demo
 
 
+def test_a_disabled_account_or_a_changed_role_takes_effect_at_the_next_click(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.accounts import add_user, disable_user, set_roles
+    from services.clock import utcnow
+    from services.principal import Principal, Role
+    from services.store.engine import make_engine
+    from services.store.migrate import upgrade
+
+    monkeypatch.setenv("GOVERNANCE_HOME", str(tmp_path))
+    engine = make_engine(f"sqlite:///{tmp_path / 'governance.db'}")
+    upgrade(engine)
+    admin = Principal("root", "Root", frozenset({Role.ADMIN}))
+    add_user(engine=engine, actor=admin, username="vera", password="a long passphrase 42",
+             roles=frozenset({Role.VALIDATOR}), display_name="Vera")
+    signed_in = (Principal("vera", "Vera", frozenset({Role.VALIDATOR})), utcnow())
+
+    def opened() -> AppTest:
+        at = _app()
+        at.session_state["signed_in"] = signed_in  # as her browser session holds it
+        return at.run()
+
+    assert "Vera** · validator" in " ".join(c.value for c in opened().sidebar.caption)
+    set_roles(engine=engine, actor=admin, username="vera", roles=frozenset({Role.ANALYST}))
+    assert "Vera** · analyst" in " ".join(c.value for c in opened().sidebar.caption)
+    disable_user(engine=engine, actor=admin, username="vera")
+    at = opened()
+    assert not at.exception
+    assert "Your account was disabled" in at.warning[0].value
+    assert at.title[0].value == "Sign in"
+
+
 def _as(persona: str) -> AppTest:
     """The app with a demo persona chosen before the first run.
 
