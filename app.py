@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from services.permissions import Action, allowed
+from services.permissions import allowed
 from ui.context import open_workspace
-from ui.principal import current_principal
+from ui.principal import RESTRICTED_PAGES, current_principal
 from ui.widgets import demo_marker, stop_on_error
 
 st.set_page_config(page_title="Model Governance Console", page_icon=":material/shield:",
@@ -57,8 +57,8 @@ oversight = [
 ]
 # A page a role may not use is not registered at all: its URL answers "page not found".
 sections = {"Models": models}
-if allowed(principal, Action.VIEW_DECISIONS):
+if allowed(principal, RESTRICTED_PAGES["decisions"]):
     sections["Decisions"] = decisions
-if allowed(principal, Action.VIEW_AUDIT):
+if allowed(principal, RESTRICTED_PAGES["audit"]):
     sections["Oversight"] = oversight
 st.navigation(sections).run()

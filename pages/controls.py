@@ -4,13 +4,13 @@ and what is missing. A gap is shown as a gap, never as a pass."""
 import streamlit as st
 
 from ui.pickers import pick_model_version
-from ui.principal import page_guard
+from ui.principal import may_open, page_guard
 from ui.reports import controls
 from ui.widgets import plain, stop_on_error
 
 STATUS_MARKS = {"met": "● met", "partial": "▲ partial", "gap": "■ gap"}
 
-page_guard()
+principal = page_guard()
 
 st.title("Control matrix")
 st.caption("What SR 11-7 and the EU AI Act (high-risk systems) ask of a model, and the record "
@@ -40,5 +40,6 @@ for framework in ("SR 11-7", "EU AI Act"):
         control.markdown(f"**{plain(c.ref)}** {plain(c.title)}", help=c.asks)
         status.badge(STATUS_MARKS[c.status], color=STATUS_COLOURS[c.status])
         # Evidence text can carry registry tags: escaped, so it stays text. The link is ours.
-        evidence.markdown(f"{plain(c.evidence)} [open]({c.link})")
+        opens = f" [open]({c.link})" if may_open(principal, c.link) else ""
+        evidence.markdown(f"{plain(c.evidence)}{opens}")
         dated.write(f"{c.dated:%Y-%m-%d}" if c.dated else "—")

@@ -154,6 +154,18 @@ def _roles(principal: Principal) -> str:
     return ", ".join(sorted(role.value.replace("_", " ") for role in principal.roles))
 
 
+# Pages app.py registers only for some roles, by their URL path: a link to one is offered only
+# to those roles (for anyone else its address answers "page not found").
+RESTRICTED_PAGES = {"decisions": Action.VIEW_DECISIONS, "case": Action.VIEW_DECISIONS,
+                    "queue": Action.VIEW_DECISIONS, "audit": Action.VIEW_AUDIT}
+
+
+def may_open(principal: Principal, link: str) -> bool:
+    """Whether the console page a link (`/path?query`) points at is registered for them."""
+    needs = RESTRICTED_PAGES.get(link.lstrip("/").split("?", 1)[0])
+    return needs is None or allowed(principal, needs)
+
+
 def page_guard(needs: Action | None = None) -> Principal:
     """The first line of every page: the router's principal, and the role the page needs.
 

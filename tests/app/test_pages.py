@@ -326,6 +326,19 @@ def test_the_control_matrix_shows_the_challengers_gaps(demo_env: Settings) -> No
     assert "bias found: four-fifths ratio by sex" in words
 
 
+def test_the_control_matrix_links_only_to_pages_the_role_may_open(demo_env: Settings) -> None:
+    def links(persona: str) -> str:
+        at = _as(persona)
+        at.switch_page("pages/controls.py").run()
+        assert not at.exception
+        return " ".join(str(m.value) for m in at.markdown)
+
+    assert "(/queue)" in links("analyst") and "(/decisions)" in links("analyst")
+    executive = links("executive")  # the Decisions pages are not registered for executives
+    assert "(/queue)" not in executive and "(/decisions)" not in executive
+    assert "(/card?" in executive
+
+
 def test_an_auditor_builds_the_evidence_pack_from_the_card(demo_env: Settings) -> None:
     at = _as("auditor")
     at.switch_page("pages/model_card.py").run()
