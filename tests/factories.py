@@ -113,3 +113,24 @@ def register_with_holdout(tmp_path: Path, *, holdout: pd.DataFrame | bytes, mode
     for key, value in tags.items():
         client.set_registered_model_tag(name, key, value)
     return uri, client
+
+
+def behind_the_apps_back(engine: Any, table: str, statement: str, **params: Any) -> None:
+    """What someone with database access does to an append-only table (evidence, the audit
+    trail): the table's triggers out of the way, the statement, the triggers back."""
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+            connection.execute(text(statement), params)
+            connection.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
+            return
+        triggers = connection.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"),
+            {"t": table}).all()
+        for name, _ in triggers:
+            connection.execute(text(f"DROP TRIGGER {name}"))
+        connection.execute(text(statement), params)
+        for _, sql in triggers:
+            connection.execute(text(sql))

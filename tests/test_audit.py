@@ -18,6 +18,7 @@ from services.cli.main import main
 from services.errors import InvalidInput, SourceUnavailable
 from services.store.engine import session_scope
 from services.store.models import AuditEvent
+from tests.factories import behind_the_apps_back
 
 
 def _events(engine: Engine, count: int, actor: str = "vera") -> None:
@@ -34,15 +35,7 @@ def _verdict(engine: Engine):  # type: ignore[no-untyped-def]
 
 def _tamper(engine: Engine, statement: str) -> None:
     """What an attacker with database access does: get the triggers out of the way first."""
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
-            connection.execute(text(statement))
-            connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
-        else:
-            connection.execute(text("DROP TRIGGER audit_events_no_update"))
-            connection.execute(text("DROP TRIGGER audit_events_no_delete"))
-            connection.execute(text(statement))
+    behind_the_apps_back(engine, "audit_events", statement)
 
 
 def test_each_event_hashes_its_predecessor_and_its_canonical_form(engine: Engine) -> None:

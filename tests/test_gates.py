@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 
 from services.cli.main import main
+from services.errors import GovernanceError
 from services.evidence.run import run_evidence
 from services.gates import GateReport
 from services.model_card import gates_for_version
@@ -16,7 +17,7 @@ from services.principal import Principal, Role
 from services.registry import Registry
 from services.settings import PROJECT_ROOT, Settings
 from services.store.engine import make_engine, session_scope
-from services.store.models import Evidence
+from tests.factories import behind_the_apps_back
 
 
 def _gates(settings: Settings, model: str, version: str) -> GateReport:
@@ -50,6 +51,25 @@ def test_a_model_outside_the_contract_fails_closed(demo_env: Settings) -> None:
     assert not report.passed
 
 
+def test_the_store_refuses_to_change_or_remove_an_evidence_record(engine: Engine) -> None:
+    from sqlalchemy import delete, select, update
+
+    from services.evidence.records import add_evidence
+    from services.store.models import Evidence
+
+    with session_scope(engine) as session:
+        add_evidence(session=session, kind="evaluation", model_name="loan-approval",
+                     model_version="2", data_sha256="a" * 64, payload={"metrics": {}},
+                     policy_sha256="0" * 64, code_version="abc", created_by="val")
+    for statement in (update(Evidence).values(payload={"metrics": {"roc_auc": 0.99}}),
+                      delete(Evidence)):
+        with pytest.raises(GovernanceError) as refused, session_scope(engine) as session:
+            session.execute(statement)
+        assert "append-only" in f"{refused.value.message} {refused.value.hint}"
+    with session_scope(engine) as session:
+        assert session.scalar(select(Evidence.payload)) == {"metrics": {}}
+
+
 def test_a_payload_changed_behind_the_apps_back_fails_its_gate(
         engine: Engine, registry_uri: str) -> None:
     policy = load_policy(PROJECT_ROOT / "policy.toml")
@@ -57,9 +77,8 @@ def test_a_payload_changed_behind_the_apps_back_fails_its_gate(
     run_evidence(engine=engine, registry=registry, policy=policy,
                  actor=Principal("v", "V", frozenset({Role.VALIDATOR})),
                  model_name="loan-approval", version="2")
-    with session_scope(engine) as session:
-        session.execute(update(Evidence).where(Evidence.kind == "evaluation")
-                        .values(payload={"metrics": {"roc_auc": 0.99}}))
+    behind_the_apps_back(engine, "evidence", "UPDATE evidence SET payload = :p "
+                         "WHERE kind = 'evaluation'", p='{"metrics": {"roc_auc": 0.99}}')
     with session_scope(engine) as session:
         report = gates_for_version(session=session, registry=registry, policy=policy,
                                    model_name="loan-approval", version="2")

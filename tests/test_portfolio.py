@@ -17,6 +17,7 @@ from services.registry import Registry
 from services.settings import PROJECT_ROOT, Settings
 from services.store.engine import make_engine, session_scope
 from services.store.models import Alert, Decision, ModelHealth
+from tests.factories import behind_the_apps_back
 
 VALIDATOR = Principal("val", "Val", frozenset({Role.VALIDATOR}))
 POLICY = load_policy(PROJECT_ROOT / "policy.toml")
@@ -147,13 +148,14 @@ def test_the_portfolio_never_reads_the_decision_log(demo_env: Settings) -> None:
 def test_a_champion_validated_longer_ago_than_the_policy_allows_is_overdue(
         engine: Engine, registry_uri: str) -> None:
     from services.evidence.records import add_evidence
-    from services.store.models import Evidence
 
     with session_scope(engine) as session:
         add_evidence(session=session, kind="evaluation", model_name="loan-approval",
                      model_version="2", data_sha256="a" * 64, payload={"metrics": {}},
                      policy_sha256=POLICY.sha256, code_version="abc", created_by="val")
-        session.execute(update(Evidence).values(created_at=utcnow() - timedelta(days=400)))
+    # Backdated as if recorded 400 days ago (evidence is append-only for the app itself).
+    behind_the_apps_back(engine, "evidence", "UPDATE evidence SET created_at = :at",
+                         at=utcnow() - timedelta(days=400))
     view = _portfolio(engine, Registry(registry_uri))
     row = next(r for r in view.rows if r.name == "loan-approval")
     assert row.pillars["revalidation"].status == "red"

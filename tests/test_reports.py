@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from services.audit import GENESIS
 from services.cli.main import main
@@ -25,6 +25,7 @@ from services.reports.pack_pdf import pack_pdf
 from services.settings import PROJECT_ROOT, Settings
 from services.store.engine import make_engine, session_scope
 from services.store.models import AuditEvent, Evidence
+from tests.factories import behind_the_apps_back
 
 AUDITOR = Principal("audrey", "Audrey", frozenset({Role.AUDITOR}))
 ANALYST = Principal("ana", "Ana", frozenset({Role.ANALYST}))
@@ -100,9 +101,8 @@ def test_an_altered_evidence_record_shows_in_the_pack(engine: Engine, registry_u
                               model_version="2", data_sha256="a" * 64,
                               payload={"metrics": {"roc_auc": 0.9}}, policy_sha256=POLICY.sha256,
                               code_version="abc", created_by="val")
-    with engine.begin() as connection:  # behind the app's back
-        connection.execute(text("UPDATE evidence SET payload = :p WHERE id = :id"),
-                           {"p": json.dumps({"metrics": {"roc_auc": 0.99}}), "id": record.id})
+    behind_the_apps_back(engine, "evidence", "UPDATE evidence SET payload = :p WHERE id = :id",
+                         p=json.dumps({"metrics": {"roc_auc": 0.99}}), id=record.id)
     pack = build_evidence_pack(engine=engine, registry=Registry(registry_uri), policy=POLICY,
                                actor=AUDITOR, model_name="loan-approval", version="2")
     altered = next(r for r in pack["evidence"] if r["id"] == record.id)
