@@ -122,6 +122,7 @@ def test_govern_report_writes_the_pack_and_the_portfolio(
     portfolio = next(p for p in tmp_path.iterdir() if p.name.startswith("portfolio-"))
     words = _pdf_text(portfolio.read_bytes())
     assert "fraud-screening v1 - at risk" in words and "Headlines" in words
+    assert "Models at risk over time" in words and "Drift" in words  # the trend strips
     pack = json.loads((tmp_path / names[0]).read_text())
     assert pack["version"] == "3" and "challenger" in pack["aliases"]
     assert main(["report", "--out", str(tmp_path)]) == 2
