@@ -171,10 +171,8 @@ class Registry:
 
     def get_version(self, name: str, version: str) -> ModelVersionSummary:
         """One version with its aliases (two registry calls, whatever the version count)."""
-        if not str(version).isdigit():
-            raise NotFound(f"Model {name!r} has no version {version}.")
+        mv = self._model_version(name, version)
         with self._translated(f"Version {version} of {name!r}"):
-            mv = self._client.get_model_version(name, str(version))
             aliases = self._client.get_registered_model(name).aliases or {}
         held = tuple(sorted(a for a, v in aliases.items() if str(v) == str(version)))
         return self._version(mv, held)
@@ -193,11 +191,8 @@ class Registry:
 
     def lineage(self, name: str, version: str) -> Lineage:
         """Run, code version, parameters, metrics, dataset inputs and hold-out of a version."""
-        if not str(version).isdigit():
-            raise NotFound(f"Model {name!r} has no version {version}.")
-        with self._translated(f"Version {version} of {name!r}"):
-            # Without its aliases (another registry read): lineage does not depend on them.
-            mv = self._version(self._client.get_model_version(name, str(version)), ())
+        # Without its aliases (another registry read): lineage does not depend on them.
+        mv = self._version(self._model_version(name, version), ())
         params: dict[str, str] = {}
         metrics: dict[str, float] = {}
         with self._translated(f"Version {version} of {name!r}"):
@@ -278,6 +273,12 @@ class Registry:
             ) from exc
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _model_version(self, name: str, version: str) -> Any:
+        if not str(version).isdigit():
+            raise NotFound(f"Model {name!r} has no version {version}.")
+        with self._translated(f"Version {version} of {name!r}"):
+            return self._client.get_model_version(name, str(version))
 
     def _find_holdout(self, run: Any) -> str | None:
         named = run.data.tags.get(HOLDOUT_TAG)
