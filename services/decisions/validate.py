@@ -6,7 +6,6 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from math import isnan
 from operator import itemgetter
 from typing import Any
 
@@ -181,7 +180,7 @@ def _features(features: Any, schema: dict[str, str], problems: list[str]) -> dic
         except KeyError:
             values = ()
         if tuple(map(type, values)) == plan.types and (
-                plan.pick_numbers is None or not any(map(isnan, plan.pick_numbers(row)))):
+                plan.pick_numbers is None or not any(map(math.isnan, plan.pick_numbers(row)))):
             return row
     return _features_one_by_one(row, schema, plan, problems)
 
