@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from services.permissions import allowed
+from services.core.permissions import allowed
 from ui.context import open_workspace
 from ui.principal import RESTRICTED_PAGES, current_principal
 from ui.widgets import demo_marker, stop_on_error

@@ -14,13 +14,13 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import train_test_split
 
 from benchmarks.common import Measure, median_seconds
+from services.core.policy import load_policy
+from services.core.principal import Principal, Role
+from services.core.settings import PROJECT_ROOT
 from services.demo import data
 from services.demo.models import _pipeline, register_version
 from services.evidence.run import run_evidence
-from services.policy import load_policy
-from services.principal import Principal, Role
-from services.registry import Registry
-from services.settings import PROJECT_ROOT
+from services.registry.adapter import Registry
 from services.store.engine import make_engine
 from services.store.migrate import upgrade
 

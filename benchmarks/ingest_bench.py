@@ -19,10 +19,10 @@ from sklearn.linear_model import LogisticRegression
 from sqlalchemy import create_engine, func, select, text
 
 from benchmarks.common import Measure, median_seconds
-from services.clock import utcnow
+from services.core.clock import utcnow
+from services.core.principal import Principal, Role
 from services.decisions.ingest import record_decisions
-from services.principal import Principal, Role
-from services.registry import Registry
+from services.registry.adapter import Registry
 from services.store.engine import make_engine
 from services.store.migrate import upgrade
 
@@ -50,7 +50,7 @@ def _registry(folder: Path) -> Registry:
 
 def _reference(engine: Any, models: list[str]) -> None:
     """A reference profile for each bench model, so ingest counts daily profiles as in use."""
-    from services.drift.profile import reference_payload
+    from services.evidence.profile import reference_payload
     from services.evidence.records import add_evidence
     from services.store.engine import session_scope
 
@@ -173,9 +173,9 @@ def _size(decisions: int) -> str:
 def _monitor_twenty(engine: Any, registry: Registry, backend: str, runs: int,
                     label: str) -> Measure:
     """`govern monitor` over the log's 20 served models."""
-    from services.monitoring import monitor
-    from services.policy import load_policy
-    from services.settings import PROJECT_ROOT
+    from services.core.policy import load_policy
+    from services.core.settings import PROJECT_ROOT
+    from services.monitoring.monitor import monitor
 
     _serve_copies(MlflowClient(registry.tracking_uri, registry.registry_uri), 20)
     policy = load_policy(PROJECT_ROOT / "policy.toml")
@@ -204,10 +204,10 @@ def _portfolio_fifty(engine: Any, registry: Registry, backend: str, runs: int,
     on the 1M-decision log (which it never reads: its cost follows models x days)."""
     from sqlalchemy import insert
 
-    from services.monitoring import monitor
-    from services.policy import load_policy
-    from services.portfolio.view import portfolio
-    from services.settings import PROJECT_ROOT
+    from services.core.policy import load_policy
+    from services.core.settings import PROJECT_ROOT
+    from services.monitoring.monitor import monitor
+    from services.monitoring.portfolio import portfolio
     from services.store.engine import session_scope
     from services.store.models import ModelHealth
     from ui.portfolio import pillar_trends, status_grid
@@ -240,7 +240,7 @@ def _portfolio_fifty(engine: Any, registry: Registry, backend: str, runs: int,
 
 def _drift_view(engine: Any, backend: str, runs: int, label: str) -> Measure:
     """The Drift screen's reads for a 30-day window: the window's table and the heatmap."""
-    from services.drift.window import daily_drift, drift_window
+    from services.monitoring.drift import daily_drift, drift_window
 
     thresholds = {"psi_max": 0.25, "jensen_shannon_max": 0.1, "ks_statistic_max": 0.1,
                   "drifted_share_max": 0.5}

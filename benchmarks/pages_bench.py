@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from benchmarks.common import Measure
-from services.settings import PROJECT_ROOT
+from services.core.settings import PROJECT_ROOT
 
 PAGES = {
     "portfolio": ("pages/portfolio.py", None),
@@ -60,10 +60,10 @@ def _shap_one_decision(home: Path, runs: int) -> Measure:
     from sqlalchemy import select
 
     from benchmarks.common import median_seconds
+    from services.core.settings import Settings
+    from services.decisions.case_file import case_file
     from services.decisions.explain import explain
-    from services.decisions.oversight import case_file
-    from services.registry import Registry
-    from services.settings import Settings
+    from services.registry.adapter import Registry
     from services.store.engine import make_engine, session_scope
     from services.store.models import Decision
 

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.common import Measure
-from services.drift import stats
-from services.drift.profile import bin_values, reference_for
+from services.evidence.profile import bin_values, reference_for
+from services.monitoring import stats
 
 EVIDENTLY = "evidently==0.7.23"
 HERE = Path(__file__).resolve().parent

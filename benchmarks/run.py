@@ -11,8 +11,8 @@ from pathlib import Path
 
 from benchmarks import browser_bench, evidence_bench, ingest_bench, pages_bench, peer_bench
 from benchmarks.common import Measure, write_results
+from services.core.settings import Settings
 from services.demo.build import build_demo
-from services.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 

@@ -3,10 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from services.clock import utcnow
-from services.justification import MIN_JUSTIFICATION
-from services.monitoring import ACTIONS
-from services.permissions import Action, allowed
+from services.core.clock import utcnow
+from services.core.justification import MIN_JUSTIFICATION
+from services.core.permissions import Action, allowed
+from services.monitoring.monitor import ACTIONS
 from ui import monitoring
 from ui.principal import page_guard
 from ui.widgets import plain, stop_on_error, submit

@@ -5,9 +5,9 @@ from datetime import datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from services.audit_trail import AuditFilter
-from services.clock import utcnow
-from services.permissions import Action
+from services.audit.trail import AuditFilter
+from services.core.clock import utcnow
+from services.core.permissions import Action
 from ui import context, governance
 from ui.data import inventory_rows
 from ui.principal import page_guard

@@ -3,12 +3,12 @@
 import pandas as pd
 import streamlit as st
 
+from services.core.errors import GovernanceError
+from services.core.justification import MIN_JUSTIFICATION
+from services.core.permissions import Action, allowed
 from services.decisions.explain import sentences
-from services.decisions.letter import case_pdf
-from services.decisions.oversight import REASON_CATEGORIES, VERDICTS
-from services.errors import GovernanceError
-from services.justification import MIN_JUSTIFICATION
-from services.permissions import Action, allowed
+from services.decisions.overrides import REASON_CATEGORIES, VERDICTS
+from services.reports.letter import case_pdf
 from ui import figures
 from ui.decisions import case, outcome_word, override, why
 from ui.principal import page_guard

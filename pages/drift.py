@@ -5,9 +5,9 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from services.clock import utcnow
-from services.drift.profile import SCORE
-from services.drift.window import MIN_DAY_ROWS, MIN_WINDOW_ROWS, STATISTICS
+from services.core.clock import utcnow
+from services.evidence.profile import SCORE
+from services.monitoring.drift import MIN_DAY_ROWS, MIN_WINDOW_ROWS, STATISTICS
 from ui import monitoring
 from ui.drift_figures import drift_heatmap, drift_trend, feature_histograms
 from ui.pickers import pick_model_version

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from services.errors import GovernanceError
-from services.permissions import Action, allowed
+from services.core.errors import GovernanceError
+from services.core.permissions import Action, allowed
 from ui import figures
 from ui.context import policy
 from ui.data import evidence_records, model_card, run_evidence_now

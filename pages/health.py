@@ -5,7 +5,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from services.clock import utcnow
+from services.core.clock import utcnow
 from ui import monitoring
 from ui.context import policy
 from ui.data import inventory_rows

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from services.clock import utcnow
+from services.core.clock import utcnow
 from ui.data import inventory_rows, model_view, version_view
 from ui.figures import alias_timeline
 from ui.portfolio import BADGE_COLOURS, PILLAR_TITLES, STATUS_WORDS, portfolio_view

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from services.card_export import card_html, card_json, card_markdown, card_pdf
+from services.reports.card import card_html, card_json, card_markdown, card_pdf
 from ui.data import model_card
 from ui.pickers import pick_model_version
 from ui.principal import page_guard

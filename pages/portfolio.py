@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from services.portfolio.view import PILLARS
+from services.monitoring.portfolio import PILLARS
 from services.reports.portfolio_pdf import portfolio_pdf
 from ui.portfolio import PILLAR_TITLES, STATUS_MARKS, pillar_trends, portfolio_view, status_grid
 from ui.principal import page_guard

@@ -5,8 +5,8 @@ from datetime import datetime, time
 import pandas as pd
 import streamlit as st
 
-from services.justification import MIN_JUSTIFICATION
-from services.permissions import Action, allowed
+from services.core.justification import MIN_JUSTIFICATION
+from services.core.permissions import Action, allowed
 from ui import governance
 from ui.context import policy
 from ui.data import inventory_rows, model_card, model_view

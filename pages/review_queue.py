@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from services.clock import utcnow
-from services.permissions import Action
+from services.core.clock import utcnow
+from services.core.permissions import Action
 from ui.data import inventory_rows
 from ui.decisions import queue, violations
 from ui.principal import page_guard

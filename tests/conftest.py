@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from services.core.settings import Settings
 from services.demo.build import DemoReport, build_demo
-from services.settings import Settings
 from services.store.engine import make_engine
 from services.store.migrate import upgrade
 from tests.factories import governed_registry, log_version

@@ -12,7 +12,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from sklearn.linear_model import LogisticRegression
 
-from services.clock import utcnow
+from services.core.clock import utcnow
 
 GOVERNED_TAGS = {
     "owner": "alice",

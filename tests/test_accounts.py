@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select, update
 
-from services.accounts import (
+from services.cli.main import main
+from services.core.clock import utcnow
+from services.core.errors import InvalidInput, PermissionDenied
+from services.core.principal import Principal, Role
+from services.governance.accounts import (
     FREE_FAILURES,
     SignInRefused,
     add_user,
@@ -19,10 +23,6 @@ from services.accounts import (
     set_roles,
     sign_in,
 )
-from services.cli.main import main
-from services.clock import utcnow
-from services.errors import InvalidInput, PermissionDenied
-from services.principal import Principal, Role
 from services.store.engine import session_scope
 from services.store.models import AuditEvent, User
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select, text
 
-from services.audit import GENESIS, append, canonical
-from services.audit_trail import AuditFilter, export_events, search_events, verify_chain
+from services.audit.chain import GENESIS, append, canonical
+from services.audit.trail import AuditFilter, export_events, search_events, verify_chain
 from services.cli.main import main
-from services.errors import InvalidInput, SourceUnavailable
+from services.core.errors import InvalidInput, SourceUnavailable
 from services.store.engine import session_scope
 from services.store.models import AuditEvent
 from tests.factories import behind_the_apps_back
@@ -131,7 +131,7 @@ def test_govern_audit_verify_exits_one_and_names_the_broken_event(
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("GOVERNANCE_HOME", str(tmp_path))
     assert main(["db", "upgrade"]) == 0
-    from services.settings import load_settings
+    from services.core.settings import load_settings
     from services.store.engine import make_engine
 
     engine = make_engine(load_settings().database_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.drift.binning import bin_index
+from services.evidence.binning import bin_index
 
 
 @pytest.mark.parametrize("case", ["normal", "lognormal", "integers", "outlier-edge",

@@ -7,11 +7,11 @@ import json
 import pytest
 from mlflow import MlflowClient
 
-from services.card_export import card_dict, card_html, card_markdown, card_pdf
-from services.model_card import ModelCard, build_model_card
-from services.policy import load_policy
-from services.registry import Registry
-from services.settings import Settings
+from services.core.policy import load_policy
+from services.core.settings import Settings
+from services.governance.model_card import ModelCard, build_model_card
+from services.registry.adapter import Registry
+from services.reports.card import card_dict, card_html, card_markdown, card_pdf
 from services.store.engine import make_engine, session_scope
 
 HOSTILE = "<script>alert(1)</script> [click me](http://evil.example) | **bold**"

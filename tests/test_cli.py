@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.cli.main import main
-from services.settings import Settings
+from services.core.settings import Settings
 
 
 def test_models_json_lists_the_inventory(demo_env: Settings,

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, insert, select, text
 
 from services.decisions.day_counts import DayCounts, outcome_counts, recount_days, window_days
 from services.decisions.ingest import record_decisions
-from services.registry import Registry
+from services.registry.adapter import Registry
 from services.store.engine import make_engine, session_scope
 from services.store.migrate import upgrade
 from services.store.models import AuditEvent, Decision, DecisionDay, Outcome
@@ -75,7 +75,7 @@ def test_a_recount_counts_what_was_written_around_the_ingest(engine: Engine) -> 
 def test_govern_db_recount_counts_the_workspace_log(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from services.cli.main import main
-    from services.settings import Settings
+    from services.core.settings import Settings
 
     monkeypatch.setenv("GOVERNANCE_HOME", str(tmp_path))
     assert main(["db", "upgrade"]) == 0
@@ -133,7 +133,7 @@ def test_migrating_an_existing_log_counts_it_and_gives_outcomes_their_model(
 
 def test_health_over_time_equals_a_scan_of_the_demo_log(demo_env: Any) -> None:
     """The screen reads day counts, outcomes and overrides; the log, scanned, says the same."""
-    from services.health import health_by_day
+    from services.monitoring.health import health_by_day
 
     engine = make_engine(demo_env.database_url)
     end = NOW.date() + timedelta(days=1)

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select
 
+from services.core.errors import InvalidInput
+from services.core.settings import Settings
 from services.demo.build import SIZES, DemoReport, build_demo, drift_onset
-from services.errors import InvalidInput
-from services.registry import Registry
-from services.settings import Settings
+from services.registry.adapter import Registry
 from services.store.engine import make_engine, session_scope
 from services.store.models import Decision, Outcome
-from services.workspace import is_demo
+from services.store.workspace import is_demo
 
 
 @pytest.fixture

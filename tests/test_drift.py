@@ -11,15 +11,15 @@ import pytest
 from scipy.stats import ks_2samp
 from sqlalchemy import Engine
 
+from services.core.errors import NotFound
+from services.core.policy import load_policy
+from services.core.settings import PROJECT_ROOT, Settings
+from services.decisions.daily_profiles import DailyProfiler
 from services.demo.build import drift_onset
-from services.drift import stats
-from services.drift.daily import DailyProfiler
-from services.drift.profile import SCORE, bin_values, reference_for, reference_payload
-from services.drift.window import drift_window
-from services.errors import NotFound
+from services.evidence.profile import SCORE, bin_values, reference_for, reference_payload
 from services.evidence.records import add_evidence
-from services.policy import load_policy
-from services.settings import PROJECT_ROOT, Settings
+from services.monitoring import stats
+from services.monitoring.drift import drift_window
 from services.store.engine import make_engine, session_scope
 
 THRESHOLDS = load_policy(PROJECT_ROOT / "policy.toml").for_tier("high").drift
@@ -147,7 +147,7 @@ def test_approval_by_group_from_profiles_equals_counting_the_log(demo_env: Setti
     from sqlalchemy import select
 
     from services.evidence.groups import band_labels
-    from services.fairness_watch import selection
+    from services.monitoring.fairness_watch import selection
     from services.store.models import Decision
 
     engine = make_engine(demo_env.database_url)

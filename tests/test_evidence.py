@@ -22,15 +22,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 from sqlalchemy import Engine, func, select
 
-from services.errors import InvalidInput, PermissionDenied
+from services.core.errors import InvalidInput, PermissionDenied
+from services.core.policy import FairnessPolicy, Policy, load_policy
+from services.core.principal import Principal, Role
+from services.core.settings import PROJECT_ROOT
 from services.evidence.fairness import fairness_payload
 from services.evidence.groups import sensitive_groups
 from services.evidence.records import evidence_history
 from services.evidence.run import run_evidence
-from services.policy import FairnessPolicy, Policy, load_policy
-from services.principal import Principal, Role
-from services.registry import Registry
-from services.settings import PROJECT_ROOT
+from services.registry.adapter import Registry
 from services.store.engine import session_scope
 from services.store.models import Evidence
 from tests.factories import GOVERNED_TAGS, register_with_holdout, small_frame

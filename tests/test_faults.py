@@ -22,16 +22,16 @@ import pytest
 from mlflow import MlflowClient
 from sqlalchemy import Engine, create_engine, func, select, text
 
-from services.clock import utcnow
+from services.core.clock import utcnow
+from services.core.errors import GovernanceError, SourceUnavailable
+from services.core.policy import load_policy
+from services.core.principal import Principal, Role
+from services.core.settings import PROJECT_ROOT
 from services.decisions.ingest import ingest_decisions_file
-from services.decisions.oversight import override_decision
+from services.decisions.overrides import override_decision
 from services.decisions.search import DecisionFilter, search_decisions
-from services.errors import GovernanceError, SourceUnavailable
-from services.policy import load_policy
-from services.principal import Principal, Role
-from services.promotions.requests import grant_exception, request_promotion, sign_off
-from services.registry import Registry
-from services.settings import PROJECT_ROOT
+from services.governance.promotions.requests import grant_exception, request_promotion, sign_off
+from services.registry.adapter import Registry
 from services.store.engine import make_engine, session_scope
 from services.store.migrate import upgrade
 from services.store.models import AliasChange, AuditEvent, Decision, Override, PromotionRequest

@@ -8,14 +8,13 @@ import pytest
 from sqlalchemy import Engine
 
 from services.cli.main import main
-from services.errors import GovernanceError
+from services.core.errors import GovernanceError
+from services.core.policy import load_policy
+from services.core.principal import Principal, Role
+from services.core.settings import PROJECT_ROOT, Settings
+from services.evidence.gates import GateReport, gates_for_version
 from services.evidence.run import run_evidence
-from services.gates import GateReport
-from services.model_card import gates_for_version
-from services.policy import load_policy
-from services.principal import Principal, Role
-from services.registry import Registry
-from services.settings import PROJECT_ROOT, Settings
+from services.registry.adapter import Registry
 from services.store.engine import make_engine, session_scope
 from tests.factories import behind_the_apps_back
 

@@ -12,15 +12,15 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select
 
-from services.clock import utcnow
+from services.core.clock import utcnow
+from services.core.errors import InvalidInput, PermissionDenied
+from services.core.principal import Principal, Role
 from services.decisions.ingest import (
     ingest_decisions_file,
     ingest_outcomes_file,
     record_decisions,
 )
-from services.errors import InvalidInput, PermissionDenied
-from services.principal import Principal, Role
-from services.registry import Registry
+from services.registry.adapter import Registry
 from services.store.engine import session_scope
 from services.store.models import Decision, Outcome, QuarantinedRow
 

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import Engine, select
 
 from services.cli.main import main
-from services.clock import utcnow
-from services.errors import InvalidInput, PermissionDenied
-from services.monitoring import acknowledge_alert, list_alerts, monitor
-from services.policy import load_policy
-from services.principal import Principal, Role
-from services.registry import Registry
-from services.settings import Settings
+from services.core.clock import utcnow
+from services.core.errors import InvalidInput, PermissionDenied
+from services.core.policy import load_policy
+from services.core.principal import Principal, Role
+from services.core.settings import Settings
+from services.monitoring.monitor import acknowledge_alert, list_alerts, monitor
+from services.registry.adapter import Registry
 from services.store.engine import make_engine, session_scope
 from services.store.models import Alert, AuditEvent
 
@@ -91,7 +91,7 @@ def test_a_model_whose_scores_no_longer_rank_outcomes_gets_a_performance_alert(
     import numpy as np
     from sqlalchemy import insert
 
-    from services.settings import PROJECT_ROOT
+    from services.core.settings import PROJECT_ROOT
     from services.store.models import Decision, IngestBatch, Outcome
     from tests.factories import decision_row
 

@@ -9,18 +9,15 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from services.core.errors import InvalidInput, PermissionDenied
+from services.core.principal import Principal, Role
+from services.core.settings import Settings
+from services.decisions.case_file import case_file
 from services.decisions.explain import explain, replay, sentences
-from services.decisions.oversight import (
-    case_file,
-    control_violations,
-    override_decision,
-    review_queue,
-)
+from services.decisions.overrides import override_decision
+from services.decisions.review_queue import control_violations, review_queue
 from services.decisions.search import DecisionFilter, search_decisions
-from services.errors import InvalidInput, PermissionDenied
-from services.principal import Principal, Role
-from services.registry import Registry
-from services.settings import Settings
+from services.registry.adapter import Registry
 from services.store.engine import make_engine, session_scope
 from services.store.models import Decision
 
@@ -142,7 +139,7 @@ def test_the_control_check_finds_decisions_that_skipped_a_person(session: Sessio
 
 def test_the_case_file_pdf_is_written_for_the_person_and_the_file(
         demo_env: Settings, session: Session) -> None:
-    from services.decisions.letter import case_pdf
+    from services.reports.letter import case_pdf
 
     file = case_file(session=session, decision_id=_declined(session))
     model = Registry(demo_env.mlflow_tracking_uri).load_model("credit-risk", "2")

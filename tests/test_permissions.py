@@ -15,18 +15,18 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from services.accounts import add_user, disable_user, set_roles
+from services.core.errors import GovernanceError, PermissionDenied
+from services.core.permissions import PERMISSIONS, Action
+from services.core.policy import load_policy
+from services.core.principal import Principal, Role
+from services.core.settings import PROJECT_ROOT
 from services.decisions.ingest import ingest_decisions_file, record_decisions
-from services.decisions.oversight import override_decision
-from services.errors import GovernanceError, PermissionDenied
+from services.decisions.overrides import override_decision
 from services.evidence.run import run_evidence
-from services.permissions import PERMISSIONS, Action
-from services.policy import load_policy
-from services.principal import Principal, Role
-from services.promotions.execution import retry_promotion, rollback_alias
-from services.promotions.requests import grant_exception, request_promotion, sign_off
-from services.registry import Registry
-from services.settings import PROJECT_ROOT
+from services.governance.accounts import add_user, disable_user, set_roles
+from services.governance.promotions.execution import retry_promotion, rollback_alias
+from services.governance.promotions.requests import grant_exception, request_promotion, sign_off
+from services.registry.adapter import Registry
 from services.store.engine import session_scope
 from services.store.models import AuditEvent
 from tests.conftest import closed_port

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from services.errors import InvalidInput
-from services.policy import load_policy
-from services.settings import PROJECT_ROOT
+from services.core.errors import InvalidInput
+from services.core.policy import load_policy
+from services.core.settings import PROJECT_ROOT
 
 
 def test_the_shipped_policy_covers_every_tier() -> None:

@@ -7,14 +7,14 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import Engine, func, select, update
 
-from services.clock import utcnow
+from services.core.clock import utcnow
+from services.core.policy import load_policy
+from services.core.principal import Principal, Role
+from services.core.settings import PROJECT_ROOT, Settings
 from services.decisions.day_counts import window_days
-from services.monitoring import backfill_health, monitor
-from services.policy import load_policy
-from services.portfolio.view import PILLARS, portfolio
-from services.principal import Principal, Role
-from services.registry import Registry
-from services.settings import PROJECT_ROOT, Settings
+from services.monitoring.monitor import backfill_health, monitor
+from services.monitoring.portfolio import PILLARS, portfolio
+from services.registry.adapter import Registry
 from services.store.engine import make_engine, session_scope
 from services.store.models import Alert, Decision, ModelHealth
 from tests.factories import behind_the_apps_back

@@ -13,8 +13,8 @@ import pytest
 from mlflow import MlflowClient
 from sqlalchemy import Engine, func, select
 
-from services.clock import utcnow
-from services.errors import (
+from services.core.clock import utcnow
+from services.core.errors import (
     GateFailed,
     GovernanceError,
     InvalidInput,
@@ -22,14 +22,14 @@ from services.errors import (
     PermissionDenied,
     SourceUnavailable,
 )
+from services.core.policy import Policy, load_policy
+from services.core.principal import Principal, Role
+from services.core.settings import PROJECT_ROOT
 from services.evidence.run import run_evidence
-from services.policy import Policy, load_policy
-from services.principal import Principal, Role
-from services.promotions.execution import retry_promotion, rollback_alias
-from services.promotions.history import served_at
-from services.promotions.requests import grant_exception, request_promotion, sign_off
-from services.registry import Registry
-from services.settings import PROJECT_ROOT
+from services.governance.promotions.execution import retry_promotion, rollback_alias
+from services.governance.promotions.history import served_at
+from services.governance.promotions.requests import grant_exception, request_promotion, sign_off
+from services.registry.adapter import Registry
 from services.store.engine import session_scope
 from services.store.models import AliasChange, AuditEvent, PromotionRequest, SignOff
 from tests.conftest import closed_port

@@ -9,9 +9,9 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from services.contract import check_contract
-from services.registry import Registry
-from services.settings import PROJECT_ROOT
+from services.core.settings import PROJECT_ROOT
+from services.registry.adapter import Registry
+from services.registry.contract import check_contract
 
 
 def _example() -> str:
@@ -40,9 +40,9 @@ def test_the_readme_example_registers_a_governable_model(
 
 def test_the_readme_decision_example_ingests_into_the_demo(demo_env: object,
                                                            tmp_path: Path) -> None:
+    from services.core.principal import Principal, Role
+    from services.core.settings import Settings
     from services.decisions.ingest import ingest_decisions_file
-    from services.principal import Principal, Role
-    from services.settings import Settings
     from services.store.engine import make_engine
 
     readme = (PROJECT_ROOT / "README.md").read_text()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from services.contract import check_contract
-from services.errors import NotFound, SourceUnavailable
-from services.inventory import inventory
-from services.registry import Registry
+from services.core.errors import NotFound, SourceUnavailable
+from services.registry.adapter import Registry
+from services.registry.contract import check_contract
+from services.registry.inventory import inventory
 from tests.conftest import closed_port
 
 
@@ -91,7 +91,7 @@ def test_a_version_that_is_not_scikit_learn_cannot_be_loaded_and_says_so(
     import mlflow
     from mlflow import MlflowClient
 
-    from services.errors import InvalidInput
+    from services.core.errors import InvalidInput
 
     class Echo(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
         def predict(self, context: object, model_input: object) -> object:

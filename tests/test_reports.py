@@ -12,17 +12,17 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import Engine, select
 
-from services.audit import GENESIS
+from services.audit.chain import GENESIS
 from services.cli.main import main
-from services.controls import control_matrix
-from services.errors import PermissionDenied
+from services.core.errors import PermissionDenied
+from services.core.policy import load_policy
+from services.core.principal import Principal, Role
+from services.core.settings import PROJECT_ROOT, Settings
 from services.evidence.records import add_evidence
-from services.policy import load_policy
-from services.principal import Principal, Role
-from services.registry import Registry
+from services.governance.controls import control_matrix
+from services.registry.adapter import Registry
 from services.reports.pack import build_evidence_pack, canonical_pack
 from services.reports.pack_pdf import pack_pdf
-from services.settings import PROJECT_ROOT, Settings
 from services.store.engine import make_engine, session_scope
 from services.store.models import AuditEvent, Evidence
 from tests.factories import behind_the_apps_back

@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, func, insert, inspect, select
 
-from services.aliases import alias_tenures
-from services.clock import utcnow
-from services.errors import InvalidInput, SchemaOutOfDate, SourceUnavailable
+from services.core.clock import utcnow
+from services.core.errors import InvalidInput, SchemaOutOfDate, SourceUnavailable
+from services.registry.aliases import alias_tenures
 from services.store.engine import make_engine, session_scope
 from services.store.migrate import check_schema, head_revision, upgrade
 from services.store.models import AliasChange, Decision
-from services.workspace import set_setting, workspace_state
+from services.store.workspace import set_setting, workspace_state
 from tests.conftest import closed_port
 from tests.factories import decision_row
 

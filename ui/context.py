@@ -8,12 +8,12 @@ from pathlib import Path
 import streamlit as st
 from sqlalchemy import Engine
 
-from services.policy import Policy, load_policy
-from services.registry import Registry
-from services.settings import Settings, load_settings
+from services.core.policy import Policy, load_policy
+from services.core.settings import Settings, load_settings
+from services.registry.adapter import Registry
 from services.store.engine import make_engine, session_scope
 from services.store.migrate import check_schema
-from services.workspace import is_demo
+from services.store.workspace import is_demo
 
 
 @dataclass(frozen=True)

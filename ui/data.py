@@ -6,15 +6,15 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from services.aliases import AliasTenure, alias_tenures
-from services.contract import ContractReport, check_contract
+from services.core.principal import Principal
 from services.decisions.shadow import ShadowComparison, shadow_comparisons
 from services.evidence.records import EvidenceRecord, evidence_history
 from services.evidence.run import EvidenceRun, Progress, run_evidence
-from services.inventory import InventoryRow, inventory
-from services.model_card import ModelCard, build_model_card
-from services.principal import Principal
-from services.registry import Lineage, ModelSummary, ModelVersionSummary
+from services.governance.model_card import ModelCard, build_model_card
+from services.registry.adapter import Lineage, ModelSummary, ModelVersionSummary
+from services.registry.aliases import AliasTenure, alias_tenures
+from services.registry.contract import ContractReport, check_contract
+from services.registry.inventory import InventoryRow, inventory
 from services.store.engine import session_scope
 from ui import context
 

@@ -9,7 +9,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from services.clock import utcnow
+from services.core.clock import utcnow
+from services.core.errors import GovernanceError
+from services.core.principal import Principal
+from services.decisions.case_file import CaseFile, case_file
 from services.decisions.explain import (
     Counterfactual,
     Explanation,
@@ -18,18 +21,9 @@ from services.decisions.explain import (
     replay,
     smallest_flip,
 )
-from services.decisions.oversight import (
-    CaseFile,
-    OverrideRecord,
-    QueuePage,
-    case_file,
-    control_violations,
-    override_decision,
-    review_queue,
-)
+from services.decisions.overrides import OverrideRecord, override_decision
+from services.decisions.review_queue import QueuePage, control_violations, review_queue
 from services.decisions.search import DecisionFilter, DecisionPage, search_decisions
-from services.errors import GovernanceError
-from services.principal import Principal
 from services.store.engine import session_scope
 from ui import context
 from ui.data import inventory_rows, model_view

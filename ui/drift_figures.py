@@ -7,9 +7,9 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from services.drift.window import DayCell, FeatureDrift
-from services.fairness_watch import Selection
-from services.health import HealthDay
+from services.monitoring.drift import DayCell, FeatureDrift
+from services.monitoring.fairness_watch import Selection
+from services.monitoring.health import HealthDay
 
 
 def drift_heatmap(cells: list[DayCell], statistic: str, bound: float | None) -> go.Figure:

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from services.aliases import AliasTenure
+from services.registry.aliases import AliasTenure
 
 ALIAS_COLOURS = {"champion": "#1f4e79", "challenger": "#e07b39"}
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import streamlit as st
 
-from services.audit_trail import (
+from services.audit.trail import (
     AuditFilter,
     AuditPage,
     ChainVerdict,
@@ -15,10 +15,10 @@ from services.audit_trail import (
     search_events,
     verify_chain,
 )
-from services.principal import Principal
-from services.promotions import execution, requests
-from services.promotions.history import ServedAt, served_at
-from services.promotions.views import OPEN_STATUSES, PromotionView, list_promotions
+from services.core.principal import Principal
+from services.governance.promotions import execution, requests
+from services.governance.promotions.history import ServedAt, served_at
+from services.governance.promotions.views import OPEN_STATUSES, PromotionView, list_promotions
 from services.store.engine import session_scope
 from ui import context, data
 

@@ -6,11 +6,11 @@ from datetime import date
 
 import streamlit as st
 
-from services.drift.window import DayCell, DriftWindow, Statistic, daily_drift, drift_window
-from services.fairness_watch import Selection, selection
-from services.health import HealthDay, health_by_day
-from services.monitoring import AlertView, acknowledge_alert, list_alerts
-from services.principal import Principal
+from services.core.principal import Principal
+from services.monitoring.drift import DayCell, DriftWindow, Statistic, daily_drift, drift_window
+from services.monitoring.fairness_watch import Selection, selection
+from services.monitoring.health import HealthDay, health_by_day
+from services.monitoring.monitor import AlertView, acknowledge_alert, list_alerts
 from services.store.engine import session_scope
 from ui import context
 

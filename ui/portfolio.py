@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from services.clock import utcnow
-from services.portfolio.view import (
+from services.core.clock import utcnow
+from services.monitoring.portfolio import (
     PILLARS,
     STATUS_WORDS,
     Portfolio,

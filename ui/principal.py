@@ -11,16 +11,16 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from services.accounts import (
+from services.core.clock import utcnow
+from services.core.errors import GovernanceError
+from services.core.permissions import Action, allowed
+from services.core.principal import DEMO_PERSONAS, Principal, demo_persona
+from services.governance.accounts import (
     account_principal,
     principal_from_claims,
     record_sign_in,
     sign_in,
 )
-from services.clock import utcnow
-from services.errors import GovernanceError
-from services.permissions import Action, allowed
-from services.principal import DEMO_PERSONAS, Principal, demo_persona
 from services.store.engine import session_scope
 from ui import context
 from ui.widgets import plain, show_error

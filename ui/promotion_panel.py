@@ -9,12 +9,12 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from services.clock import utcnow
-from services.justification import MIN_JUSTIFICATION
-from services.permissions import Action, allowed
-from services.principal import Principal
-from services.promotions.execution import ExecutionResult
-from services.promotions.views import PromotionView
+from services.core.clock import utcnow
+from services.core.justification import MIN_JUSTIFICATION
+from services.core.permissions import Action, allowed
+from services.core.principal import Principal
+from services.governance.promotions.execution import ExecutionResult
+from services.governance.promotions.views import PromotionView
 from ui import governance
 from ui.widgets import plain, status_style, submit
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from services.controls import ControlMatrix, control_matrix
-from services.errors import GovernanceError
-from services.permissions import Action, allowed
-from services.principal import Principal
+from services.core.errors import GovernanceError
+from services.core.permissions import Action, allowed
+from services.core.principal import Principal
+from services.governance.controls import ControlMatrix, control_matrix
 from services.reports.pack import build_evidence_pack, pack_json
 from services.reports.pack_pdf import pack_pdf
 from services.store.engine import session_scope

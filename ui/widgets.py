@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from services.errors import GovernanceError, NotFound, PermissionDenied, SourceUnavailable
+from services.core.errors import GovernanceError, NotFound, PermissionDenied, SourceUnavailable
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 

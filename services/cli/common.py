@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from services.policy import Policy
-from services.principal import Principal, Role
-from services.registry import Registry
-from services.settings import Settings
+from services.core.policy import Policy
+from services.core.principal import Principal, Role
+from services.core.settings import Settings
+from services.registry.adapter import Registry
 
 
 def cli_principal() -> Principal:
@@ -24,7 +24,7 @@ def cli_principal() -> Principal:
 
 def sources(settings: Settings) -> tuple[Engine, Registry, Policy]:
     """The governance store (schema checked), the registry and the policy."""
-    from services.policy import load_policy
+    from services.core.policy import load_policy
 
     return (store(settings),
             Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri),

@@ -9,11 +9,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from services.cli import oversight, reports
+from services.cli import accounts, audit, monitoring, reports
 from services.cli.common import cli_principal, plain, print_json, sources
-from services.errors import GovernanceError
-from services.registry import Registry
-from services.settings import PROJECT_ROOT, Settings, load_settings
+from services.core.errors import GovernanceError
+from services.core.settings import PROJECT_ROOT, Settings, load_settings
+from services.registry.adapter import Registry
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -85,7 +85,9 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--json", action="store_true")
         command.set_defaults(handler=_ingest, kind=kind)
 
-    oversight.add_commands(commands)
+    accounts.add_commands(commands)
+    audit.add_commands(commands)
+    monitoring.add_commands(commands)
     reports.add_commands(commands)
 
     models = commands.add_parser("models", help="list the registered models (the inventory)")
@@ -155,7 +157,7 @@ def _db_recount(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _models(args: argparse.Namespace, settings: Settings) -> int:
-    from services.inventory import inventory
+    from services.registry.inventory import inventory
 
     rows = inventory(registry=Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri))
     if args.json:
@@ -215,7 +217,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _gates(args: argparse.Namespace, settings: Settings) -> int:
-    from services.model_card import gates_for_version
+    from services.evidence.gates import gates_for_version
     from services.store.engine import session_scope
 
     engine, registry, policy = sources(settings)

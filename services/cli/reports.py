@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from services.cli.common import cli_principal, sources
-from services.settings import Settings
+from services.core.settings import Settings
 
 
 def add_commands(commands: Any) -> None:
@@ -22,7 +22,7 @@ def add_commands(commands: Any) -> None:
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-    from services.errors import InvalidInput
+    from services.core.errors import InvalidInput
 
     if bool(args.model) == args.portfolio:
         raise InvalidInput("Name a model, or pass --portfolio (not both).",
@@ -48,8 +48,8 @@ def _pack(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _portfolio(args: argparse.Namespace, settings: Settings) -> int:
-    from services.clock import utcnow
-    from services.portfolio.view import portfolio
+    from services.core.clock import utcnow
+    from services.monitoring.portfolio import portfolio
     from services.reports.portfolio_pdf import portfolio_pdf
     from services.store.engine import session_scope
 

@@ -1,1 +1,3 @@
-"""The decision log: ingest, search, explanations, the review queue and overrides."""
+"""The decision log: ingest, validation, daily counts and profiles, search, the case file,
+explanations, the review queue and overrides.
+"""

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from services.audit import append, lock_trail
-from services.principal import Principal
+from services.audit.chain import append, lock_trail
+from services.core.principal import Principal
 from services.store.engine import session_scope
 from services.store.models import Decision, DecisionDay
 

@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
-from services.errors import InvalidInput
+from services.core.errors import InvalidInput
 
 REPLAY_TOLERANCE = 1e-6
 _TREES = ("GradientBoosting", "HistGradientBoosting", "RandomForest", "ExtraTrees",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.errors import InvalidInput
+from services.core.errors import InvalidInput
 
 MAX_LINE_BYTES = 1 << 20  # a longer line is refused unread
 RAW_KEPT = 10_000  # characters of a refused row kept for the person who fixes it

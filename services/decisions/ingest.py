@@ -35,17 +35,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from services.audit import append, lock_trail
-from services.clock import utcnow
+from services.audit.chain import append, lock_trail
+from services.core.clock import utcnow
+from services.core.errors import GovernanceError, InvalidInput, NotFound
+from services.core.hashing import file_sha256
+from services.core.permissions import Action, require
+from services.core.principal import Principal
+from services.decisions.daily_profiles import DailyProfiler
 from services.decisions.day_counts import DayCounts
 from services.decisions.files import RAW_KEPT, Row, Unreadable, read_rows
 from services.decisions.validate import CLOCK_SKEW, RowRejected, clean_decision, parse_time
-from services.drift.daily import DailyProfiler
-from services.errors import GovernanceError, InvalidInput, NotFound
-from services.hashing import file_sha256
-from services.permissions import Action, require
-from services.principal import Principal
-from services.registry import Registry
+from services.registry.adapter import Registry
 from services.store.bulk import insert_decisions, refresh_statistics
 from services.store.engine import session_scope
 from services.store.models import Decision, IngestBatch, Outcome, QuarantinedRow

@@ -19,8 +19,13 @@ import pandas as pd
 from mlflow import MlflowClient
 from sqlalchemy import func, insert, select
 
-from services.audit import append
-from services.clock import utcnow
+from services.audit.chain import append
+from services.core.clock import utcnow
+from services.core.errors import InvalidInput
+from services.core.policy import load_policy
+from services.core.principal import Principal, Role
+from services.core.settings import Settings
+from services.decisions.daily_profiles import rebuild_daily_profiles
 from services.decisions.day_counts import DayCounts
 from services.demo import data
 from services.demo.decisions import (
@@ -37,18 +42,13 @@ from services.demo.models import (
     train_credit_models,
     train_fraud_models,
 )
-from services.drift.daily import rebuild_daily_profiles
-from services.errors import InvalidInput
 from services.evidence.run import run_evidence
-from services.monitoring import backfill_health, monitor
-from services.policy import load_policy
-from services.principal import Principal, Role
-from services.registry import Registry
-from services.settings import Settings
+from services.monitoring.monitor import backfill_health, monitor
+from services.registry.adapter import Registry
 from services.store.engine import make_engine, session_scope
 from services.store.migrate import upgrade
 from services.store.models import AliasChange, Decision, IngestBatch, Outcome
-from services.workspace import DEMO_KEY, set_setting, workspace_state
+from services.store.workspace import DEMO_KEY, set_setting, workspace_state
 
 Progress = Callable[[str], None]
 SEED_ACTOR = "demo.seed"

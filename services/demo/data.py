@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from services.errors import InvalidInput
+from services.core.errors import InvalidInput
 
 CREDIT_LABEL = "good_credit"  # 1: the applicant repaid; the favourable outcome
 CREDIT_CATEGORICAL = ["sex", "housing", "saving_accounts", "checking_account", "purpose"]

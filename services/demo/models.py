@@ -19,9 +19,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from services.core.settings import PROJECT_ROOT
 from services.demo import data
-from services.registry import HOLDOUT_DIR
-from services.settings import PROJECT_ROOT
+from services.registry.adapter import HOLDOUT_DIR
 
 # The demo logs models with explicit requirements: inferring them costs seconds per model.
 _REQUIREMENTS = ["scikit-learn", "pandas", "numpy"]

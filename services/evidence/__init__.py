@@ -1,1 +1,3 @@
-"""Evidence: computed from the exact model version and hold-out data, stored immutably."""
+"""Evidence: computed from the exact model version and hold-out data, stored immutably (evaluation,
+fairness, reference profiles), and the gates judged from it.
+"""

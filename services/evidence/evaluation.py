@@ -11,7 +11,7 @@ from sklearn import metrics
 from sklearn.base import is_regressor
 from sklearn.calibration import calibration_curve
 
-from services.errors import InvalidInput
+from services.core.errors import InvalidInput
 from services.evidence.holdout import HoldOut, _as_text
 
 CURVE_POINTS = 200  # curves are stored thinned: enough to draw, small enough to keep

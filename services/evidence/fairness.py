@@ -25,8 +25,8 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import precision_score
 
+from services.core.policy import FairnessPolicy
 from services.evidence.groups import intersection
-from services.policy import FairnessPolicy
 
 
 def _precision(y_true: Any, y_pred: Any) -> float:

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from services.errors import InvalidInput
-from services.hashing import file_sha256
-from services.registry import Lineage, ModelSummary, Registry
+from services.core.errors import InvalidInput
+from services.core.hashing import file_sha256
+from services.registry.adapter import Lineage, ModelSummary, Registry
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.audit import append
-from services.clock import utcnow
-from services.errors import NotFound
+from services.audit.chain import append
+from services.core.clock import utcnow
+from services.core.errors import NotFound
 from services.store.models import Evidence
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from services.clock import utcnow
+from services.core.clock import utcnow
 from services.evidence.groups import MISSING_GROUP, band_labels
 from services.store.models import Decision
 

@@ -10,7 +10,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
-from services.drift.profile import reference_payload
+from services.core.permissions import Action, require
+from services.core.policy import Policy
+from services.core.principal import Principal
 from services.evidence.evaluation import (
     classification_payload,
     model_inputs,
@@ -20,12 +22,10 @@ from services.evidence.evaluation import (
 from services.evidence.fairness import fairness_payload
 from services.evidence.groups import is_continuous, sensitive_groups
 from services.evidence.holdout import HoldOut, load_holdout
+from services.evidence.profile import reference_payload
 from services.evidence.records import EvidenceRecord, add_evidence
 from services.evidence.representation import decided_population, representation
-from services.permissions import Action, require
-from services.policy import Policy
-from services.principal import Principal
-from services.registry import Registry
+from services.registry.adapter import Registry
 from services.store.engine import session_scope
 
 Progress = Callable[[float, str], None]

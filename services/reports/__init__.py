@@ -1,1 +1,3 @@
-"""Reports on paper and as data: the evidence pack per model version and the portfolio."""
+"""Reports on paper and as data: every PDF and export (model card, case letter, evidence pack,
+portfolio).
+"""

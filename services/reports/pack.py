@@ -19,21 +19,21 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from services.aliases import alias_tenures
-from services.audit import append, as_record, canonical, chain_hash, refusals_recorded
-from services.audit_trail import verify_chain
-from services.card_export import card_dict
-from services.clock import utcnow
-from services.controls import control_matrix
-from services.drift.window import drift_window
-from services.errors import NotFound
+from services.audit.chain import append, as_record, canonical, chain_hash, refusals_recorded
+from services.audit.trail import verify_chain
+from services.core.clock import utcnow
+from services.core.errors import NotFound
+from services.core.permissions import Action, require
+from services.core.policy import Policy
+from services.core.principal import Principal
 from services.evidence.records import evidence_history, payload_hash
-from services.model_card import build_model_card
-from services.permissions import Action, require
-from services.policy import Policy
-from services.principal import Principal
-from services.promotions.views import list_promotions
-from services.registry import Registry
+from services.governance.controls import control_matrix
+from services.governance.model_card import build_model_card
+from services.governance.promotions.views import list_promotions
+from services.monitoring.drift import drift_window
+from services.registry.adapter import Registry
+from services.registry.aliases import alias_tenures
+from services.reports.card import card_dict
 from services.store.engine import session_scope
 from services.store.models import AuditEvent, ModelHealth
 

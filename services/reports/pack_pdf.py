@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.pdf import Colour, Document
+from services.reports.pdf import Colour, Document
 
 STATUS_FILLS: dict[str, Colour] = {
     "met": (200, 230, 201), "pass": (200, 230, 201), "green": (200, 230, 201),

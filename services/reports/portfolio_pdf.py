@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from services.pdf import Colour, Document, latin
-from services.portfolio.view import PILLARS, STATUS_WORDS, Portfolio, TrendPoint
+from services.monitoring.portfolio import PILLARS, STATUS_WORDS, Portfolio, TrendPoint
 from services.reports.pack_pdf import STATUS_FILLS
+from services.reports.pdf import Colour, Document, latin
 
 SHORT = {"evidence": "Evid.", "gates": "Gates", "drift": "Drift", "performance": "Perf.",
          "fairness": "Fair.", "alerts": "Alerts", "revalidation": "Reval.",

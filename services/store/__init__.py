@@ -1,1 +1,3 @@
-"""The governance store: SQLAlchemy models, the engine and the one transaction helper."""
+"""The governance store: SQLAlchemy models, the engine and the one transaction helper, migrations,
+bulk writes, the workspace marker.
+"""

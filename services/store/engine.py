@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from services.errors import InvalidInput, SourceUnavailable
+from services.core.errors import InvalidInput, SourceUnavailable
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -9,8 +9,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from services.errors import SchemaOutOfDate, SourceUnavailable
-from services.settings import PROJECT_ROOT
+from services.core.errors import SchemaOutOfDate, SourceUnavailable
+from services.core.settings import PROJECT_ROOT
 from services.store.engine import describe
 
 MIGRATIONS = PROJECT_ROOT / "migrations"

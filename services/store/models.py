@@ -1,6 +1,6 @@
 """Tables of the governance store. Alembic (migrations/) owns the schema; this mirrors it.
 
-Times are naive UTC throughout (SQLite keeps no zone; see services.clock.utcnow).
+Times are naive UTC throughout (SQLite keeps no zone; see services.core.clock.utcnow).
 """
 
 from __future__ import annotations

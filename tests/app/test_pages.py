@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services.settings import Settings
+from services.core.settings import Settings
 from tests.conftest import closed_port
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -119,9 +119,9 @@ def test_a_real_workspace_asks_for_a_sign_in_and_offers_no_personas(tmp_path: Pa
 
 def test_a_disabled_account_or_a_changed_role_takes_effect_at_the_next_click(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from services.accounts import add_user, disable_user, set_roles
-    from services.clock import utcnow
-    from services.principal import Principal, Role
+    from services.core.clock import utcnow
+    from services.core.principal import Principal, Role
+    from services.governance.accounts import add_user, disable_user, set_roles
     from services.store.engine import make_engine
     from services.store.migrate import upgrade
 
@@ -292,7 +292,7 @@ def test_promotions_show_the_request_form_with_todays_gate_verdict(demo_env: Set
 def test_point_in_time_names_the_champion_of_a_past_day(demo_env: Settings) -> None:
     from datetime import timedelta
 
-    from services.aliases import alias_tenures
+    from services.registry.aliases import alias_tenures
     from services.store.engine import make_engine, session_scope
 
     with session_scope(make_engine(demo_env.database_url)) as session:

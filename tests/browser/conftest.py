@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from services.core.settings import PROJECT_ROOT
 from services.demo.build import DemoReport
-from services.settings import PROJECT_ROOT
 from tests.conftest import closed_port
 
 CHROMIUM = "/usr/bin/chromium"

@@ -69,7 +69,7 @@ def test_an_analyst_finds_a_declined_applicant_and_overrides(
         console_url: str, page: Any, demo_home: Any) -> None:
     from sqlalchemy import select
 
-    from services.settings import Settings
+    from services.core.settings import Settings
     from services.store.engine import make_engine, session_scope
     from services.store.models import Decision
 

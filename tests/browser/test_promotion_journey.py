@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from services.core.settings import Settings
 from services.demo.build import build_demo
-from services.registry import Registry
-from services.settings import Settings
+from services.registry.adapter import Registry
 from services.store.engine import make_engine
 from tests.browser.conftest import screenshot, serving
 

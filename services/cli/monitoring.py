@@ -1,0 +1,108 @@
+"""`govern drift`, `govern monitor` and `govern profile rebuild`: watching served models."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from services.cli.common import cli_principal, plain, print_json, sources
+from services.core.settings import Settings
+
+
+def add_commands(commands: Any) -> None:
+    drift = commands.add_parser("drift", help="per-input drift of a version over a window")
+    drift.add_argument("model")
+    drift.add_argument("--version", help="default: the version that holds @champion")
+    drift.add_argument("--days", type=int, default=30, help="the window: the last N days")
+    drift.add_argument("--json", action="store_true")
+    drift.set_defaults(handler=_drift)
+
+    monitor = commands.add_parser(
+        "monitor", help="judge every served model against the policy and open alerts "
+                        "(meant to run on a schedule)")
+    monitor.add_argument("--backfill-days", type=int, metavar="N",
+                         help="also judge each of the last N days from the log (the "
+                              "portfolio's history when the console is new over an old log)")
+    monitor.add_argument("--json", action="store_true")
+    monitor.set_defaults(handler=_monitor)
+
+    profile = commands.add_parser("profile", help="daily profiles (what drift is computed from)")
+    profile_commands = profile.add_subparsers(title="profile commands", metavar="COMMAND")
+    rebuild = profile_commands.add_parser(
+        "rebuild", help="count a version's logged traffic again against its reference profile")
+    rebuild.add_argument("model")
+    rebuild.add_argument("version")
+    rebuild.set_defaults(handler=_profile_rebuild)
+
+
+def _drift(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from services.core.clock import utcnow
+    from services.core.errors import NotFound
+    from services.monitoring.drift import drift_window
+
+    engine, registry, policy = sources(settings)
+    model = registry.get_model(args.model)
+    version = args.version or model.aliases.get("champion")
+    if version is None:
+        raise NotFound(f"{args.model} has no @champion.", hint="Name a version with --version.")
+    end = utcnow().date() + timedelta(days=1)
+    with engine.connect() as connection:
+        window = drift_window(connection=connection,
+                              thresholds=policy.for_tier(model.risk_tier).drift,
+                              model_name=args.model, version=str(version),
+                              start=end - timedelta(days=args.days), end=end)
+    if args.json:
+        print_json({**plain(window), "judged": window.judged,
+                     "drifted_share": window.drifted_share,
+                     "dataset_drift": window.dataset_drift})
+        return 0
+    print(f"{args.model} v{version}, {window.start} to {window.end - timedelta(days=1)}: "
+          f"{window.rows:,} decisions")
+    if not window.judged:
+        print("  too few decisions to judge drift")
+        return 0
+    print(f"  {'input':<28} {'PSI':>7} {'JS':>7} {'KS D':>7} {'W/std':>7}  drifted")
+    for f in [*window.features, *([window.prediction] if window.prediction else [])]:
+        cells = [f"{v:7.3f}" if v is not None else f"{'—':>7}"
+                 for v in (f.psi, f.js, f.ks, f.wasserstein)]
+        flag = "too few" if f.drifted is None else ("yes" if f.drifted else "")
+        print(f"  {f.feature:<28} {' '.join(cells)}  {flag}")
+    print(f"  drifted share {window.drifted_share:.0%}"
+          + (" (dataset drift)" if window.dataset_drift else ""))
+    return 0
+
+
+def _monitor(args: argparse.Namespace, settings: Settings) -> int:
+    from services.monitoring.monitor import backfill_health, monitor
+
+    engine, registry, policy = sources(settings)
+    if args.backfill_days:
+        written = backfill_health(engine=engine, registry=registry, policy=policy,
+                                  actor=cli_principal(), days=args.backfill_days,
+                                  progress=(lambda _: None) if args.json else
+                                  (lambda line: print(line, flush=True)))
+        if not args.json:
+            print(f"Backfilled {written} day(s) of model health.")
+    report = monitor(engine=engine, registry=registry, policy=policy, actor=cli_principal())
+    if args.json:
+        print_json(report)
+        return 0
+    print(f"Judged {report.models} served model(s) in {report.seconds:.2f} s; "
+          f"{len(report.opened)} new alert(s).")
+    for name, found in report.findings.items():
+        for finding in found:
+            print(f"  {name:<24} {finding.kind:<12} {finding.message}")
+    return 0
+
+
+def _profile_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from services.decisions.daily_profiles import rebuild_daily_profiles
+
+    engine, _registry, _policy = sources(settings)
+    seen = rebuild_daily_profiles(engine=engine, actor=cli_principal(), model_name=args.model,
+                                  version=args.version,
+                                  progress=lambda line: print(line, flush=True))
+    print(f"Profiled {seen:,} decisions of {args.model} v{args.version}.")
+    return 0

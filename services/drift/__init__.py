@@ -1,1 +1,0 @@
-"""Drift: reference and daily profiles, statistics from binned counts, windows."""

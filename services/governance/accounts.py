@@ -1,0 +1,212 @@
+"""Local accounts (argon2 password hashes), sign-in with throttling, and roles from OIDC claims.
+
+Every change to an account is an audited write that only an admin may make; a refused one
+leaves its refusal in the trail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from services.audit.chain import append, refusals_recorded
+from services.core.clock import utcnow
+from services.core.errors import InvalidInput, NotFound, PermissionDenied
+from services.core.permissions import Action, require
+from services.core.principal import Principal, Role
+from services.store.engine import session_scope
+from services.store.models import User
+
+MIN_PASSWORD = 12
+FREE_FAILURES = 5  # failed sign-ins in a row before each further try must wait
+MAX_WAIT = timedelta(minutes=15)
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,127}$")
+_HASHER = PasswordHasher()
+# Verified when the username is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _HASHER.hash("not a password anyone has")
+
+
+class SignInRefused(PermissionDenied):
+    """Wrong name or password, a disabled account, or too many failures: said the same way."""
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    display_name: str
+    email: str | None
+    roles: frozenset[Role]
+    disabled: bool
+    created_at: datetime
+    last_sign_in_at: datetime | None
+
+    def principal(self) -> Principal:
+        return Principal(self.username, self.display_name, self.roles)
+
+
+def parse_roles(names: Iterable[str]) -> frozenset[Role]:
+    """Role names as typed (comma lists allowed), refused when one is not a role."""
+    wanted = {n.strip().lower().replace("-", "_") for name in names for n in name.split(",")}
+    wanted.discard("")
+    known = {r.value for r in Role}
+    if unknown := sorted(wanted - known):
+        raise InvalidInput(f"Not a role: {', '.join(unknown)}.",
+                           hint=f"Roles are: {', '.join(sorted(known))}.")
+    if not wanted:
+        raise InvalidInput("An account needs at least one role.")
+    return frozenset(Role(n) for n in wanted)
+
+
+def add_user(*, engine: Engine, actor: Principal, username: str, password: str,
+             roles: frozenset[Role], display_name: str = "", email: str | None = None
+             ) -> Account:
+    """Create a local account (admins only)."""
+    with refusals_recorded(engine, actor, "user.add", "user", username):
+        require(actor, Action.MANAGE_USERS)
+        if not _USERNAME.match(username):
+            raise InvalidInput(f"{username!r} is not a username.",
+                               hint="Use 2-128 lower-case letters, digits, '.', '_', '@', '-'.")
+        if len(password) < MIN_PASSWORD:
+            raise InvalidInput(f"The password has {len(password)} characters; use at least "
+                               f"{MIN_PASSWORD}.")
+        with session_scope(engine) as session:
+            if session.scalar(select(User.id).where(User.username == username)) is not None:
+                raise InvalidInput(f"There is already an account {username!r}.")
+            user = User(username=username, display_name=display_name.strip() or username,
+                        email=email, roles=sorted(r.value for r in roles),
+                        password_hash=_HASHER.hash(password), disabled=False,
+                        created_at=utcnow(), failed_sign_ins=0)
+            session.add(user)
+            session.flush()
+            append(session=session, actor=actor, action="user.added", subject_type="user",
+                   subject_id=username, payload={"roles": user.roles, "email": email})
+            return _account(user)
+
+
+def set_roles(*, engine: Engine, actor: Principal, username: str,
+              roles: frozenset[Role]) -> Account:
+    """Replace an account's roles (admins only)."""
+    with refusals_recorded(engine, actor, "user.set_roles", "user", username):
+        require(actor, Action.MANAGE_USERS)
+        with session_scope(engine) as session:
+            user = _user(session, username)
+            before = list(user.roles)
+            user.roles = sorted(r.value for r in roles)
+            append(session=session, actor=actor, action="user.roles_set", subject_type="user",
+                   subject_id=username, payload={"before": before, "after": user.roles})
+            return _account(user)
+
+
+def disable_user(*, engine: Engine, actor: Principal, username: str) -> Account:
+    """Stop an account from signing in; its history stays (admins only)."""
+    with refusals_recorded(engine, actor, "user.disable", "user", username):
+        require(actor, Action.MANAGE_USERS)
+        if username == actor.id:
+            raise InvalidInput("An admin cannot disable their own account.",
+                               hint="Ask another admin.")
+        with session_scope(engine) as session:
+            user = _user(session, username)
+            user.disabled = True
+            append(session=session, actor=actor, action="user.disabled", subject_type="user",
+                   subject_id=username)
+            return _account(user)
+
+
+def list_users(*, session: Session) -> list[Account]:
+    return [_account(u) for u in session.scalars(select(User).order_by(User.username))]
+
+
+def sign_in(*, engine: Engine, username: str, password: str) -> Principal:
+    """Check a local account's password; throttled after repeated failures."""
+    name = username.strip().lower()[:128]
+    now = utcnow()
+    with session_scope(engine) as session:
+        user = session.scalar(select(User).where(User.username == name))
+        wait = _wait(user, now)
+        if wait is not None:
+            append(session=session, actor=name or "anonymous", action="auth.sign_in_throttled",
+                   subject_type="user", subject_id=name)
+            refusal = SignInRefused(
+                "Too many failed sign-ins for this account.",
+                hint=f"Try again in {int(wait.total_seconds()) + 1} seconds.")
+        elif _password_matches(user, password) and user is not None and not user.disabled:
+            user.failed_sign_ins, user.last_sign_in_at = 0, now
+            append(session=session, actor=name, action="auth.signed_in", subject_type="user",
+                   subject_id=name, payload={"method": "password"})
+            return _account(user).principal()
+        else:
+            if user is not None:
+                user.failed_sign_ins, user.last_failed_at = user.failed_sign_ins + 1, now
+            append(session=session, actor=name or "anonymous", action="auth.sign_in_failed",
+                   subject_type="user", subject_id=name)
+            refusal = SignInRefused("Unknown username, wrong password, or a disabled account.",
+                                    hint="Check both and try again; an admin can help.")
+    raise refusal  # after the commit: the failure itself is recorded
+
+
+def account_principal(*, session: Session, username: str) -> Principal | None:
+    """A signed-in local account as it stands now: its current roles, or None once it is
+    disabled or gone. Read on every page run, so disabling an account or taking a role away
+    takes effect at the holder's next click, not when their session expires."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or user.disabled:
+        return None
+    return _account(user).principal()
+
+
+def record_sign_in(*, engine: Engine, principal: Principal, method: str) -> None:
+    """An identity provider's sign-in, recorded once per browser session."""
+    with session_scope(engine) as session:
+        append(session=session, actor=principal, action="auth.signed_in", subject_type="user",
+               subject_id=principal.id,
+               payload={"method": method, "roles": sorted(r.value for r in principal.roles)})
+
+
+def _wait(user: User | None, now: datetime) -> timedelta | None:
+    if user is None or user.failed_sign_ins < FREE_FAILURES or user.last_failed_at is None:
+        return None
+    pause = min(timedelta(seconds=2 ** (user.failed_sign_ins - FREE_FAILURES)), MAX_WAIT)
+    left = user.last_failed_at + pause - now
+    return left if left > timedelta(0) else None
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    try:
+        return _HASHER.verify(user.password_hash if user and user.password_hash
+                              else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def principal_from_claims(*, email: str | None, name: str | None, groups: Iterable[str],
+                          role_map: Mapping[str, list[str]]) -> Principal | None:
+    """The principal an OIDC identity maps to: roles by e-mail and by 'group:NAME' keys.
+
+    None when the identity maps to no role: signed in, but allowed nothing.
+    """
+    keys = [email.lower()] if email else []
+    keys += [f"group:{g}" for g in groups]
+    wanted = [role for key in keys for role in role_map.get(key, [])]
+    if not email or not wanted:
+        return None
+    return Principal(email.lower(), name or email, parse_roles(wanted))
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"There is no account {username!r}.")
+    return user
+
+
+def _account(user: User) -> Account:
+    return Account(user.username, user.display_name, user.email,
+                   frozenset(Role(r) for r in user.roles if r in Role._value2member_map_),
+                   user.disabled, user.created_at, user.last_sign_in_at)

@@ -1,0 +1,138 @@
+"""Moving the alias once a promotion is approved, and rolling it back.
+
+The alias moves in MLflow while this transaction holds the audit trail's lock, so two
+approvals landing together execute once. If MLflow refuses, the request is recorded as
+approved but not executed, with the reason, and can be retried: it is never shown as done
+when the registry says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from services.audit.chain import append, lock_trail, refusals_recorded
+from services.core.clock import utcnow
+from services.core.errors import InvalidInput, NotFound, SourceUnavailable
+from services.core.justification import justified
+from services.core.permissions import Action, require
+from services.core.principal import Principal
+from services.governance.promotions.views import PromotionView, promotion_view
+from services.registry.adapter import Registry
+from services.store.engine import session_scope
+from services.store.models import AliasChange, PromotionRequest
+
+EXECUTABLE = ("approved", "approved_not_executed")
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    request: PromotionView
+    alias_moved: bool  # True only when this call moved it
+
+    @property
+    def failed(self) -> bool:
+        return self.request.status == "approved_not_executed"
+
+
+def execute_promotion(*, engine: Engine, registry: Registry, actor: Principal,
+                      request_id: int) -> ExecutionResult:
+    """Move the alias of an approved request (the last sign-off, or a retry, calls this)."""
+    require(actor, Action.EXECUTE_PROMOTION)
+    moved = False
+    with session_scope(engine) as session:
+        lock_trail(session=session)
+        request = session.get(PromotionRequest, request_id)
+        if request is None:
+            raise NotFound(f"There is no promotion request #{request_id}.")
+        if request.status in EXECUTABLE:
+            try:
+                previous = registry.alias_holder(request.model_name, request.alias)
+                if previous != request.model_version:
+                    registry.set_alias(request.model_name, request.alias, request.model_version)
+            except SourceUnavailable as exc:
+                request.status = "approved_not_executed"
+                request.execution_error = exc.message
+                append(session=session, actor=actor, action="alias.move_failed",
+                       subject_type="promotion_request", subject_id=request_id,
+                       model_name=request.model_name,
+                       payload={"version": request.model_version, "alias": request.alias,
+                                "error": exc.message})
+            else:
+                _record_move(session, request, previous, actor)
+                moved = True
+        session.flush()
+        return ExecutionResult(promotion_view(session=session, request_id=request_id), moved)
+
+
+def retry_promotion(*, engine: Engine, registry: Registry, actor: Principal,
+                    request_id: int) -> ExecutionResult:
+    """Try again to move the alias of a request whose earlier attempt failed."""
+    with refusals_recorded(engine, actor, "promotion.execute", "promotion_request", request_id):
+        require(actor, Action.EXECUTE_PROMOTION)
+        with session_scope(engine) as session:
+            request = session.get(PromotionRequest, request_id)
+            if request is None:
+                raise NotFound(f"There is no promotion request #{request_id}.")
+            if request.status not in EXECUTABLE:
+                raise InvalidInput(f"Promotion request #{request_id} is "
+                                   f"{request.status.replace('_', ' ')}: there is nothing to "
+                                   "execute.")
+        return execute_promotion(engine=engine, registry=registry, actor=actor,
+                                 request_id=request_id)
+
+
+def rollback_alias(*, engine: Engine, registry: Registry, actor: Principal, model_name: str,
+                   justification: str, alias: str = "champion") -> ExecutionResult:
+    """Give the alias back to the version that held it before the last move."""
+    with refusals_recorded(engine, actor, "alias.rollback", "model", model_name, model_name):
+        require(actor, Action.ROLLBACK)
+        text = justified(justification)
+        holder = registry.alias_holder(model_name, alias)
+        with session_scope(engine) as session:
+            lock_trail(session=session)
+            last = session.scalars(select(AliasChange).where(
+                AliasChange.model_name == model_name, AliasChange.alias == alias)
+                .order_by(AliasChange.changed_at.desc(), AliasChange.id.desc()).limit(1)).first()
+            if last is None or last.previous_version is None:
+                raise InvalidInput(f"No earlier holder of {model_name} @{alias} is recorded: "
+                                   "there is nothing to roll back to.")
+            if holder != last.version:
+                raise InvalidInput(
+                    f"The registry says {model_name} @{alias} is held by version {holder}, but "
+                    f"the console last moved it to version {last.version}.",
+                    hint="The alias was moved outside the console; promote the version you "
+                         "want explicitly instead.")
+            request = PromotionRequest(
+                kind="rollback", model_name=model_name, model_version=last.previous_version,
+                alias=alias, requested_by=actor.id, requested_at=utcnow(), justification=text,
+                status="approved", gate_results=[], policy_sha256="",
+                previous_version=holder)
+            session.add(request)
+            session.flush()
+            append(session=session, actor=actor, action="alias.rollback_requested",
+                   subject_type="promotion_request", subject_id=request.id,
+                   model_name=model_name,
+                   payload={"alias": alias, "from_version": holder,
+                            "to_version": last.previous_version, "justification": text})
+            request_id = request.id
+        return execute_promotion(engine=engine, registry=registry, actor=actor,
+                                 request_id=request_id)
+
+
+def _record_move(session: Session, request: PromotionRequest, previous: str | None,
+                 actor: Principal) -> None:
+    now = utcnow()
+    request.status, request.executed_at, request.executed_by = "executed", now, actor.id
+    request.previous_version, request.execution_error = previous, None
+    session.add(AliasChange(model_name=request.model_name, alias=request.alias,
+                            version=request.model_version, previous_version=previous,
+                            changed_at=now, changed_by=actor.id, request_id=request.id,
+                            reason=request.justification))
+    append(session=session, actor=actor, action="alias.moved", subject_type="model",
+           subject_id=request.model_name, model_name=request.model_name,
+           payload={"alias": request.alias, "version": request.model_version,
+                    "previous_version": previous, "request_id": request.id,
+                    "kind": request.kind})

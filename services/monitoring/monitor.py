@@ -1,0 +1,191 @@
+"""`govern monitor`: every served model judged against the policy; alerts with owners.
+
+An alert stays open until someone with the right role acknowledges it and records the action
+taken. Opening and acknowledging are audit events.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from services.audit.chain import append, refusals_recorded
+from services.core.clock import utcnow
+from services.core.errors import InvalidInput, NotFound
+from services.core.justification import justified
+from services.core.permissions import Action, require
+from services.core.policy import Policy
+from services.core.principal import Principal
+from services.evidence.gates import gates_for_version
+from services.monitoring.assessment import Assessment, Finding, assess
+from services.registry.adapter import ModelSummary, Registry
+from services.registry.aliases import alias_tenures
+from services.store.engine import session_scope
+from services.store.models import Alert, ModelHealth
+
+ACTIONS = ("investigate", "retrain", "accept", "retire")
+
+
+@dataclass(frozen=True)
+class AlertView:
+    id: int
+    model_name: str
+    model_version: str | None
+    kind: str
+    severity: str
+    owner: str
+    figure: float | None
+    bound: float | None
+    message: str
+    opened_at: datetime
+    status: str
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    action: str | None
+    action_note: str | None
+
+
+@dataclass(frozen=True)
+class MonitorReport:
+    models: int
+    findings: dict[str, list[Finding]]  # model -> what is wrong now
+    opened: list[AlertView]  # new alerts (a finding with an open alert opens none)
+    seconds: float
+
+
+def monitor(*, engine: Engine, registry: Registry, policy: Policy, actor: Principal,
+            now: datetime | None = None) -> MonitorReport:
+    """Judge every model that serves a champion, store its health for the portfolio, and open
+    an alert for each new finding."""
+    started, now = time.perf_counter(), now or utcnow()
+    findings: dict[str, list[Finding]] = {}
+    opened: list[AlertView] = []
+    served = [m for m in registry.list_models() if "champion" in m.aliases]
+    for model in served:
+        version = model.aliases["champion"]
+        with session_scope(engine) as session:
+            gates = gates_for_version(session=session, registry=registry, policy=policy,
+                                      model_name=model.name, version=version, model=model)
+            assessment = assess(session=session, model_name=model.name, version=version,
+                                tier=policy.for_tier(model.risk_tier), as_of=now, gates=gates)
+            session.add(_health_row(assessment, backfilled=False))
+            findings[model.name] = assessment.findings
+            opened += _open_alerts(session, model, version, assessment, actor, now)
+    return MonitorReport(len(served), findings, opened, time.perf_counter() - started)
+
+
+def backfill_health(*, engine: Engine, registry: Registry, policy: Policy, actor: Principal,
+                    days: int, every: int = 1, now: datetime | None = None,
+                    progress: Callable[[str], None] = lambda _: None) -> int:
+    """Judge each served model as of the end of every `every`-th of the last `days` days,
+    from the log,
+    so the portfolio has a history when the console is put over an existing log. Evidence and
+    gates are left out (the evidence then is not what is stored now) and no alert is opened.
+    Days already recorded are skipped. Returns the snapshots written."""
+    now = now or utcnow()
+    written = 0
+    for model in [m for m in registry.list_models() if "champion" in m.aliases]:
+        progress(f"Judging {model.name} over the last {days} days")
+        with session_scope(engine) as session:
+            done = set(session.scalars(select(ModelHealth.as_of).where(
+                ModelHealth.model_name == model.name, ModelHealth.backfilled.is_(True))))
+            holders = [t for t in alias_tenures(session=session, model_name=model.name)
+                       if t.alias == "champion"]
+            for back in range(days, 0, -every):
+                as_of = datetime.combine((now - timedelta(days=back)).date(), datetime.min.time())
+                if as_of in done:
+                    continue
+                version = next((t.version for t in holders if t.since <= as_of
+                                and (t.until is None or as_of < t.until)),
+                               model.aliases["champion"])
+                assessment = assess(session=session, model_name=model.name, version=version,
+                                    tier=policy.for_tier(model.risk_tier), as_of=as_of,
+                                    gates=None)
+                session.add(_health_row(assessment, backfilled=True))
+                written += 1
+            append(session=session, actor=actor, action="health.backfilled",
+                   subject_type="model", subject_id=model.name, model_name=model.name,
+                   payload={"days": days, "every": every, "as_of": now.isoformat()})
+    return written
+
+
+def _health_row(assessment: Assessment, *, backfilled: bool) -> ModelHealth:
+    activity = assessment.activity
+    return ModelHealth(
+        model_name=assessment.model_name, model_version=assessment.version,
+        as_of=assessment.as_of, recorded_at=utcnow(), backfilled=backfilled,
+        pillars={name: p.as_json() for name, p in assessment.pillars.items()},
+        activity={"days": activity.days, "decisions": activity.decisions,
+                  "escalated": activity.escalated, "overridden": activity.overridden,
+                  "previous_decisions": activity.previous_decisions,
+                  "previous_escalated": activity.previous_escalated,
+                  "previous_overridden": activity.previous_overridden})
+
+
+def _open_alerts(session: Session, model: ModelSummary, version: str, assessment: Assessment,
+                 actor: Principal, now: datetime) -> list[AlertView]:
+    open_kinds = set(session.scalars(select(Alert.kind).where(
+        Alert.model_name == model.name, Alert.status == "open")))
+    opened: list[AlertView] = []
+    for finding in assessment.findings:
+        if finding.kind in open_kinds:
+            continue
+        alert = Alert(model_name=model.name, model_version=version, kind=finding.kind,
+                      severity=finding.severity, owner=model.owner or "unassigned",
+                      figure=finding.figure, bound=finding.bound,
+                      message=finding.message, opened_at=now, status="open")
+        session.add(alert)
+        session.flush()
+        append(session=session, actor=actor, action="alert.opened", subject_type="alert",
+               subject_id=alert.id, model_name=model.name,
+               payload={"kind": finding.kind, "figure": finding.figure,
+                        "bound": finding.bound, "owner": alert.owner,
+                        "message": finding.message})
+        opened.append(_view(alert))
+    return opened
+
+
+def acknowledge_alert(*, engine: Engine, actor: Principal, alert_id: int, action: str,
+                      note: str) -> AlertView:
+    """Record who took the alert on and what they are doing about it."""
+    with refusals_recorded(engine, actor, "alert.acknowledge", "alert", alert_id):
+        require(actor, Action.ACKNOWLEDGE_ALERT)
+        if action not in ACTIONS:
+            raise InvalidInput(f"An alert's action is one of {', '.join(ACTIONS)}, not "
+                               f"{action!r}.")
+        text = justified(note)
+        with session_scope(engine) as session:
+            alert = session.get(Alert, alert_id)
+            if alert is None:
+                raise NotFound(f"There is no alert #{alert_id}.")
+            if alert.status != "open":
+                raise InvalidInput(f"Alert #{alert_id} was already acknowledged by "
+                                   f"{alert.acknowledged_by}.")
+            alert.status, alert.action, alert.action_note = "acknowledged", action, text
+            alert.acknowledged_by, alert.acknowledged_at = actor.id, utcnow()
+            append(session=session, actor=actor, action="alert.acknowledged",
+                   subject_type="alert", subject_id=alert_id, model_name=alert.model_name,
+                   payload={"action": action, "note": text, "kind": alert.kind})
+            session.flush()
+            return _view(alert)
+
+
+def list_alerts(*, session: Session, status: str | None = "open",
+                limit: int = 200) -> list[AlertView]:
+    """Alerts oldest first (the longest-waiting on top)."""
+    query = select(Alert).order_by(Alert.opened_at, Alert.id).limit(limit)
+    if status:
+        query = query.where(Alert.status == status)
+    return [_view(a) for a in session.scalars(query)]
+
+
+def _view(alert: Alert) -> AlertView:
+    return AlertView(alert.id, alert.model_name, alert.model_version, alert.kind,
+                     alert.severity, alert.owner, alert.figure, alert.bound, alert.message,
+                     alert.opened_at, alert.status, alert.acknowledged_by,
+                     alert.acknowledged_at, alert.action, alert.action_note)

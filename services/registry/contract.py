@@ -1,0 +1,84 @@
+"""The governance contract: what a model owner supplies so a model can be governed.
+
+A gap is named, never guessed around; gates that need a missing item fail closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.core.policy import RISK_TIERS
+from services.registry.adapter import Lineage, ModelSummary
+
+REQUIRED_MODEL_TAGS: dict[str, str] = {
+    "owner": "who answers for the model",
+    "risk_tier": "high, medium or low",
+    "intended_use": "what the model is for",
+    "limitations": "where it must not be relied on",
+    "sensitive_features": "comma list of the columns fairness is judged on",
+    "label": "the hold-out column holding ground truth",
+    "positive_label": "the label value the score is the probability of",
+}
+
+
+@dataclass(frozen=True)
+class ContractItem:
+    requirement: str
+    satisfied: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class ContractReport:
+    items: tuple[ContractItem, ...]
+
+    @property
+    def gaps(self) -> tuple[ContractItem, ...]:
+        return tuple(item for item in self.items if not item.satisfied)
+
+    @property
+    def complete(self) -> bool:
+        return not self.gaps
+
+
+def tag_items(model: ModelSummary) -> tuple[ContractItem, ...]:
+    """The registered-model tags the contract asks for, each present or a gap."""
+    items = []
+    for tag, meaning in REQUIRED_MODEL_TAGS.items():
+        value = model.tags.get(tag, "").strip()
+        if not value:
+            items.append(ContractItem(f"model tag '{tag}'", False, f"missing: {meaning}"))
+        elif tag == "risk_tier" and value not in RISK_TIERS:
+            items.append(ContractItem(f"model tag '{tag}'", False,
+                                      f"{value!r} is not one of {', '.join(RISK_TIERS)}"))
+        else:
+            items.append(ContractItem(f"model tag '{tag}'", True, value))
+    return tuple(items)
+
+
+def check_contract(model: ModelSummary, lineage: Lineage | None) -> ContractReport:
+    """Check a model's tags and, given a version's lineage, its run-level records."""
+    items = list(tag_items(model))
+    if lineage is None:
+        return ContractReport(tuple(items))
+    items.append(
+        ContractItem("hold-out set (Parquet run artifact)", True, lineage.holdout_artifact)
+        if lineage.holdout_artifact
+        else ContractItem("hold-out set (Parquet run artifact)", False,
+                          "no Parquet file among the run's holdout/ artifacts")
+    )
+    training = [d for d in lineage.datasets if d.context == "training"]
+    items.append(
+        ContractItem("training data digest (mlflow.log_input)", True,
+                     ", ".join(f"{d.name} ({d.digest})" for d in training))
+        if training
+        else ContractItem("training data digest (mlflow.log_input)", False,
+                          "no dataset logged with context 'training'")
+    )
+    items.append(
+        ContractItem("code version", True, lineage.code_version)
+        if lineage.code_version
+        else ContractItem("code version", False,
+                          "no mlflow.source.git.commit or code_version tag on the run")
+    )
+    return ContractReport(tuple(items))

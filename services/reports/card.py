@@ -1,0 +1,180 @@
+"""A model card as JSON (in the spirit of Google's Model Card Toolkit), Markdown, HTML, PDF."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from services.governance.model_card import ModelCard
+from services.reports.pdf import Document
+
+_METRIC_NAMES = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "accuracy": "Accuracy",
+                 "precision": "Precision", "recall": "Recall", "f1": "F1",
+                 "log_loss": "Log loss", "brier": "Brier score", "rmse": "RMSE", "mae": "MAE",
+                 "r2": "R²"}
+
+
+def card_dict(card: ModelCard) -> dict[str, Any]:
+    """Machine-readable card: model details, parameters, analysis, considerations, governance."""
+    tags = card.model.tags
+    return {
+        "schema": "model-governance-console/model-card/v1",
+        "model_details": {
+            "name": card.model.name,
+            "version": {"name": card.version.version, "date": _iso(card.version.created_at)},
+            "overview": card.model.description,
+            "owners": [{"name": tags.get("owner", "")}],
+            "risk_tier": tags.get("risk_tier"),
+            "aliases": list(card.version.aliases),
+            "references": [{"reference": card.version.source}],
+        },
+        "model_parameters": {
+            "model_architecture": card.lineage.params.get("estimator"),
+            "parameters": card.lineage.params,
+            "data": [{"name": d.name, "context": d.context, "mlflow_digest": d.digest}
+                     for d in card.lineage.datasets],
+            "code_version": card.lineage.code_version,
+            "training_run": card.lineage.run_id,
+        },
+        "quantitative_analysis": {
+            "performance_metrics": [{"type": k, "value": v} for k, v in card.metrics.items()],
+            "fairness": card.fairness_headlines(),
+        },
+        "considerations": {
+            "use_cases": [tags.get("intended_use", "")],
+            "limitations": [tags.get("limitations", "")],
+            "sensitive_features": tags.get("sensitive_features", ""),
+        },
+        "governance": {
+            "policy_version": card.gates.policy_version,
+            "policy_sha256": card.gates.policy_sha256,
+            "gates_passed": card.gates.passed,
+            "gates": [{"gate": g.gate, "status": g.status, "figure": g.figure, "bound": g.bound,
+                       "clause": g.clause, "detail": g.detail} for g in card.gates.results],
+            "evidence": [{"kind": r.kind, "id": r.id, "created_at": _iso(r.created_at),
+                          "created_by": r.created_by, "data_sha256": r.data_sha256,
+                          "payload_sha256": r.payload_sha256, "intact": r.intact}
+                         for r in card.evidence.values()],
+            "contract_gaps": [{"requirement": i.requirement, "detail": i.detail}
+                              for i in card.contract.gaps],
+            "alias_history": [{"alias": t.alias, "since": _iso(t.since), "until": _iso(t.until),
+                               "moved_by": t.changed_by, "reason": t.reason}
+                              for t in card.tenures],
+        },
+    }
+
+
+def card_json(card: ModelCard) -> str:
+    return json.dumps(card_dict(card), indent=2, ensure_ascii=False)
+
+
+def card_sections(card: ModelCard) -> list[tuple[str, list[str] | list[list[str]]]]:
+    """The card as titled sections of paragraphs or table rows (first row: the header)."""
+    tags = card.model.tags
+    metric_rows = [["Metric", "Value"]] + [[_METRIC_NAMES.get(k, k), _fmt(v)]
+                                           for k, v in card.metrics.items()]
+    fairness_rows = [["Sensitive feature", "Four-fifths ratio", "Least / most favoured",
+                      "Too few to judge"]] + [
+        [f["feature"], _fmt(f["four_fifths_ratio"]),
+         f"{f['least_favoured_group']} / {f['most_favoured_group']}",
+         ", ".join(f["too_few_to_judge"]) or "-"] for f in card.fairness_headlines()]
+    gate_rows = [["Gate", "Status", "Figure", "Bound", "Detail"]] + [
+        [g.gate, g.status.replace("_", " "), _fmt(g.figure), _fmt(g.bound), g.detail]
+        for g in card.gates.results]
+    evidence_rows = [["Kind", "Run", "By", "Hold-out SHA-256", "Payload SHA-256"]] + [
+        [r.kind, f"{r.created_at:%Y-%m-%d %H:%M}", r.created_by, r.data_sha256[:16],
+         r.payload_sha256[:16]] for r in card.evidence.values()]
+    history = [f"{t.alias} from {t.since:%Y-%m-%d}"
+               + (f" until {t.until:%Y-%m-%d}" if t.until else " (current)")
+               + f", moved by {t.changed_by}" for t in card.tenures] or [
+        "This version has held no alias."]
+    lineage = card.lineage
+    return [
+        ("Purpose", [card.model.description or "(no description)",
+                     f"Intended use: {tags.get('intended_use') or '(not stated: a gap)'}",
+                     f"Limitations: {tags.get('limitations') or '(not stated: a gap)'}",
+                     f"Owner: {tags.get('owner') or '(missing)'}; risk tier: "
+                     f"{tags.get('risk_tier') or '(missing)'}; sensitive features: "
+                     f"{tags.get('sensitive_features') or '(missing)'}"]),
+        ("Lineage", [f"Training run: {lineage.run_name} ({lineage.run_id})",
+                     f"Code version: {lineage.code_version or '(missing)'}",
+                     "Data: " + ("; ".join(f"{d.name} ({d.context}, MLflow digest {d.digest})"
+                                           for d in lineage.datasets) or "(none logged)"),
+                     f"Hold-out set: {lineage.holdout_artifact or '(missing)'}"]),
+        ("Evaluation", metric_rows if card.metrics else ["No evaluation evidence yet."]),
+        ("Fairness", fairness_rows if len(fairness_rows) > 1 else
+         ["No fairness evidence yet."]),
+        (f"Gates under policy {card.gates.policy_version} "
+         f"({'passed' if card.gates.passed else 'NOT passed'})", gate_rows),
+        ("Evidence records", evidence_rows if len(evidence_rows) > 1 else
+         ["No evidence records."]),
+        ("Known gaps", [f"{i.requirement}: {i.detail}" for i in card.contract.gaps]
+         or ["None: every record of the governance contract is present."]),
+        ("Approval history", history),
+    ]
+
+
+def card_markdown(card: ModelCard) -> str:
+    lines = [f"# Model card: {card.model.name} v{card.version.version}", ""]
+    for title, body in card_sections(card):
+        lines += [f"## {title}", ""]
+        if body and isinstance(body[0], list):
+            header, *rows = body
+            lines.append("| " + " | ".join(_md(c) for c in header) + " |")
+            lines.append("|" + "---|" * len(header))
+            lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+        else:
+            lines += [_md(str(p)) + "\n" for p in body]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def card_html(card: ModelCard) -> str:
+    """A standalone page; every value is escaped, so no text in a tag becomes markup."""
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Model card: "
+             f"{html.escape(card.model.name)}</title><style>{_CSS}</style></head><body>",
+             f"<h1>Model card: {html.escape(card.model.name)} "
+             f"v{html.escape(card.version.version)}</h1>"]
+    for title, body in card_sections(card):
+        parts.append(f"<h2>{html.escape(title)}</h2>")
+        if body and isinstance(body[0], list):
+            header, *rows = body
+            parts.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in header)
+                         + "</tr>" + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>"
+                                                              for c in row) + "</tr>"
+                                             for row in rows) + "</table>")
+        else:
+            parts += [f"<p>{html.escape(str(p))}</p>" for p in body]
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def card_pdf(card: ModelCard) -> bytes:
+    document = Document(f"Model card: {card.model.name} v{card.version.version}")
+    for title, body in card_sections(card):
+        document.heading(title)
+        if body and isinstance(body[0], list):
+            document.table(body, (3.2, 1.3, 1, 1, 3.2) if body[0][0] == "Gate" else None)
+        else:
+            for paragraph in body:
+                document.paragraph(str(paragraph))
+    return document.bytes()
+
+
+_CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}"
+        "table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;"
+        "padding:.25rem .5rem;text-align:left}th{background:#f3f5f8}h2{color:#1f4e79}")
+def _md(text: str) -> str:
+    # Text from tags stays text: no table breaks, links, emphasis or raw HTML.
+    for special in "\\`*_[]|#":
+        text = text.replace(special, "\\" + special)
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None

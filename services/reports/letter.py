@@ -1,0 +1,83 @@
+"""A case file as a PDF: first a letter to the person the decision is about, in plain words,
+then the record for the file."""
+
+from __future__ import annotations
+
+from services.decisions.case_file import CaseFile
+from services.decisions.explain import Explanation, Replay, sentences
+from services.reports.pdf import Document
+
+CONTEST_DAYS = 30
+
+
+def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Replay | None,
+             outcome_word: str) -> bytes:
+    row = file.row
+    document = Document(f"About your application {row.subject_ref}")
+    document.paragraph(f"Reference: {row.decision_id}", size=10)
+    document.heading("What was decided")
+    document.paragraph(_what_was_decided(file), size=11)
+    document.heading("The main reasons")
+    if explanation is not None:
+        document.paragraph("An automated model assessed the information in your application. "
+                           "These facts weighed most in its assessment:", size=11)
+        for line in sentences(explanation, outcome_word=outcome_word):
+            document.paragraph(f"- {line}", size=11)
+    else:
+        document.paragraph("Part of the information the model needed was missing, so a person "
+                           "reviewed your application.", size=11)
+    document.heading("How to contest this decision")
+    document.paragraph(
+        "You may ask for the decision to be reviewed by a person, give your point of view and "
+        f"contest it. Write to us within {CONTEST_DAYS} days quoting the reference above, with "
+        "anything you think we should know (for example, information that has changed). A "
+        "member of staff who was not involved will review it and reply in writing.", size=11)
+
+    document.new_page()
+    document.heading("Record for the file")
+    document.table([
+        ["Field", "Value"],
+        ["Decision", row.decision_id],
+        ["Model and version", f"{row.model_name} v{row.model_version}"
+         + (f" ({', '.join(file.aliases_then)} at the time)" if file.aliases_then else "")],
+        ["Decided at (UTC)", f"{row.decided_at:%Y-%m-%d %H:%M:%S}"],
+        ["Score / threshold", f"{_number(row.score)} / {_number(row.threshold)}"],
+        ["Logged outcome", row.outcome + (f" ({row.escalation_reason})"
+                                          if row.escalation_reason else "")],
+        ["Outcome now", file.current_outcome],
+        ["Replay check", _replay_line(replayed)],
+    ], (1, 2.5))
+    document.heading("Inputs as logged")
+    document.table([["Input", "Value"]] + [[k, "(missing)" if v is None else str(v)]
+                                          for k, v in file.features.items()], (1, 2.5))
+    if file.overrides:
+        document.heading("Reviews by people")
+        document.table([["When", "Reviewer", "Outcome", "Reason", "Justification"]] + [
+            [f"{o.created_at:%Y-%m-%d %H:%M}", o.reviewer, o.new_outcome, o.reason_category,
+             o.justification] for o in file.overrides], (1.2, 1, 0.9, 1.3, 3))
+    return document.bytes()
+
+
+def _what_was_decided(file: CaseFile) -> str:
+    row = file.row
+    said = f"On {row.decided_at:%d %B %Y}, your application was "
+    said += {"approved": "approved", "declined": "declined",
+             "escalated": "passed to a person for review",
+             "error": "passed to a person because our system could not assess it"}[row.outcome]
+    said += "."
+    if file.overrides:
+        last = file.overrides[-1]
+        said += (f" On {last.created_at:%d %B %Y} a member of staff reviewed it, and the "
+                 f"decision is now: {last.new_outcome} ({last.reason_category}).")
+    return said
+
+
+def _replay_line(replayed: Replay | None) -> str:
+    if replayed is None:
+        return "not possible (no score was logged)"
+    verdict = "reproduced" if replayed.matches else "NOT reproduced"
+    return f"{verdict}: the version rescored the inputs {replayed.recomputed:.6f}"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
