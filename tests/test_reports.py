@@ -21,7 +21,7 @@ from services.core.settings import PROJECT_ROOT, Settings
 from services.evidence.records import add_evidence
 from services.governance.controls import control_matrix
 from services.registry.adapter import Registry
-from services.reports.pack import build_evidence_pack, canonical_pack
+from services.reports.pack import build_evidence_pack, canonical_pack, pack_json
 from services.reports.pack_pdf import pack_pdf
 from services.store.engine import make_engine, session_scope
 from services.store.models import AuditEvent, Evidence
@@ -74,6 +74,9 @@ def test_the_champions_evidence_pack_matches_the_store_and_the_chain(
     assert pack["audit"]["verification"]["intact"]
     # The pack's hash is over its canonical form, and the export put it in the chain.
     assert hashlib.sha256(canonical_pack(pack).encode()).hexdigest() == pack["pack_sha256"]
+    # ... and can be recomputed from the JSON file alone.
+    from_file = json.loads(pack_json(pack))
+    assert hashlib.sha256(canonical_pack(from_file).encode()).hexdigest() == pack["pack_sha256"]
     assert exported.payload["pack_sha256"] == pack["pack_sha256"]
     # The PDF reads as text and carries the same hashes.
     words = _pdf_text(pack_pdf(pack)).replace("\n", " ")

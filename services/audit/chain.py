@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
+from services.core.canonical import canonical_json, finite
 from services.core.clock import utcnow
 from services.core.errors import GovernanceError
 from services.core.principal import Principal
@@ -42,17 +43,26 @@ class AuditRecord:
 
 
 def canonical(at: datetime, actor: str, action: str, subject_type: str, subject_id: str,
-              model_name: str | None, payload: dict[str, Any]) -> str:
-    """The event's one byte-exact form: sorted keys, no spaces, times to the microsecond."""
+              model_name: str | None, payload: dict[str, Any], *, allow_nan: bool = False) -> str:
+    """The event's one byte-exact form: sorted keys, no spaces, times to the microsecond.
+    allow_nan: only to re-hash events written before NaN was refused (their payloads may
+    hold it)."""
     event = {"at": at.isoformat(timespec="microseconds"), "actor": actor, "action": action,
              "subject_type": subject_type, "subject_id": subject_id, "model_name": model_name,
              "payload": payload}
-    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
+    return canonical_json(event, allow_nan=allow_nan)
 
 
 def chain_hash(prev_hash: str, canonical_event: str) -> str:
     return hashlib.sha256((prev_hash + canonical_event).encode()).hexdigest()
+
+
+def recomputed_hash(prev_hash: str, event: AuditEvent | AuditRecord) -> str:
+    """The hash a stored event should carry after `prev_hash`, recomputed from its fields.
+    NaN is let through: events written before it was refused may hold it."""
+    return chain_hash(prev_hash, canonical(event.at, event.actor, event.action,
+                                           event.subject_type, event.subject_id,
+                                           event.model_name, event.payload, allow_nan=True))
 
 
 def append(*, session: Session, actor: Principal | str, action: str, subject_type: str,
@@ -67,8 +77,9 @@ def append(*, session: Session, actor: Principal | str, action: str, subject_typ
     prev_hash = session.execute(
         update(AuditHead).where(AuditHead.id == 1).values(length=AuditHead.length + 1)
         .returning(AuditHead.hash)).scalar_one()
-    # Stored and hashed in the same form: JSON round-trips (tuples become lists, and so on).
-    body = json.loads(json.dumps(payload or {}, default=str))
+    # Stored and hashed in the same form: JSON round-trips (tuples become lists, times become
+    # ISO 8601 text, and so on); NaN, which JSON lacks, becomes null.
+    body = json.loads(canonical_json(finite(payload or {})))
     at = utcnow()
     subject = str(subject_id)[:256]
     digest = chain_hash(prev_hash, canonical(at, actor_id, action, subject_type, subject,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.audit.chain import GENESIS, AuditRecord, as_record, canonical, chain_hash
+from services.audit.chain import GENESIS, AuditRecord, as_record, recomputed_hash
 from services.core.clock import utcnow
 from services.store.models import AuditEvent, AuditHead
 
@@ -45,9 +45,7 @@ def verify_chain(*, session: Session) -> ChainVerdict:
                                f"event #{event.id} names {event.prev_hash[:12]}… as the event "
                                f"before it, but the chain there ends in {previous[:12]}…: an "
                                "event before it was removed, inserted or rewritten")
-            expected = chain_hash(previous, canonical(
-                event.at, event.actor, event.action, event.subject_type, event.subject_id,
-                event.model_name, event.payload))
+            expected = recomputed_hash(previous, event)
             if expected != event.hash:
                 return _broken(count, recorded, event.id,
                                f"event #{event.id} ({event.action} by {event.actor}) no longer "

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.audit.chain import append
+from services.core.canonical import finite, sha256_of
 from services.core.clock import utcnow
 from services.core.errors import NotFound
 from services.store.models import Evidence
@@ -38,24 +36,8 @@ class EvidenceRecord:
         return payload_hash(self.payload) == self.payload_sha256
 
 
-def finite(value: Any) -> Any:
-    """JSON-safe copy: NaN and infinities become None (JSON has no such numbers)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite(v) for v in value]
-    return value
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False,
-                      ensure_ascii=False)
-
-
 def payload_hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+    return sha256_of(payload)
 
 
 def add_evidence(*, session: Session, kind: str, model_name: str, model_version: str,

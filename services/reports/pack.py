@@ -19,8 +19,9 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from services.audit.chain import append, as_record, canonical, chain_hash, refusals_recorded
+from services.audit.chain import append, as_record, recomputed_hash, refusals_recorded
 from services.audit.trail import verify_chain
+from services.core.canonical import canonical_json
 from services.core.clock import utcnow
 from services.core.errors import NotFound
 from services.core.permissions import Action, require
@@ -114,6 +115,9 @@ def build_evidence_pack(*, engine: Engine, registry: Registry, policy: Policy,
                 "events": [_event(e) for e in reversed(events[:AUDIT_EXCERPT_LIMIT])],
             },
         }
+        # Plain JSON from here on: the hash is over what the JSON file holds, so anyone can
+        # recompute it from the file alone.
+        pack = json.loads(canonical_json(pack))
         pack["pack_sha256"] = hashlib.sha256(canonical_pack(pack).encode()).hexdigest()
         with session_scope(engine) as session:
             append(session=session, actor=actor, action="evidence_pack.exported",
@@ -127,12 +131,11 @@ def build_evidence_pack(*, engine: Engine, registry: Registry, policy: Policy,
 def canonical_pack(pack: dict[str, Any]) -> str:
     """The pack without its own hash, in the one byte-exact form its hash is taken over."""
     body = {k: v for k, v in pack.items() if k != "pack_sha256"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
+    return canonical_json(body)
 
 
 def pack_json(pack: dict[str, Any]) -> str:
-    return json.dumps(pack, indent=2, ensure_ascii=False, default=str)
+    return json.dumps(pack, indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def _record(record: Any) -> dict[str, Any]:
@@ -186,9 +189,7 @@ def _promotion(p: Any) -> dict[str, Any]:
 
 def _event(event: AuditEvent) -> dict[str, Any]:
     record = as_record(event)
-    recomputed = chain_hash(record.prev_hash, canonical(
-        record.at, record.actor, record.action, record.subject_type, record.subject_id,
-        record.model_name, record.payload))
+    recomputed = recomputed_hash(record.prev_hash, record)
     return {"id": record.id, "at": record.at.isoformat(timespec="microseconds"),
             "actor": record.actor, "action": record.action,
             "subject_type": record.subject_type, "subject_id": record.subject_id,
