@@ -123,10 +123,22 @@ def list_users(*, session: Session) -> list[Account]:
     return [_account(u) for u in session.scalars(select(User).order_by(User.username))]
 
 
-def sign_in(*, engine: Engine, username: str, password: str) -> Principal:
-    """Check a local account's password; throttled after repeated failures."""
+def sign_in(*, engine: Engine, username: str, password: str,
+            now: datetime | None = None) -> Principal:
+    """Check a local account's password; throttled after repeated failures.
+
+    After FREE_FAILURES failures in a row each further try waits 1 s, then 2 s, 4 s, ...
+    at most MAX_WAIT, counted from the last failure.
+
+    Args:
+        now: the time of the attempt (UTC, naive); the clock's when not given.
+
+    Raises:
+        SignInRefused: a wrong name or password, a disabled account, or a try inside the
+            pause; all but the pause read the same.
+    """
     name = username.strip().lower()[:128]
-    now = utcnow()
+    now = now or utcnow()
     with session_scope(engine) as session:
         user = session.scalar(select(User).where(User.username == name))
         wait = _wait(user, now)
