@@ -6,7 +6,7 @@ import streamlit as st
 from services.core.clock import utcnow
 from services.core.justification import MIN_JUSTIFICATION
 from services.core.permissions import Action, allowed
-from services.monitoring.monitor import ACTIONS
+from services.monitoring.alerts import ACTIONS, AlertStatus
 from ui import monitoring
 from ui.principal import page_guard
 from ui.widgets import plain, stop_on_error, submit
@@ -18,7 +18,7 @@ st.caption("Opened by `govern monitor` (run it on a schedule) when a served mode
            "alert stays open until someone records what they are doing about it.")
 
 with stop_on_error():
-    waiting = monitoring.alerts("open")
+    waiting = monitoring.alerts(AlertStatus.OPEN)
 now = utcnow()
 if not waiting:
     st.success("No open alert.", icon=":material/notifications_off:")
@@ -56,7 +56,7 @@ if notice := st.session_state.pop("alerts_notice", None):
 
 st.subheader("Acknowledged")
 with stop_on_error():
-    handled = monitoring.alerts("acknowledged")
+    handled = monitoring.alerts(AlertStatus.ACKNOWLEDGED)
 if handled:
     for a in reversed(handled[-20:]):
         st.markdown(f"**#{a.id} {plain(a.model_name)} · {plain(a.kind)}**: {plain(a.action)} by "

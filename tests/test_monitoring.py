@@ -13,7 +13,8 @@ from services.core.errors import InvalidInput, PermissionDenied
 from services.core.policy import load_policy
 from services.core.principal import Principal, Role
 from services.core.settings import Settings
-from services.monitoring.monitor import acknowledge_alert, list_alerts, monitor
+from services.monitoring.alerts import acknowledge_alert, list_alerts
+from services.monitoring.monitor import monitor
 from services.registry.adapter import Registry
 from services.store.engine import make_engine, session_scope
 from services.store.models import Alert, AuditEvent

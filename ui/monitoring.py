@@ -7,10 +7,10 @@ from datetime import date
 import streamlit as st
 
 from services.core.principal import Principal
+from services.monitoring.alerts import AlertStatus, AlertView, acknowledge_alert, list_alerts
 from services.monitoring.drift import DayCell, DriftWindow, Statistic, daily_drift, drift_window
 from services.monitoring.fairness_watch import Selection, selection
 from services.monitoring.health import HealthDay, health_by_day
-from services.monitoring.monitor import AlertView, acknowledge_alert, list_alerts
 from services.store.engine import session_scope
 from ui import context
 
@@ -41,12 +41,12 @@ def _days(database_url: str, model: str, version: str, tier: str | None, start: 
             statistic=statistic)
 
 
-def alerts(status: str | None) -> list[AlertView]:
+def alerts(status: AlertStatus | None) -> list[AlertView]:
     return _alerts(context.settings().database_url, status)
 
 
 @st.cache_data(ttl=15, show_spinner=False)
-def _alerts(database_url: str, status: str | None) -> list[AlertView]:
+def _alerts(database_url: str, status: AlertStatus | None) -> list[AlertView]:
     with session_scope(context.engine()) as session:
         return list_alerts(session=session, status=status)
 

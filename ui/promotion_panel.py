@@ -14,7 +14,7 @@ from services.core.justification import MIN_JUSTIFICATION
 from services.core.permissions import Action, allowed
 from services.core.principal import Principal
 from services.governance.promotions.execution import ExecutionResult
-from services.governance.promotions.views import PromotionView
+from services.governance.promotions.views import PromotionStatus, PromotionView
 from ui import governance
 from ui.widgets import plain, status_style, submit
 
@@ -30,7 +30,7 @@ def request_panel(view: PromotionView, actor: Principal, owner: str | None,
                f"**{view.status.replace('_', ' ')}** · approvals {len(view.approvers)} of "
                f"{approvals_needed} · replaces v{view.previous_version or '—'}")
     st.text(view.justification)  # never rendered as Markdown or HTML
-    if view.status == "approved_not_executed":
+    if view.status == PromotionStatus.APPROVED_NOT_EXECUTED:
         st.error(f"**Approved, but the alias did not move.** {plain(view.execution_error)}",
                  icon=":material/sync_problem:")
     _gates(view)
@@ -46,10 +46,9 @@ def _gates(view: PromotionView) -> None:
     st.markdown(f"**Gates as frozen on the request** (policy `{view.policy_sha256[:12]}…`): "
                 + (f"{len(blocking)} block approval." if blocking else "none block approval."))
     table = pd.DataFrame({
-        "Gate": g["gate"], "Status": g["status"].replace("_", " "), "Figure": g["figure"],
-        "Bound": g["bound"], "Clause": g["clause"],
-        "Excused": "yes" if g["gate"] in view.failing_gates and g["gate"] not in blocking
-        else "",
+        "Gate": g.gate, "Status": g.status.replace("_", " "), "Figure": g.figure,
+        "Bound": g.bound, "Clause": g.clause,
+        "Excused": "yes" if not g.passed and g.gate not in blocking else "",
     } for g in view.gate_results)
     st.dataframe(table.style.map(status_style, subset=["Status"]), hide_index=True,
                  width="stretch",
@@ -70,19 +69,21 @@ def _sign_offs(view: PromotionView) -> None:
 
 
 def _actions(view: PromotionView, actor: Principal, owner: str | None) -> None:
-    if view.status == "open" and allowed(actor, Action.SIGN_OFF):
+    if view.status == PromotionStatus.OPEN and allowed(actor, Action.SIGN_OFF):
         if actor.id in (owner, view.requested_by):
             st.info("Four eyes: you own this model or asked for this promotion, so another "
                     "validator must sign it off.", icon=":material/visibility:")
         else:
             _sign_off_form(view, actor)
-    if view.status == "open" and view.failing_gates and allowed(actor, Action.GRANT_EXCEPTION):
+    if view.status == PromotionStatus.OPEN and view.failing_gates \
+            and allowed(actor, Action.GRANT_EXCEPTION):
         _exception_form(view, actor)
-    if view.status == "approved_not_executed" and allowed(actor, Action.EXECUTE_PROMOTION) \
+    if view.status == PromotionStatus.APPROVED_NOT_EXECUTED \
+            and allowed(actor, Action.EXECUTE_PROMOTION) \
             and st.button("Retry moving the alias", key=f"retry_{view.id}",
                           icon=":material/sync:"):
         _done(lambda: governance.retry(actor, view.id))
-    if view.status == "open" and actor.id == view.requested_by:
+    if view.status == PromotionStatus.OPEN and actor.id == view.requested_by:
         with st.expander("Withdraw this request"), st.form(f"withdraw_{view.id}"):
             why = st.text_area("Justification", placeholder=_WHY)
             if st.form_submit_button("Withdraw"):

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
+from services.audit.actions import AuditAction
 from services.core.canonical import canonical_json, finite
 from services.core.clock import utcnow
 from services.core.errors import GovernanceError
@@ -65,7 +66,7 @@ def recomputed_hash(prev_hash: str, event: AuditEvent | AuditRecord) -> str:
                                            event.model_name, event.payload, allow_nan=True))
 
 
-def append(*, session: Session, actor: Principal | str, action: str, subject_type: str,
+def append(*, session: Session, actor: Principal | str, action: AuditAction, subject_type: str,
            subject_id: str | int, model_name: str | None = None,
            payload: dict[str, Any] | None = None) -> AuditRecord:
     """Append one event to the chain inside the caller's transaction.
@@ -104,15 +105,16 @@ def lock_trail(*, session: Session) -> None:
 
 
 @contextmanager
-def refusals_recorded(engine: Engine, actor: Principal, action: str, subject_type: str,
+def refusals_recorded(engine: Engine, actor: Principal, refused: AuditAction, subject_type: str,
                       subject_id: str | int, model_name: str | None = None) -> Iterator[None]:
-    """A refused write leaves no trace but one audit event saying who tried what, and why."""
+    """A refused write leaves no trace but one audit event saying who tried what, and why.
+    refused: the `*.refused` action recorded then."""
     try:
         yield
     except GovernanceError as exc:
         try:
             with session_scope(engine) as session:
-                append(session=session, actor=actor, action=f"{action}.refused",
+                append(session=session, actor=actor, action=refused,
                        subject_type=subject_type, subject_id=subject_id,
                        model_name=model_name,
                        payload={"refusal": type(exc).__name__, "reason": exc.message})

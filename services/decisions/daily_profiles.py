@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
+from services.audit.actions import AuditAction
 from services.audit.chain import append, lock_trail
 from services.core.principal import Principal
 from services.evidence.groups import MISSING_GROUP, band_labels
+from services.evidence.payloads import ReferenceProfilePayload
 from services.evidence.profile import SCORE, FeatureReference, bin_numbers, bin_values
 from services.store.engine import session_scope
 from services.store.models import Decision, Evidence, Profile
@@ -67,9 +69,10 @@ def reference_profile(connection: Connection, model_name: str,
         .order_by(Evidence.created_at.desc(), Evidence.id.desc()).limit(1)).first()
     if row is None:
         return None
-    features = {f["name"]: FeatureReference.from_payload(f) for f in row.payload["features"]}
-    sensitive = tuple(SensitiveInput(s["name"], tuple(s["edges"]) if s["edges"] else None)
-                      for s in row.payload.get("sensitive", []))
+    stored = ReferenceProfilePayload.from_stored(row.payload,
+                                                 what=f"Reference profile #{row.id}")
+    features = {f.name: f.reference() for f in stored.features}
+    sensitive = tuple(SensitiveInput(s.name, s.edges or None) for s in stored.sensitive)
     return ReferenceProfile(row.id, row.created_at, row.data_sha256, features, sensitive)
 
 
@@ -220,7 +223,8 @@ def rebuild_daily_profiles(*, engine: Engine, actor: Principal, model_name: str,
             after, seen = rows[-1].id, seen + len(rows)
             say(f"Profiled {seen:,} decisions of {model_name} v{version}")
         cells = profiler.write()
-        append(session=session, actor=actor, action="profiles.rebuilt", subject_type="model",
+        append(session=session, actor=actor, action=AuditAction.PROFILES_REBUILT,
+               subject_type="model",
                subject_id=f"{model_name}/{version}", model_name=model_name,
                payload={"version": version, "decisions": seen, "cells": cells})
     return seen

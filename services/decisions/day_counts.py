@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.audit.actions import AuditAction
 from services.audit.chain import append, lock_trail
 from services.core.principal import Principal
 from services.store.engine import session_scope
@@ -74,7 +75,8 @@ def recount_days(*, engine: Engine, actor: Principal) -> int:
     with session_scope(engine) as session:
         lock_trail(session=session)  # no ingest adds to the counts meanwhile
         cells = rebuild_day_counts(session.connection())
-        append(session=session, actor=actor, action="day_counts.rebuilt", subject_type="store",
+        append(session=session, actor=actor, action=AuditAction.DAY_COUNTS_REBUILT,
+               subject_type="store",
                subject_id="decision_days", payload={"cells": cells})
     return cells
 

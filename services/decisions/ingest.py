@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from services.audit.actions import AuditAction
 from services.audit.chain import append, lock_trail
 from services.core.clock import utcnow
 from services.core.errors import GovernanceError, InvalidInput, NotFound
@@ -276,7 +277,9 @@ def _store(kind: str, engine: Engine, actor: Principal, source: str, digest: str
 
 
 def _audit_batch(session: Session, actor: Principal, batch: IngestBatch) -> None:
-    append(session=session, actor=actor, action=f"ingest.{batch.kind}",
+    append(session=session, actor=actor,
+           action=AuditAction.INGEST_DECISIONS if batch.kind == "decisions"
+           else AuditAction.INGEST_OUTCOMES,
            subject_type="ingest_batch", subject_id=batch.id,
            payload={"source": batch.source, "content_sha256": batch.content_sha256,
                     "accepted": batch.accepted, "quarantined": batch.quarantined})

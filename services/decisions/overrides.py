@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
+from services.audit.actions import AuditAction
 from services.audit.chain import append, refusals_recorded
 from services.core.clock import utcnow
 from services.core.errors import InvalidInput, NotFound
@@ -40,7 +41,8 @@ def override_decision(*, engine: Engine, actor: Principal, decision_id: str,
                       new_outcome: str, reason_category: str,
                       justification: str) -> OverrideRecord:
     """A person's verdict on a decision, with the reason; the logged decision stays as it was."""
-    with refusals_recorded(engine, actor, "decision.override", "decision", decision_id):
+    with refusals_recorded(engine, actor, AuditAction.DECISION_OVERRIDE_REFUSED, "decision",
+                           decision_id):
         require(actor, Action.OVERRIDE)
         if new_outcome not in VERDICTS:
             raise InvalidInput(f"A person decides {' or '.join(VERDICTS)}, not {new_outcome!r}.")
@@ -60,7 +62,7 @@ def override_decision(*, engine: Engine, actor: Principal, decision_id: str,
                            created_at=utcnow())
             session.add(row)
             session.flush()
-            append(session=session, actor=actor, action="decision.overridden",
+            append(session=session, actor=actor, action=AuditAction.DECISION_OVERRIDDEN,
                    subject_type="decision", subject_id=decision_id,
                    model_name=decision.model_name,
                    payload={"logged_outcome": decision.outcome, "new_outcome": new_outcome,

@@ -19,6 +19,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from sqlalchemy import func, insert, select
 
+from services.audit.actions import AuditAction
 from services.audit.chain import append
 from services.core.clock import utcnow
 from services.core.errors import InvalidInput
@@ -321,11 +322,11 @@ def _write(engine: Any, log: DecisionLog, versions: dict[str, list[TrainedVersio
                                     changed_at=challenger.since, changed_by=SEED_ACTOR,
                                     reason="Demo history: shadow scoring begins"))
         # The seeded history is recorded as seeded, now: the trail never pretends to be older.
-        append(session=session, actor=SEED_ACTOR, action="ingest.decisions",
+        append(session=session, actor=SEED_ACTOR, action=AuditAction.INGEST_DECISIONS,
                subject_type="ingest_batch", subject_id=batch.id,
                payload={"source": batch.source, "accepted": batch.accepted,
                         "outcomes": len(log.outcomes), "quarantined": 0})
         for name in _tenures(versions, start, demo.days):
-            append(session=session, actor=SEED_ACTOR, action="alias.history_seeded",
+            append(session=session, actor=SEED_ACTOR, action=AuditAction.ALIAS_HISTORY_SEEDED,
                    subject_type="model", subject_id=name, model_name=name,
                    payload={"note": "Demo alias history written by govern demo"})

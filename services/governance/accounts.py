@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from services.audit.actions import AuditAction
 from services.audit.chain import append, refusals_recorded
 from services.core.clock import utcnow
 from services.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -68,7 +69,7 @@ def add_user(*, engine: Engine, actor: Principal, username: str, password: str,
              roles: frozenset[Role], display_name: str = "", email: str | None = None
              ) -> Account:
     """Create a local account (admins only)."""
-    with refusals_recorded(engine, actor, "user.add", "user", username):
+    with refusals_recorded(engine, actor, AuditAction.USER_ADD_REFUSED, "user", username):
         require(actor, Action.MANAGE_USERS)
         if not _USERNAME.match(username):
             raise InvalidInput(f"{username!r} is not a username.",
@@ -85,7 +86,7 @@ def add_user(*, engine: Engine, actor: Principal, username: str, password: str,
                         created_at=utcnow(), failed_sign_ins=0)
             session.add(user)
             session.flush()
-            append(session=session, actor=actor, action="user.added", subject_type="user",
+            append(session=session, actor=actor, action=AuditAction.USER_ADDED, subject_type="user",
                    subject_id=username, payload={"roles": user.roles, "email": email})
             return _account(user)
 
@@ -93,20 +94,21 @@ def add_user(*, engine: Engine, actor: Principal, username: str, password: str,
 def set_roles(*, engine: Engine, actor: Principal, username: str,
               roles: frozenset[Role]) -> Account:
     """Replace an account's roles (admins only)."""
-    with refusals_recorded(engine, actor, "user.set_roles", "user", username):
+    with refusals_recorded(engine, actor, AuditAction.USER_SET_ROLES_REFUSED, "user", username):
         require(actor, Action.MANAGE_USERS)
         with session_scope(engine) as session:
             user = _user(session, username)
             before = list(user.roles)
             user.roles = sorted(r.value for r in roles)
-            append(session=session, actor=actor, action="user.roles_set", subject_type="user",
+            append(session=session, actor=actor, action=AuditAction.USER_ROLES_SET,
+                   subject_type="user",
                    subject_id=username, payload={"before": before, "after": user.roles})
             return _account(user)
 
 
 def disable_user(*, engine: Engine, actor: Principal, username: str) -> Account:
     """Stop an account from signing in; its history stays (admins only)."""
-    with refusals_recorded(engine, actor, "user.disable", "user", username):
+    with refusals_recorded(engine, actor, AuditAction.USER_DISABLE_REFUSED, "user", username):
         require(actor, Action.MANAGE_USERS)
         if username == actor.id:
             raise InvalidInput("An admin cannot disable their own account.",
@@ -114,7 +116,8 @@ def disable_user(*, engine: Engine, actor: Principal, username: str) -> Account:
         with session_scope(engine) as session:
             user = _user(session, username)
             user.disabled = True
-            append(session=session, actor=actor, action="user.disabled", subject_type="user",
+            append(session=session, actor=actor, action=AuditAction.USER_DISABLED,
+                   subject_type="user",
                    subject_id=username)
             return _account(user)
 
@@ -143,20 +146,20 @@ def sign_in(*, engine: Engine, username: str, password: str,
         user = session.scalar(select(User).where(User.username == name))
         wait = _wait(user, now)
         if wait is not None:
-            append(session=session, actor=name or "anonymous", action="auth.sign_in_throttled",
+            append(session=session, actor=name or "anonymous", action=AuditAction.SIGN_IN_THROTTLED,
                    subject_type="user", subject_id=name)
             refusal = SignInRefused(
                 "Too many failed sign-ins for this account.",
                 hint=f"Try again in {int(wait.total_seconds()) + 1} seconds.")
         elif _password_matches(user, password) and user is not None and not user.disabled:
             user.failed_sign_ins, user.last_sign_in_at = 0, now
-            append(session=session, actor=name, action="auth.signed_in", subject_type="user",
+            append(session=session, actor=name, action=AuditAction.SIGNED_IN, subject_type="user",
                    subject_id=name, payload={"method": "password"})
             return _account(user).principal()
         else:
             if user is not None:
                 user.failed_sign_ins, user.last_failed_at = user.failed_sign_ins + 1, now
-            append(session=session, actor=name or "anonymous", action="auth.sign_in_failed",
+            append(session=session, actor=name or "anonymous", action=AuditAction.SIGN_IN_FAILED,
                    subject_type="user", subject_id=name)
             refusal = SignInRefused("Unknown username, wrong password, or a disabled account.",
                                     hint="Check both and try again; an admin can help.")
@@ -176,7 +179,7 @@ def account_principal(*, session: Session, username: str) -> Principal | None:
 def record_sign_in(*, engine: Engine, principal: Principal, method: str) -> None:
     """An identity provider's sign-in, recorded once per browser session."""
     with session_scope(engine) as session:
-        append(session=session, actor=principal, action="auth.signed_in", subject_type="user",
+        append(session=session, actor=principal, action=AuditAction.SIGNED_IN, subject_type="user",
                subject_id=principal.id,
                payload={"method": method, "roles": sorted(r.value for r in principal.roles)})
 

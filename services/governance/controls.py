@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
@@ -19,12 +19,17 @@ from sqlalchemy.orm import Session
 from services.core.policy import Policy
 from services.evidence.profile import SCORE
 from services.governance.model_card import ModelCard, build_model_card
-from services.governance.promotions.views import PromotionView, list_promotions
-from services.monitoring.assessment import Pillar
+from services.governance.promotions.views import PromotionStatus, PromotionView, list_promotions
+from services.monitoring.alerts import AlertStatus
+from services.monitoring.assessment import Pillar, PillarStatus
 from services.registry.adapter import Registry
 from services.store.models import Alert, ModelHealth, Profile
 
-ControlStatus = Literal["met", "partial", "gap"]
+
+class ControlStatus(StrEnum):
+    MET = "met"
+    PARTIAL = "partial"  # some of what the control asks holds; the detail says which
+    GAP = "gap"
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ class ControlMatrix:
 
     @property
     def gaps(self) -> list[Control]:
-        return [c for c in self.controls if c.status != "met"]
+        return [c for c in self.controls if c.status != ControlStatus.MET]
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,7 @@ def control_matrix(*, session: Session, registry: Registry, policy: Policy, mode
             Profile.model_name == model_name, Profile.model_version == version,
             Profile.day.is_not(None), Profile.feature == SCORE)) or 0,
         open_alerts=list(session.scalars(select(Alert).where(
-            Alert.model_name == model_name, Alert.status == "open"))),
+            Alert.model_name == model_name, Alert.status == AlertStatus.OPEN))),
         approvers=policy.for_tier(card.model.risk_tier).approvers,
     )
     controls = [*_sr_11_7(facts), *_eu_ai_act(facts)]
@@ -103,17 +108,18 @@ def _sr_11_7(f: _Facts) -> list[Control]:
     run_gaps = [i.requirement for i in card.contract.gaps
                 if not i.requirement.startswith("model tag")]
     failing = [g.gate for g in card.gates.failing]
-    executed = [p for p in f.promotions if p.status == "executed" and p.kind == "promotion"]
+    executed = [p for p in f.promotions
+                if p.status == PromotionStatus.EXECUTED and p.kind == "promotion"]
     return [
         Control("SR 11-7", "Inventory", "Model inventory",
                 "Every model is inventoried with its owner, use and risk tier.",
-                "gap" if tag_gaps else "met",
+                ControlStatus.GAP if tag_gaps else ControlStatus.MET,
                 f"Missing: {', '.join(tag_gaps)}." if tag_gaps else
                 f"Registered in MLflow; owner {card.model.owner}, tier {card.model.risk_tier}.",
                 card.model.last_updated, _link("model", model=name)),
         Control("SR 11-7", "Development", "Development documentation",
                 "Design, data, code and limitations are documented and traceable.",
-                "gap" if run_gaps else "met",
+                ControlStatus.GAP if run_gaps else ControlStatus.MET,
                 f"Missing: {', '.join(run_gaps)}." if run_gaps else
                 f"Training run {card.lineage.run_id}, code {card.lineage.code_version}, data "
                 + ", ".join(f"{d.name} ({d.digest})" for d in card.lineage.datasets) + ".",
@@ -129,7 +135,8 @@ def _sr_11_7(f: _Facts) -> list[Control]:
                         ("performance",), _link("health", model=name)),
         Control("SR 11-7", "Governance", "Governance and effective challenge",
                 "Use is approved by people independent of development, and recorded.",
-                "met" if executed and len(executed[0].approvers) >= f.approvers else "gap",
+                ControlStatus.MET if executed and len(executed[0].approvers) >= f.approvers
+                else ControlStatus.GAP,
                 (f"Promotion #{executed[0].id} to {executed[0].alias} signed off by "
                  f"{', '.join(executed[0].approvers)} (requested by {executed[0].requested_by})."
                  if executed else "No promotion of this version was signed off in the console"
@@ -142,14 +149,15 @@ def _sr_11_7(f: _Facts) -> list[Control]:
 def _eu_ai_act(f: _Facts) -> list[Control]:
     card, name, version = f.card, f.card.model.name, f.card.version.version
     evaluation, fairness = card.evidence.get("evaluation"), card.evidence.get("fairness")
-    data = (evaluation.payload.get("data") if evaluation else None) or {}
+    data = card.evaluation.data if card.evaluation else None
     fairness_failing = _failing(card, "fairness_bounds")
     tags = card.model.tags
     high_alerts = [a for a in f.open_alerts if a.severity == "high"]
     return [
         Control("EU AI Act", "Art. 9", "Risk management system",
                 "Risks are identified, evaluated against set bounds and followed up.",
-                "gap" if not card.model.risk_tier else "partial" if high_alerts else "met",
+                ControlStatus.GAP if not card.model.risk_tier
+                else ControlStatus.PARTIAL if high_alerts else ControlStatus.MET,
                 ("No risk tier." if not card.model.risk_tier else
                  f"Tier {card.model.risk_tier} under policy {card.gates.policy_version}; "
                  f"{len(f.open_alerts)} open alert(s)"
@@ -159,11 +167,12 @@ def _eu_ai_act(f: _Facts) -> list[Control]:
         Control("EU AI Act", "Art. 10", "Data and data governance",
                 "Training and test data are documented, representative and examined for "
                 "bias.",
-                "gap" if not (evaluation and data) or fairness is None or fairness_failing
-                else "met",
+                ControlStatus.GAP
+                if not (evaluation and data) or fairness is None or fairness_failing
+                else ControlStatus.MET,
                 ("No evaluation of the hold-out data." if not (evaluation and data) else
                  "No fairness examination." if fairness is None else
-                 f"Hold-out SHA-256 {evaluation.data_sha256[:16]}…, {data.get('rows', '?')} rows "
+                 f"Hold-out SHA-256 {evaluation.data_sha256[:16]}…, {data.rows} rows "
                  "profiled with representation by group"
                  + (f"; bias found: {', '.join(fairness_failing)}." if fairness_failing
                     else "; no gate on bias fails.")),
@@ -171,7 +180,7 @@ def _eu_ai_act(f: _Facts) -> list[Control]:
                 _link("evidence", model=name, version=version)),
         Control("EU AI Act", "Art. 11, Annex IV", "Technical documentation",
                 "A complete technical file: purpose, design, data, evaluation, changes.",
-                "met" if card.contract.complete and evaluation else "gap",
+                ControlStatus.MET if card.contract.complete and evaluation else ControlStatus.GAP,
                 "Model card complete; PDF and JSON exportable, evidence pack by "
                 "`govern report`." if card.contract.complete and evaluation else
                 f"{len(card.contract.gaps)} contract gap(s)"
@@ -180,15 +189,16 @@ def _eu_ai_act(f: _Facts) -> list[Control]:
                 _link("card", model=name, version=version)),
         Control("EU AI Act", "Art. 12", "Record-keeping",
                 "Every use is logged automatically and traceably over the system's lifetime.",
-                "met" if f.traffic_days else "gap",
+                ControlStatus.MET if f.traffic_days else ControlStatus.GAP,
                 f"Decisions of v{version} logged with inputs, score and outcome on "
                 f"{f.traffic_days} day(s); every act in the hash-chained audit trail."
                 if f.traffic_days else f"No logged decision of v{version}.",
                 None, _link("decisions")),
         Control("EU AI Act", "Art. 13", "Transparency to deployers",
                 "Instructions state the intended purpose, accuracy and known limitations.",
-                "met" if tags.get("intended_use") and tags.get("limitations") and evaluation
-                else "gap",
+                ControlStatus.MET
+                if tags.get("intended_use") and tags.get("limitations") and evaluation
+                else ControlStatus.GAP,
                 f"Intended use: {tags.get('intended_use') or '(missing)'}; limitations: "
                 f"{tags.get('limitations') or '(missing)'}; accuracy on the card"
                 + ("." if evaluation else " (missing)."),
@@ -201,7 +211,7 @@ def _eu_ai_act(f: _Facts) -> list[Control]:
                           _failing(card, "metric_floors")),
         Control("EU AI Act", "Art. 86", "Right to explanation",
                 "An affected person can get clear reasons for a decision.",
-                "met" if f.traffic_days else "gap",
+                ControlStatus.MET if f.traffic_days else ControlStatus.GAP,
                 "Each decision's case file explains it in the original inputs (SHAP) and "
                 "exports a letter to the person with the main reasons and how to contest."
                 if f.traffic_days else "No logged decision to explain.",
@@ -214,11 +224,12 @@ def _evidence_control(framework: str, ref: str, title: str, asks: str, f: _Facts
     card, name, version = f.card, f.card.model.name, f.card.version.version
     evaluation, fairness = card.evidence.get("evaluation"), card.evidence.get("fairness")
     if evaluation is None:
-        return Control(framework, ref, title, asks, "gap", f"No evaluation evidence for "
-                       f"v{version}.", None, _link("evidence", model=name, version=version))
+        return Control(framework, ref, title, asks, ControlStatus.GAP,
+                       f"No evaluation evidence for v{version}.", None,
+                       _link("evidence", model=name, version=version))
     records = f"evaluation #{evaluation.id}" + (f", fairness #{fairness.id}" if fairness else "")
     # Evidence that fails its gates is a gap: the control asks for passing, not for trying.
-    return Control(framework, ref, title, asks, "gap" if failing else "met",
+    return Control(framework, ref, title, asks, ControlStatus.GAP if failing else ControlStatus.MET,
                    f"{records} by {evaluation.created_by}; "
                    + (f"failing: {', '.join(failing)}." if failing else "gates pass."),
                    evaluation.created_at, _link("evidence", model=name, version=version))
@@ -228,13 +239,13 @@ def _pillar_control(f: _Facts, framework: str, ref: str, title: str, asks: str,
                     pillars: tuple[str, ...], link: str) -> Control:
     if not f.health:
         served = "champion" in f.card.version.aliases
-        return Control(framework, ref, title, asks, "gap",
+        return Control(framework, ref, title, asks, ControlStatus.GAP,
                        "Not judged yet: run `govern monitor`." if served else
                        f"v{f.card.version.version} does not serve: nothing monitored in use.",
                        None, link)
     judged = [f.health[p] for p in pillars if p in f.health]
     worst = {p.status for p in judged}
-    status: ControlStatus = ("gap" if not judged or "grey" in worst and len(judged) == 1
-                             else "partial" if worst & {"red", "amber", "grey"} else "met")
+    status = (ControlStatus.GAP if not judged or PillarStatus.GREY in worst and len(judged) == 1
+              else ControlStatus.PARTIAL if worst - {PillarStatus.GREEN} else ControlStatus.MET)
     return Control(framework, ref, title, asks, status, " ".join(p.reason for p in judged),
                    f.judged_at, link)

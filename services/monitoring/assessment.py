@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from sklearn.metrics import roc_auc_score
 from sqlalchemy import func, select
@@ -26,7 +27,17 @@ from services.monitoring.fairness_watch import selection
 from services.store.hints import unindexed
 from services.store.models import Decision, Outcome, Override
 
-Status = Literal["green", "amber", "red", "grey"]
+
+class PillarStatus(StrEnum):
+    """A pillar's judgement, in the portfolio's colours: grey is "cannot be judged" (too few
+    decisions, no evidence to judge from), never "fine"."""
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+    GREY = "grey"
+
+
+Status = PillarStatus  # the name the portfolio and the controls use
 # In the order the portfolio shows them. alerts and revalidation are read live (see view.py).
 JUDGED = ("evidence", "gates", "drift", "performance", "fairness", "oversight")
 PERFORMANCE_DAYS = 90  # outcomes arrive late: performance is judged over a longer window
@@ -104,7 +115,7 @@ def assess(*, session: Session, model_name: str, version: str, tier: TierPolicy,
 def _breach(findings: list[Finding], finding: Finding) -> Pillar:
     """A bound broken: an alert's finding, and a red pillar saying the same."""
     findings.append(finding)
-    return Pillar("red", finding.message, finding.figure, finding.bound)
+    return Pillar(PillarStatus.RED, finding.message, finding.figure, finding.bound)
 
 
 def _evidence_pillar(gates: GateReport) -> Pillar:
@@ -112,21 +123,23 @@ def _evidence_pillar(gates: GateReport) -> Pillar:
     missing = [g.gate for g in freshness if g.status == "missing_evidence"]
     stale = [g.gate for g in freshness if g.status == "fail"]
     if missing:
-        return Pillar("red", f"No {', '.join(missing)} for v{gates.model_version}.")
+        return Pillar(PillarStatus.RED, f"No {', '.join(missing)} for v{gates.model_version}.")
     if stale:
-        return Pillar("amber", f"Stale or altered: {', '.join(stale)} (v{gates.model_version}).")
-    return Pillar("green", f"Every required record for v{gates.model_version} is present and "
-                           "fresh.")
+        return Pillar(PillarStatus.AMBER,
+                      f"Stale or altered: {', '.join(stale)} (v{gates.model_version}).")
+    return Pillar(PillarStatus.GREEN,
+                  f"Every required record for v{gates.model_version} is present and fresh.")
 
 
 def _gates_pillar(gates: GateReport) -> Pillar:
     failing = [g for g in gates.results if g.status != "pass"
                and not g.gate.endswith(" evidence")]
     if not failing:
-        return Pillar("green", f"All {len(gates.results)} gates pass under policy "
-                               f"{gates.policy_version}.")
+        return Pillar(PillarStatus.GREEN, f"All {len(gates.results)} gates pass under policy "
+                      f"{gates.policy_version}.")
     named = "; ".join(f"{g.gate} ({g.status.replace('_', ' ')})" for g in failing[:4])
-    return Pillar("red", f"v{gates.model_version} fails {len(failing)} gate(s): {named}.",
+    return Pillar(PillarStatus.RED,
+                  f"v{gates.model_version} fails {len(failing)} gate(s): {named}.",
                   float(len(failing)), 0.0)
 
 
@@ -138,20 +151,21 @@ def _drift(session: Session, model_name: str, version: str, tier: TierPolicy, fi
                               end=last + timedelta(days=1))
     except NotFound as exc:
         findings.append(Finding("unmonitored", "medium", None, None, exc.message))
-        return Pillar("grey", exc.message)
+        return Pillar(PillarStatus.GREY, exc.message)
     share, bound = window.drifted_share, window.thresholds["drifted_share_max"]
     if share is None:
-        return Pillar("grey", f"Only {window.rows:,} decisions of v{version} since "
-                              f"{window.start:%Y-%m-%d}: too few to judge drift.")
+        return Pillar(PillarStatus.GREY, f"Only {window.rows:,} decisions of v{version} since "
+                      f"{window.start:%Y-%m-%d}: too few to judge drift.")
     drifted = [f.feature for f in window.features if f.drifted]
     if window.dataset_drift:
         message = (f"{share:.0%} of v{version}'s inputs drifted from its reference from "
                    f"{window.start:%Y-%m-%d}: {', '.join(drifted)}.")
         return _breach(findings, Finding("drift", severity, share, bound, message))
     if drifted:
-        return Pillar("amber", f"{', '.join(drifted)} drifted ({share:.0%} of inputs; dataset "
-                               f"drift from {bound:.0%}).", share, bound)
-    return Pillar("green", f"No input drifted over {window.rows:,} decisions.", share, bound)
+        return Pillar(PillarStatus.AMBER, f"{', '.join(drifted)} drifted ({share:.0%} of "
+                      f"inputs; dataset drift from {bound:.0%}).", share, bound)
+    return Pillar(PillarStatus.GREEN, f"No input drifted over {window.rows:,} decisions.",
+                  share, bound)
 
 
 def _performance(session: Session, model_name: str, tier: TierPolicy, as_of: datetime,
@@ -159,7 +173,7 @@ def _performance(session: Session, model_name: str, tier: TierPolicy, as_of: dat
     """ROC AUC on the recent decisions whose outcome was known by then, against the floor."""
     floor = tier.metric_floors.get("roc_auc")
     if floor is None:
-        return Pillar("grey", "The policy sets no ROC AUC floor for this tier.")
+        return Pillar(PillarStatus.GREY, "The policy sets no ROC AUC floor for this tier.")
     since = as_of - timedelta(days=PERFORMANCE_DAYS)
     labelled = session.execute(
         select(Decision.score, Outcome.label)
@@ -172,16 +186,16 @@ def _performance(session: Session, model_name: str, tier: TierPolicy, as_of: dat
                unindexed(Decision.decided_at) < as_of)).all()
     labels = [1 if label == 1 else 0 for _, label in labelled]
     if len(labelled) < MIN_LABELLED or len(set(labels)) < 2:
-        return Pillar("grey", f"Only {len(labelled):,} decisions of the last "
-                              f"{PERFORMANCE_DAYS} days have a known outcome: too few to judge "
-                              f"(needs {MIN_LABELLED} of both kinds).")
+        return Pillar(PillarStatus.GREY, f"Only {len(labelled):,} decisions of the last "
+                      f"{PERFORMANCE_DAYS} days have a known outcome: too few to judge "
+                      f"(needs {MIN_LABELLED} of both kinds).")
     auc = float(roc_auc_score(labels, [score for score, _ in labelled]))
     if auc < floor:
         message = (f"ROC AUC on the {len(labelled):,} decisions of the last {PERFORMANCE_DAYS} "
                    f"days whose outcome is known is {auc:.3f} (policy floor {floor:g}).")
         return _breach(findings, Finding("performance", severity, auc, floor, message))
-    return Pillar("green", f"ROC AUC {auc:.3f} on {len(labelled):,} labelled decisions "
-                           f"(floor {floor:g}).", auc, floor)
+    return Pillar(PillarStatus.GREEN, f"ROC AUC {auc:.3f} on {len(labelled):,} labelled decisions "
+                  f"(floor {floor:g}).", auc, floor)
 
 
 def _fairness(session: Session, model_name: str, tier: TierPolicy, first: date,
@@ -192,8 +206,8 @@ def _fairness(session: Session, model_name: str, tier: TierPolicy, first: date,
         end=last + timedelta(days=1), min_group_size=tier.min_group_size)
         if (ratio := s.four_fifths_ratio) is not None]
     if not ratios:
-        return Pillar("grey", "No sensitive input with two groups large enough to judge in "
-                              f"the last {days} days.")
+        return Pillar(PillarStatus.GREY, "No sensitive input with two groups large enough to "
+                      f"judge in the last {days} days.")
     worst = min(ratio for _, ratio in ratios)
     failing = [(f, r) for f, r in ratios if r < bound]
     if failing:
@@ -201,8 +215,8 @@ def _fairness(session: Session, model_name: str, tier: TierPolicy, first: date,
         message = (f"Approval rates by group broke the four-fifths rule in the last {days} "
                    f"days (least over most favoured: {named}; policy: at least {bound:g}).")
         return _breach(findings, Finding("fairness", severity, worst, bound, message))
-    return Pillar("green", f"Lowest four-fifths ratio {worst:.2f} (policy: at least "
-                           f"{bound:g}).", worst, bound)
+    return Pillar(PillarStatus.GREEN, f"Lowest four-fifths ratio {worst:.2f} (policy: at least "
+                  f"{bound:g}).", worst, bound)
 
 
 def _counts(session: Session, model_name: str, as_of: datetime,
@@ -242,9 +256,9 @@ def _oversight(session: Session, model_name: str, tier: TierPolicy, days: int,
         problems.append(message)
     if total < MIN_WINDOW_ROWS:
         if problems:
-            return Pillar("red", " ".join(problems))
-        return Pillar("grey", f"Only {total:,} decisions in the last {days} days: too few to "
-                              "judge escalation and override rates.")
+            return Pillar(PillarStatus.RED, " ".join(problems))
+        return Pillar(PillarStatus.GREY, f"Only {total:,} decisions in the last {days} days: "
+                      "too few to judge escalation and override rates.")
     escalation, escalation_max = escalated / total, tier.monitoring["escalation_rate_max"]
     override, override_max = overridden / total, tier.monitoring["override_rate_max"]
     if escalation > escalation_max:
@@ -258,9 +272,9 @@ def _oversight(session: Session, model_name: str, tier: TierPolicy, days: int,
         findings.append(Finding("override", "medium", override, override_max, message))
         problems.append(message)
     if slipped:
-        return Pillar("red", " ".join(problems), float(slipped), 0.0)
+        return Pillar(PillarStatus.RED, " ".join(problems), float(slipped), 0.0)
     if problems:
-        return Pillar("amber", " ".join(problems), escalation, escalation_max)
-    return Pillar("green", f"{escalation:.1%} escalated, {override:.1%} overridden, no "
-                           "decision slipped past the confidence band.", escalation,
+        return Pillar(PillarStatus.AMBER, " ".join(problems), escalation, escalation_max)
+    return Pillar(PillarStatus.GREEN, f"{escalation:.1%} escalated, {override:.1%} overridden, no "
+                  "decision slipped past the confidence band.", escalation,
                   escalation_max)

@@ -1,8 +1,5 @@
-"""`govern monitor`: every served model judged against the policy; alerts with owners.
-
-An alert stays open until someone with the right role acknowledges it and records the action
-taken. Opening and acknowledging are audit events.
-"""
+"""`govern monitor`: every served model judged against the policy, its health stored for the
+portfolio, and an alert opened for each new finding."""
 
 from __future__ import annotations
 
@@ -12,42 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
-from services.audit.chain import append, refusals_recorded
+from services.audit.actions import AuditAction
+from services.audit.chain import append
 from services.core.clock import utcnow
-from services.core.errors import InvalidInput, NotFound
-from services.core.justification import justified
-from services.core.permissions import Action, require
 from services.core.policy import Policy
 from services.core.principal import Principal
 from services.evidence.gates import gates_for_version
+from services.monitoring.alerts import AlertView, open_alerts
 from services.monitoring.assessment import Assessment, Finding, assess
-from services.registry.adapter import ModelSummary, Registry
+from services.registry.adapter import Registry
 from services.registry.aliases import alias_tenures
 from services.store.engine import session_scope
-from services.store.models import Alert, ModelHealth
-
-ACTIONS = ("investigate", "retrain", "accept", "retire")
-
-
-@dataclass(frozen=True)
-class AlertView:
-    id: int
-    model_name: str
-    model_version: str | None
-    kind: str
-    severity: str
-    owner: str
-    figure: float | None
-    bound: float | None
-    message: str
-    opened_at: datetime
-    status: str
-    acknowledged_by: str | None
-    acknowledged_at: datetime | None
-    action: str | None
-    action_note: str | None
+from services.store.models import ModelHealth
 
 
 @dataclass(frozen=True)
@@ -75,7 +49,7 @@ def monitor(*, engine: Engine, registry: Registry, policy: Policy, actor: Princi
                                 tier=policy.for_tier(model.risk_tier), as_of=now, gates=gates)
             session.add(_health_row(assessment, backfilled=False))
             findings[model.name] = assessment.findings
-            opened += _open_alerts(session, model, version, assessment, actor, now)
+            opened += open_alerts(session, model, version, assessment, actor, now)
     return MonitorReport(len(served), findings, opened, time.perf_counter() - started)
 
 
@@ -108,7 +82,7 @@ def backfill_health(*, engine: Engine, registry: Registry, policy: Policy, actor
                                     gates=None)
                 session.add(_health_row(assessment, backfilled=True))
                 written += 1
-            append(session=session, actor=actor, action="health.backfilled",
+            append(session=session, actor=actor, action=AuditAction.HEALTH_BACKFILLED,
                    subject_type="model", subject_id=model.name, model_name=model.name,
                    payload={"days": days, "every": every, "as_of": now.isoformat()})
     return written
@@ -125,67 +99,3 @@ def _health_row(assessment: Assessment, *, backfilled: bool) -> ModelHealth:
                   "previous_decisions": activity.previous_decisions,
                   "previous_escalated": activity.previous_escalated,
                   "previous_overridden": activity.previous_overridden})
-
-
-def _open_alerts(session: Session, model: ModelSummary, version: str, assessment: Assessment,
-                 actor: Principal, now: datetime) -> list[AlertView]:
-    open_kinds = set(session.scalars(select(Alert.kind).where(
-        Alert.model_name == model.name, Alert.status == "open")))
-    opened: list[AlertView] = []
-    for finding in assessment.findings:
-        if finding.kind in open_kinds:
-            continue
-        alert = Alert(model_name=model.name, model_version=version, kind=finding.kind,
-                      severity=finding.severity, owner=model.owner or "unassigned",
-                      figure=finding.figure, bound=finding.bound,
-                      message=finding.message, opened_at=now, status="open")
-        session.add(alert)
-        session.flush()
-        append(session=session, actor=actor, action="alert.opened", subject_type="alert",
-               subject_id=alert.id, model_name=model.name,
-               payload={"kind": finding.kind, "figure": finding.figure,
-                        "bound": finding.bound, "owner": alert.owner,
-                        "message": finding.message})
-        opened.append(_view(alert))
-    return opened
-
-
-def acknowledge_alert(*, engine: Engine, actor: Principal, alert_id: int, action: str,
-                      note: str) -> AlertView:
-    """Record who took the alert on and what they are doing about it."""
-    with refusals_recorded(engine, actor, "alert.acknowledge", "alert", alert_id):
-        require(actor, Action.ACKNOWLEDGE_ALERT)
-        if action not in ACTIONS:
-            raise InvalidInput(f"An alert's action is one of {', '.join(ACTIONS)}, not "
-                               f"{action!r}.")
-        text = justified(note)
-        with session_scope(engine) as session:
-            alert = session.get(Alert, alert_id)
-            if alert is None:
-                raise NotFound(f"There is no alert #{alert_id}.")
-            if alert.status != "open":
-                raise InvalidInput(f"Alert #{alert_id} was already acknowledged by "
-                                   f"{alert.acknowledged_by}.")
-            alert.status, alert.action, alert.action_note = "acknowledged", action, text
-            alert.acknowledged_by, alert.acknowledged_at = actor.id, utcnow()
-            append(session=session, actor=actor, action="alert.acknowledged",
-                   subject_type="alert", subject_id=alert_id, model_name=alert.model_name,
-                   payload={"action": action, "note": text, "kind": alert.kind})
-            session.flush()
-            return _view(alert)
-
-
-def list_alerts(*, session: Session, status: str | None = "open",
-                limit: int = 200) -> list[AlertView]:
-    """Alerts oldest first (the longest-waiting on top)."""
-    query = select(Alert).order_by(Alert.opened_at, Alert.id).limit(limit)
-    if status:
-        query = query.where(Alert.status == status)
-    return [_view(a) for a in session.scalars(query)]
-
-
-def _view(alert: Alert) -> AlertView:
-    return AlertView(alert.id, alert.model_name, alert.model_version, alert.kind,
-                     alert.severity, alert.owner, alert.figure, alert.bound, alert.message,
-                     alert.opened_at, alert.status, alert.acknowledged_by,
-                     alert.acknowledged_at, alert.action, alert.action_note)

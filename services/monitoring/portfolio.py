@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.core.policy import Policy
-from services.monitoring.assessment import ACTIVITY_DAYS, JUDGED, Pillar, Status
+from services.monitoring.alerts import AlertStatus
+from services.monitoring.assessment import ACTIVITY_DAYS, JUDGED, Pillar, PillarStatus, Status
 from services.registry.adapter import ModelSummary, Registry
 from services.registry.contract import tag_items
 from services.store.models import Alert, AliasChange, Evidence, ModelHealth, Override
@@ -25,7 +26,8 @@ PILLARS = (*JUDGED[:5], "alerts", "revalidation", "oversight")
 TREND_DAYS = 90
 DUE_SOON_DAYS = 30  # revalidation due within this many days is amber
 ALERT_AGE_RED_DAYS = 7  # an alert nobody took on for a week makes the pillar red
-_RANK: dict[Status, int] = {"red": 3, "amber": 2, "grey": 1, "green": 0}
+_RANK: dict[Status, int] = {PillarStatus.RED: 3, PillarStatus.AMBER: 2, PillarStatus.GREY: 1,
+                           PillarStatus.GREEN: 0}
 STATUS_WORDS: dict[str, str] = {"green": "ok", "amber": "watch", "red": "at risk",
                                 "grey": "unknown"}
 
@@ -49,7 +51,7 @@ class PortfolioRow:
     @property
     def status(self) -> Status:
         return max((p.status for p in self.pillars.values()), key=_RANK.__getitem__,
-                   default="grey")
+                   default=PillarStatus.GREY)
 
     @property
     def reasons(self) -> list[str]:
@@ -138,7 +140,7 @@ def _row(model: ModelSummary, champion: str | None, policy: Policy, health: Mode
     last = validated.get((model.name, champion)) if champion else None
     due = (last + timedelta(days=tier.revalidation_days)).date() if last else None
     if champion is None:
-        pillars = {name: Pillar("grey", "No champion serves: nothing to judge.")
+        pillars = {name: Pillar(PillarStatus.GREY, "No champion serves: nothing to judge.")
                    for name in PILLARS}
     else:
         judged = health.pillars if health and health.model_version == champion else {}
@@ -151,7 +153,8 @@ def _row(model: ModelSummary, champion: str | None, policy: Policy, health: Mode
             missing = "Not judged by this run (a backfill judges the log only)."
             activity = health.activity
         for name in JUDGED:
-            pillars[name] = Pillar(**judged[name]) if name in judged else Pillar("grey", missing)
+            pillars[name] = Pillar(**judged[name]) if name in judged \
+                else Pillar(PillarStatus.GREY, missing)
         pillars["alerts"] = _alerts_pillar(alerts.get(model.name, []), now)
         pillars["revalidation"] = _revalidation_pillar(champion, due, now.date())
     decisions = int(activity["decisions"]) if activity else None
@@ -176,25 +179,25 @@ def _overdue(row: PortfolioRow, day: date) -> bool:
 def _alerts_pillar(alerts: list[Alert], now: datetime) -> Pillar:
     waiting = [a for a in alerts if _open_at(a, now)]
     if not waiting:
-        return Pillar("green", "No open alert.")
+        return Pillar(PillarStatus.GREEN, "No open alert.")
     oldest = min(a.opened_at for a in waiting)
     age = (now - oldest).days
     kinds = ", ".join(sorted({a.kind for a in waiting}))
     owners = ", ".join(sorted({a.owner for a in waiting}))
-    status: Status = "red" if age >= ALERT_AGE_RED_DAYS or any(
-        a.severity == "high" for a in waiting) else "amber"
+    status = PillarStatus.RED if age >= ALERT_AGE_RED_DAYS or any(
+        a.severity == "high" for a in waiting) else PillarStatus.AMBER
     return Pillar(status, f"{len(waiting)} open ({kinds}), oldest {age} days, owner {owners}.",
                   float(len(waiting)), 0.0)
 
 
 def _revalidation_pillar(version: str, due: date | None, today: date) -> Pillar:
     if due is None:
-        return Pillar("red", f"v{version} has no evaluation evidence: never validated.")
+        return Pillar(PillarStatus.RED, f"v{version} has no evaluation evidence: never validated.")
     if due < today:
-        return Pillar("red", f"Overdue since {due:%Y-%m-%d}.")
+        return Pillar(PillarStatus.RED, f"Overdue since {due:%Y-%m-%d}.")
     if due <= today + timedelta(days=DUE_SOON_DAYS):
-        return Pillar("amber", f"Due {due:%Y-%m-%d}, within {DUE_SOON_DAYS} days.")
-    return Pillar("green", f"Next revalidation due {due:%Y-%m-%d}.")
+        return Pillar(PillarStatus.AMBER, f"Due {due:%Y-%m-%d}, within {DUE_SOON_DAYS} days.")
+    return Pillar(PillarStatus.GREEN, f"Next revalidation due {due:%Y-%m-%d}.")
 
 
 def _open_at(alert: Alert, moment: datetime) -> bool:
@@ -226,7 +229,7 @@ def _alerts(session: Session, horizon: datetime) -> dict[str, list[Alert]]:
     """Alerts open now or acknowledged since the horizon (for the previous period's count)."""
     found: dict[str, list[Alert]] = defaultdict(list)
     for alert in session.scalars(select(Alert).where(
-            (Alert.status == "open") | (Alert.acknowledged_at >= horizon))):
+            (Alert.status == AlertStatus.OPEN) | (Alert.acknowledged_at >= horizon))):
         found[alert.model_name].append(alert)
     return found
 

@@ -13,18 +13,19 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from services.audit.actions import AuditAction
 from services.audit.chain import append, lock_trail, refusals_recorded
 from services.core.clock import utcnow
 from services.core.errors import InvalidInput, NotFound, SourceUnavailable
 from services.core.justification import justified
 from services.core.permissions import Action, require
 from services.core.principal import Principal
-from services.governance.promotions.views import PromotionView, promotion_view
+from services.governance.promotions.views import PromotionStatus, PromotionView, promotion_view
 from services.registry.adapter import Registry
 from services.store.engine import session_scope
 from services.store.models import AliasChange, PromotionRequest
 
-EXECUTABLE = ("approved", "approved_not_executed")
+EXECUTABLE = (PromotionStatus.APPROVED, PromotionStatus.APPROVED_NOT_EXECUTED)
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class ExecutionResult:
 
     @property
     def failed(self) -> bool:
-        return self.request.status == "approved_not_executed"
+        return self.request.status == PromotionStatus.APPROVED_NOT_EXECUTED
 
 
 def execute_promotion(*, engine: Engine, registry: Registry, actor: Principal,
@@ -53,9 +54,9 @@ def execute_promotion(*, engine: Engine, registry: Registry, actor: Principal,
                 if previous != request.model_version:
                     registry.set_alias(request.model_name, request.alias, request.model_version)
             except SourceUnavailable as exc:
-                request.status = "approved_not_executed"
+                request.status = PromotionStatus.APPROVED_NOT_EXECUTED
                 request.execution_error = exc.message
-                append(session=session, actor=actor, action="alias.move_failed",
+                append(session=session, actor=actor, action=AuditAction.ALIAS_MOVE_FAILED,
                        subject_type="promotion_request", subject_id=request_id,
                        model_name=request.model_name,
                        payload={"version": request.model_version, "alias": request.alias,
@@ -70,7 +71,8 @@ def execute_promotion(*, engine: Engine, registry: Registry, actor: Principal,
 def retry_promotion(*, engine: Engine, registry: Registry, actor: Principal,
                     request_id: int) -> ExecutionResult:
     """Try again to move the alias of a request whose earlier attempt failed."""
-    with refusals_recorded(engine, actor, "promotion.execute", "promotion_request", request_id):
+    with refusals_recorded(engine, actor, AuditAction.PROMOTION_EXECUTE_REFUSED,
+                           "promotion_request", request_id):
         require(actor, Action.EXECUTE_PROMOTION)
         with session_scope(engine) as session:
             request = session.get(PromotionRequest, request_id)
@@ -87,7 +89,8 @@ def retry_promotion(*, engine: Engine, registry: Registry, actor: Principal,
 def rollback_alias(*, engine: Engine, registry: Registry, actor: Principal, model_name: str,
                    justification: str, alias: str = "champion") -> ExecutionResult:
     """Give the alias back to the version that held it before the last move."""
-    with refusals_recorded(engine, actor, "alias.rollback", "model", model_name, model_name):
+    with refusals_recorded(engine, actor, AuditAction.ALIAS_ROLLBACK_REFUSED, "model", model_name,
+                           model_name):
         require(actor, Action.ROLLBACK)
         text = justified(justification)
         holder = registry.alias_holder(model_name, alias)
@@ -108,11 +111,11 @@ def rollback_alias(*, engine: Engine, registry: Registry, actor: Principal, mode
             request = PromotionRequest(
                 kind="rollback", model_name=model_name, model_version=last.previous_version,
                 alias=alias, requested_by=actor.id, requested_at=utcnow(), justification=text,
-                status="approved", gate_results=[], policy_sha256="",
+                status=PromotionStatus.APPROVED, gate_results=[], policy_sha256="",
                 previous_version=holder)
             session.add(request)
             session.flush()
-            append(session=session, actor=actor, action="alias.rollback_requested",
+            append(session=session, actor=actor, action=AuditAction.ALIAS_ROLLBACK_REQUESTED,
                    subject_type="promotion_request", subject_id=request.id,
                    model_name=model_name,
                    payload={"alias": alias, "from_version": holder,
@@ -125,13 +128,14 @@ def rollback_alias(*, engine: Engine, registry: Registry, actor: Principal, mode
 def _record_move(session: Session, request: PromotionRequest, previous: str | None,
                  actor: Principal) -> None:
     now = utcnow()
-    request.status, request.executed_at, request.executed_by = "executed", now, actor.id
+    request.status, request.executed_at, request.executed_by = (PromotionStatus.EXECUTED, now,
+                                                               actor.id)
     request.previous_version, request.execution_error = previous, None
     session.add(AliasChange(model_name=request.model_name, alias=request.alias,
                             version=request.model_version, previous_version=previous,
                             changed_at=now, changed_by=actor.id, request_id=request.id,
                             reason=request.justification))
-    append(session=session, actor=actor, action="alias.moved", subject_type="model",
+    append(session=session, actor=actor, action=AuditAction.ALIAS_MOVED, subject_type="model",
            subject_id=request.model_name, model_name=request.model_name,
            payload={"alias": request.alias, "version": request.model_version,
                     "previous_version": previous, "request_id": request.id,

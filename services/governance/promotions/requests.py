@@ -8,12 +8,12 @@ leaves only its own audit event.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
 from datetime import date, timedelta
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from services.audit.actions import AuditAction
 from services.audit.chain import append, lock_trail, refusals_recorded
 from services.core.clock import utcnow
 from services.core.errors import GateFailed, InvalidInput, NotFound, PermissionDenied
@@ -23,7 +23,12 @@ from services.core.policy import Policy
 from services.core.principal import Principal, Role
 from services.evidence.gates import gates_for_version
 from services.governance.promotions.execution import ExecutionResult, execute_promotion
-from services.governance.promotions.views import OPEN_STATUSES, PromotionView, promotion_view
+from services.governance.promotions.views import (
+    OPEN_STATUSES,
+    PromotionStatus,
+    PromotionView,
+    promotion_view,
+)
 from services.registry.adapter import Registry
 from services.store.engine import session_scope
 from services.store.models import PolicyException, PromotionRequest, SignOff
@@ -36,7 +41,8 @@ def request_promotion(*, engine: Engine, registry: Registry, policy: Policy, act
                       model_name: str, version: str, justification: str,
                       alias: str = "champion") -> PromotionView:
     """Ask for a version to take an alias; the gates of this moment are frozen on the request."""
-    with refusals_recorded(engine, actor, "promotion.request", "model", model_name, model_name):
+    with refusals_recorded(engine, actor, AuditAction.PROMOTION_REQUEST_REFUSED, "model",
+                           model_name, model_name):
         require(actor, Action.REQUEST_PROMOTION)
         text = justified(justification)
         if not _ALIAS.match(alias):
@@ -60,11 +66,11 @@ def request_promotion(*, engine: Engine, registry: Registry, policy: Policy, act
             request = PromotionRequest(
                 model_name=model_name, model_version=str(version), alias=alias,
                 requested_by=actor.id, requested_at=utcnow(), justification=text,
-                status="open", gate_results=[asdict(r) for r in gates.results],
+                status=PromotionStatus.OPEN, gate_results=[r.as_stored() for r in gates.results],
                 policy_sha256=gates.policy_sha256, previous_version=holder)
             session.add(request)
             session.flush()
-            append(session=session, actor=actor, action="promotion.requested",
+            append(session=session, actor=actor, action=AuditAction.PROMOTION_REQUESTED,
                    subject_type="promotion_request", subject_id=request.id,
                    model_name=model_name,
                    payload={"version": str(version), "alias": alias, "justification": text,
@@ -77,8 +83,8 @@ def request_promotion(*, engine: Engine, registry: Registry, policy: Policy, act
 def sign_off(*, engine: Engine, registry: Registry, policy: Policy, actor: Principal,
              request_id: int, verdict: str, justification: str) -> ExecutionResult:
     """A validator approves or rejects; the last approval needed moves the alias."""
-    with refusals_recorded(engine, actor, "promotion.sign_off", "promotion_request",
-                           request_id):
+    with refusals_recorded(engine, actor, AuditAction.PROMOTION_SIGN_OFF_REFUSED,
+                           "promotion_request", request_id):
         require(actor, Action.SIGN_OFF)
         if verdict not in ("approve", "reject"):
             raise InvalidInput(f"A sign-off approves or rejects, not {verdict!r}.")
@@ -100,16 +106,18 @@ def sign_off(*, engine: Engine, registry: Registry, policy: Policy, actor: Princ
             needed = policy.for_tier(model.risk_tier).approvers
             approvals = len(view.approvers) + (verdict == "approve")
             if verdict == "reject":
-                request.status = "rejected"
+                request.status = PromotionStatus.REJECTED
             elif approvals >= needed:
-                request.status = "approved"
-            append(session=session, actor=actor, action=f"promotion.{verdict}d",
+                request.status = PromotionStatus.APPROVED
+            append(session=session, actor=actor,
+                   action=AuditAction.PROMOTION_REJECTED if verdict == "reject"
+                   else AuditAction.PROMOTION_APPROVED,
                    subject_type="promotion_request", subject_id=request_id,
                    model_name=request.model_name,
                    payload={"version": request.model_version, "alias": request.alias,
                             "justification": text, "approvals": approvals,
                             "approvals_needed": needed, "status": request.status})
-            approved = request.status == "approved"
+            approved = request.status == PromotionStatus.APPROVED
     if approved:
         return execute_promotion(engine=engine, registry=registry, actor=actor,
                                  request_id=request_id)
@@ -132,8 +140,8 @@ def _four_eyes(actor: Principal, owner: str | None, view: PromotionView) -> None
 def grant_exception(*, engine: Engine, actor: Principal, request_id: int, justification: str,
                     expires_on: date, gates: tuple[str, ...] = ()) -> PromotionView:
     """An admin lets a request past failing gates until a date, saying why."""
-    with refusals_recorded(engine, actor, "policy_exception.grant", "promotion_request",
-                           request_id):
+    with refusals_recorded(engine, actor, AuditAction.POLICY_EXCEPTION_GRANT_REFUSED,
+                           "promotion_request", request_id):
         require(actor, Action.GRANT_EXCEPTION)
         text = justified(justification)
         today = utcnow().date()
@@ -153,7 +161,7 @@ def grant_exception(*, engine: Engine, actor: Principal, request_id: int, justif
             session.add(PolicyException(request_id=request_id, gates=list(covered),
                                         justification=text, expires_on=expires_on,
                                         granted_by=actor.id, granted_at=utcnow()))
-            append(session=session, actor=actor, action="policy_exception.granted",
+            append(session=session, actor=actor, action=AuditAction.POLICY_EXCEPTION_GRANTED,
                    subject_type="promotion_request", subject_id=request_id,
                    model_name=request.model_name,
                    payload={"gates": list(covered), "justification": text,
@@ -165,8 +173,8 @@ def grant_exception(*, engine: Engine, actor: Principal, request_id: int, justif
 def withdraw_promotion(*, engine: Engine, actor: Principal, request_id: int,
                        justification: str) -> PromotionView:
     """The requester (or an admin) takes back a request nobody has approved yet."""
-    with refusals_recorded(engine, actor, "promotion.withdraw", "promotion_request",
-                           request_id):
+    with refusals_recorded(engine, actor, AuditAction.PROMOTION_WITHDRAW_REFUSED,
+                           "promotion_request", request_id):
         text = justified(justification)
         with session_scope(engine) as session:
             lock_trail(session=session)
@@ -175,8 +183,8 @@ def withdraw_promotion(*, engine: Engine, actor: Principal, request_id: int,
                 raise PermissionDenied(f"{actor.name} did not request #{request_id} and may "
                                        "not withdraw it.",
                                        hint="Only its requester, or an admin, may.")
-            request.status = "withdrawn"
-            append(session=session, actor=actor, action="promotion.withdrawn",
+            request.status = PromotionStatus.WITHDRAWN
+            append(session=session, actor=actor, action=AuditAction.PROMOTION_WITHDRAWN,
                    subject_type="promotion_request", subject_id=request_id,
                    model_name=request.model_name, payload={"justification": text})
             session.flush()
@@ -187,7 +195,7 @@ def _open_request(session: Session, request_id: int) -> PromotionRequest:
     request = session.get(PromotionRequest, request_id)
     if request is None:
         raise NotFound(f"There is no promotion request #{request_id}.")
-    if request.status != "open":
+    if request.status != PromotionStatus.OPEN:
         raise InvalidInput(f"Promotion request #{request_id} is {request.status.replace('_', ' ')}"
                            "; it takes no more sign-offs or changes.")
     return request

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.core.errors import NotFound
+from services.evidence.gates import GateResult
 from services.store.models import PolicyException, PromotionRequest, SignOff
 
-OPEN_STATUSES = ("open", "approved", "approved_not_executed")
+
+class PromotionStatus(StrEnum):
+    """A request's life: open for sign-off, then rejected or withdrawn, or approved and then
+    executed (the alias moved) or approved_not_executed (the registry refused the move)."""
+    OPEN = "open"
+    APPROVED = "approved"
+    APPROVED_NOT_EXECUTED = "approved_not_executed"
+    EXECUTED = "executed"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN_STATUSES = (PromotionStatus.OPEN, PromotionStatus.APPROVED,
+                 PromotionStatus.APPROVED_NOT_EXECUTED)
 
 
 @dataclass(frozen=True)
@@ -47,7 +62,7 @@ class PromotionView:
     requested_at: datetime
     justification: str
     status: str  # open | rejected | withdrawn | approved | approved_not_executed | executed
-    gate_results: tuple[dict[str, Any], ...]  # frozen when the request was made
+    gate_results: tuple[GateResult, ...]  # frozen when the request was made
     policy_sha256: str
     previous_version: str | None
     executed_at: datetime | None
@@ -58,7 +73,7 @@ class PromotionView:
 
     @property
     def failing_gates(self) -> tuple[str, ...]:
-        return tuple(g["gate"] for g in self.gate_results if g["status"] != "pass")
+        return tuple(g.gate for g in self.gate_results if not g.passed)
 
     @property
     def approvers(self) -> tuple[str, ...]:
@@ -102,6 +117,12 @@ def _views(session: Session, requests: list[PromotionRequest]) -> list[Promotion
             e.id, tuple(e.gates), e.justification, e.expires_on, e.granted_by, e.granted_at))
     return [PromotionView(
         r.id, r.kind, r.model_name, r.model_version, r.alias, r.requested_by, r.requested_at,
-        r.justification, r.status, tuple(r.gate_results), r.policy_sha256, r.previous_version,
-        r.executed_at, r.executed_by, r.execution_error, tuple(sign_offs.get(r.id, ())),
+        r.justification, r.status, _frozen_gates(r.gate_results), r.policy_sha256,
+        r.previous_version, r.executed_at, r.executed_by, r.execution_error,
+        tuple(sign_offs.get(r.id, ())),
         tuple(exceptions.get(r.id, ()))) for r in requests]
+
+
+def _frozen_gates(stored: list[Any]) -> tuple[GateResult, ...]:
+    """Gate results as frozen on a request (JSON written from GateResult, every version)."""
+    return tuple(GateResult.model_validate(result) for result in stored)
