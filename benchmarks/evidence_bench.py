@@ -78,13 +78,14 @@ def run(folder: Path, runs: int = 3) -> list[Measure]:
         return None
 
     direct_seconds = median_seconds(direct, 1)
-    auc_agrees = abs(stored.evaluation.payload["metrics"]["roc_auc"]
-                     - metrics.roc_auc_score(y, scores)) < 1e-12
+    auc = stored.evaluation.evaluation().metrics.figure("roc_auc")
+    auc_agrees = auc is not None and abs(auc - metrics.roc_auc_score(y, scores)) < 1e-12
     rates = MetricFrame(metrics={"rate": selection_rate}, y_true=y, y_pred=1 - predicted,
                         sensitive_features=holdout["customer_sex"]).by_group["rate"]
-    ours_rates = {g["group"]: g["favourable_rate"]
-                  for g in stored.fairness.payload["features"]["customer_sex"]["groups"]}
-    rates_agree = all(abs(ours_rates[g] - rates[g]) < 1e-12 for g in rates.index)
+    ours_rates = {g.group: g.favourable_rate
+                  for g in stored.fairness.fairness().features["customer_sex"].groups}
+    rates_agree = all((ours := ours_rates[g]) is not None and abs(ours - rates[g]) < 1e-12
+                      for g in rates.index)
     return [
         Measure("evidence run: evaluation + fairness (2 features + intersection, 200 "
                 "bootstrap resamples), 10k-row hold-out", ours_seconds, "s", "< 30 s",

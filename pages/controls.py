@@ -6,7 +6,7 @@ import streamlit as st
 from ui.pickers import pick_model_version
 from ui.principal import may_open, page_guard
 from ui.reports import controls
-from ui.widgets import plain, stop_on_error
+from ui.widgets import BadgeColour, plain, stop_on_error
 
 STATUS_MARKS = {"met": "● met", "partial": "▲ partial", "gap": "■ gap"}
 
@@ -28,7 +28,7 @@ else:
     st.success(f"All {met} controls are met for {matrix.model_name} v{version} ({held}).",
                icon=":material/verified:")
 
-STATUS_COLOURS = {"met": "green", "partial": "orange", "gap": "red"}
+STATUS_COLOURS: dict[str, BadgeColour] = {"met": "green", "partial": "orange", "gap": "red"}
 widths = [3, 1.1, 6, 1.2]
 for framework in ("SR 11-7", "EU AI Act"):
     st.subheader(framework if framework == "SR 11-7" else "EU AI Act, high-risk systems")

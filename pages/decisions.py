@@ -36,7 +36,10 @@ with st.form("decision_search"):
                                 "requests, never acted on.")
     st.form_submit_button("Search", type="primary", icon=":material/search:")
 
-start, end = (window if isinstance(window, tuple) and len(window) == 2 else (window, window))
+if isinstance(window, tuple):  # while a range is being picked, it holds its first day only
+    start, end = (window[0], window[-1]) if window else (None, None)
+else:
+    start, end = window, window
 filters = DecisionFilter(
     model_name=None if model == "All models" else model,
     model_version=version.strip().removeprefix("v") or None,

@@ -29,8 +29,8 @@ if span == "Custom":
 else:
     start, last = today - timedelta(days=int(span.split()[0]) - 1), today
 end = last + timedelta(days=1)
-statistic = right.selectbox("Statistic", list(STATISTICS), format_func=STATISTICS.get,
-                            key="drift_statistic")
+statistic = right.selectbox("Statistic", list(STATISTICS),
+                            format_func=lambda chosen: STATISTICS[chosen], key="drift_statistic")
 
 with stop_on_error():
     window = monitoring.window(name, version, tier, start, end)

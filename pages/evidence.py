@@ -5,6 +5,7 @@ import streamlit as st
 
 from services.core.errors import GovernanceError
 from services.core.permissions import Action, allowed
+from services.evidence.payloads import ClassificationEvaluation
 from ui import figures
 from ui.context import policy
 from ui.data import evidence_records, model_card, run_evidence_now
@@ -24,9 +25,12 @@ if allowed(principal, Action.RUN_EVIDENCE):
                       "new evaluation and fairness records; earlier records stay as they are."):
         with st.status(f"Running evidence for {name} v{version}…", expanded=True) as status:
             bar = st.progress(0.0)
+
+            def report(fraction: float, message: str) -> None:
+                bar.progress(fraction, message)
+
             try:
-                run = run_evidence_now(name, version, principal,
-                                       lambda fraction, message: bar.progress(fraction, message))
+                run = run_evidence_now(name, version, principal, report)
                 status.update(label=f"Stored evaluation #{run.evaluation.id} and fairness "
                               f"#{run.fairness.id if run.fairness else '—'} in "
                               f"{run.seconds:.1f} s", state="complete", expanded=False)
@@ -54,31 +58,33 @@ fairness = min((r for r in records if r.kind == "fairness" and r.id > chosen.id)
 st.caption(f"Hold-out SHA-256 `{chosen.data_sha256}` · payload SHA-256 "
            f"`{chosen.payload_sha256}` · policy `{chosen.policy_sha256[:12]}…` · "
            + ("payload intact" if chosen.intact else "**payload does not match its hash**"))
-payload = chosen.payload
+with stop_on_error():
+    evaluation = chosen.evaluation()
 
 evaluation_tab, fairness_tab, data_tab, compare_tab = st.tabs(
     ["Evaluation", "Fairness", "Data", "Compare versions"])
 
 with evaluation_tab:
-    if payload["task"] != "classification":
-        st.dataframe(pd.DataFrame([payload["metrics"]]), hide_index=True)
+    if not isinstance(evaluation, ClassificationEvaluation):
+        st.dataframe(pd.DataFrame([evaluation.metrics.figures()]), hide_index=True)
     else:
-        shown = ["roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "log_loss",
-                 "brier"]
-        for column, key in zip(st.columns(len(shown)), shown, strict=True):
+        shown = evaluation.metrics.figures()
+        for column, (key, value) in zip(st.columns(len(shown)), shown.items(), strict=True):
             column.metric(key.replace("_", " ").upper() if "auc" in key else
-                          key.replace("_", " ").capitalize(), f"{payload['metrics'][key]:.3f}")
-        label = {f"v{version}": payload}
+                          key.replace("_", " ").capitalize(),
+                          "—" if value is None else f"{value:.3f}")
+        label = {f"v{version}": evaluation}
         left, right = st.columns(2)
         left.plotly_chart(figures.roc_figure(label), width="stretch")
         right.plotly_chart(figures.pr_figure(label), width="stretch")
         left, right = st.columns(2)
         left.plotly_chart(figures.calibration_figure(label), width="stretch")
-        right.plotly_chart(figures.confusion_figure(payload), width="stretch")
+        right.plotly_chart(figures.confusion_figure(evaluation), width="stretch")
         st.markdown("**Performance by segment**")
-        for feature, rows in payload["segments"].items():
+        for feature, segments in evaluation.segments.items():
             st.caption(feature)
-            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame(s.as_stored() for s in segments), hide_index=True,
+                         width="stretch")
 
 with fairness_tab:
     if fairness is None:
@@ -86,31 +92,36 @@ with fairness_tab:
     else:
         four_fifths = policy().for_tier(view.model.risk_tier) \
             .fairness_bounds["four_fifths_ratio_min"]
-        fair = fairness.payload
-        st.caption(f"Favourable outcome: prediction {fair['favourable_prediction']}. Groups "
-                   f"under {fair['min_group_size']} people are grey: too few to judge. "
-                   f"Intervals: {fair['confidence_level']:.0%} bootstrap, "
-                   f"{fair['bootstrap_resamples']} resamples.")
-        for assessment in fair["features"].values():
+        with stop_on_error():
+            fair = fairness.fairness()
+        st.caption(f"Favourable outcome: prediction {fair.favourable_prediction}. Groups "
+                   f"under {fair.min_group_size} people are grey: too few to judge. "
+                   f"Intervals: {fair.confidence_level:.0%} bootstrap, "
+                   f"{fair.bootstrap_resamples} resamples.")
+        for assessment in fair.features.values():
             st.plotly_chart(figures.fairness_figure(assessment, four_fifths), width="stretch")
             st.dataframe(pd.DataFrame({
-                "Group": g["group"], "People": g["count"], "Judged": g["judged"],
-                "Favourable rate": g["favourable_rate"],
-                "Interval": f"{g['ci']['favourable_rate'][0] or 0:.3f}–"
-                            f"{g['ci']['favourable_rate'][1] or 0:.3f}",
-                "TPR": g["true_positive_rate"], "FPR": g["false_positive_rate"],
-                "Precision": g["precision"],
-            } for g in assessment["groups"]), hide_index=True, width="stretch")
+                "Group": g.group, "People": g.count, "Judged": g.judged,
+                "Favourable rate": g.favourable_rate,
+                "Interval": f"{g.ci.favourable_rate[0] or 0:.3f}–"
+                            f"{g.ci.favourable_rate[1] or 0:.3f}",
+                "TPR": g.true_positive_rate, "FPR": g.false_positive_rate,
+                "Precision": g.precision,
+            } for g in assessment.groups), hide_index=True, width="stretch")
 
 with data_tab:
-    data = payload.get("data", {})
-    st.markdown(f"**{data.get('rows', 0):,} hold-out rows**")
-    st.dataframe(pd.DataFrame(data.get("columns", [])), hide_index=True, width="stretch")
-    st.markdown("**Representation: hold-out set against the population decided on "
-                "(last 90 days)**")
-    for feature, rows in data.get("representation", {}).items():
-        frame = pd.DataFrame(rows)
-        st.plotly_chart(figures.representation_figure(feature, frame), width="stretch")
+    data = evaluation.data
+    if data is None:
+        st.info("This run profiled no hold-out data.")
+    else:
+        st.markdown(f"**{data.rows:,} hold-out rows**")
+        st.dataframe(pd.DataFrame(c.as_stored() for c in data.columns), hide_index=True,
+                     width="stretch")
+        st.markdown("**Representation: hold-out set against the population decided on "
+                    "(last 90 days)**")
+        for feature, rows in data.representation.items():
+            frame = pd.DataFrame(r.as_stored() for r in rows)
+            st.plotly_chart(figures.representation_figure(feature, frame), width="stretch")
 
 with compare_tab:
     others = [v.version for v in view.versions if v.version != version]
@@ -127,7 +138,8 @@ with compare_tab:
         comparison = figures.compare_table(mine, theirs)
         st.dataframe(comparison.style.apply(figures.highlight_differences, axis=1),
                      width="stretch")
-        if mine.evidence.get("evaluation") and theirs.evidence.get("evaluation"):
-            st.plotly_chart(figures.roc_figure({
-                f"v{version}": mine.evidence["evaluation"].payload,
-                f"v{other}": theirs.evidence["evaluation"].payload}), width="stretch")
+        if isinstance(mine.evaluation, ClassificationEvaluation) and \
+                isinstance(theirs.evaluation, ClassificationEvaluation):
+            st.plotly_chart(figures.roc_figure({f"v{version}": mine.evaluation,
+                                                f"v{other}": theirs.evaluation}),
+                            width="stretch")

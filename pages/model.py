@@ -4,9 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from services.core.clock import utcnow
+from services.monitoring.portfolio import STATUS_WORDS
 from ui.data import inventory_rows, model_view, version_view
 from ui.figures import alias_timeline
-from ui.portfolio import BADGE_COLOURS, PILLAR_TITLES, STATUS_WORDS, portfolio_view
+from ui.portfolio import BADGE_COLOURS, PILLAR_TITLES, portfolio_view
 from ui.principal import page_guard
 from ui.widgets import plain, stop_on_error
 

@@ -40,12 +40,13 @@ with facts:
                 f"**Training run** {plain(card.lineage.run_name)}")
 
 st.subheader("Evaluation")
-if card.metrics:
+metrics = card.metrics
+if metrics:
     names = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "accuracy": "Accuracy", "f1": "F1",
              "brier": "Brier score", "rmse": "RMSE", "mae": "MAE", "r2": "R²"}
-    shown = [(label, card.metrics[key]) for key, label in names.items() if key in card.metrics]
+    shown = [(label, metrics[key]) for key, label in names.items() if key in metrics]
     for column, (label, value) in zip(st.columns(len(shown)), shown, strict=True):
-        column.metric(label, f"{value:.3f}")
+        column.metric(label, "—" if value is None else f"{value:.3f}")
 else:
     st.info("No evaluation evidence for this version yet: run it on the Evidence page.")
 
@@ -53,13 +54,13 @@ st.subheader("Fairness")
 headlines = card.fairness_headlines()
 if headlines:
     st.dataframe(pd.DataFrame({
-        "Sensitive feature": h["feature"],
-        "Four-fifths ratio": h["four_fifths_ratio"],
-        "Least favoured": h["least_favoured_group"],
-        "Most favoured": h["most_favoured_group"],
-        "Parity difference": h["demographic_parity_difference"],
-        "Equalized odds difference": h["equalized_odds_difference"],
-        "Too few to judge": ", ".join(h["too_few_to_judge"]) or "—",
+        "Sensitive feature": h.feature,
+        "Four-fifths ratio": h.summary.four_fifths_ratio,
+        "Least favoured": h.summary.least_favoured_group,
+        "Most favoured": h.summary.most_favoured_group,
+        "Parity difference": h.summary.demographic_parity_difference,
+        "Equalized odds difference": h.summary.equalized_odds_difference,
+        "Too few to judge": ", ".join(h.summary.too_few_to_judge) or "—",
     } for h in headlines), hide_index=True, width="stretch",
         column_config={"Four-fifths ratio": st.column_config.NumberColumn(format="%.3f"),
                        "Parity difference": st.column_config.NumberColumn(format="%.3f"),

@@ -47,13 +47,13 @@ with tab_request:
     else:
         name = st.selectbox("Model", list(models), key="request_model")
         with stop_on_error():
-            view = model_view(name)
-        versions = [v.version for v in view.versions]
-        challenger = view.model.aliases.get("challenger")
+            requested = model_view(name)
+        versions = [v.version for v in requested.versions]
+        challenger = requested.model.aliases.get("challenger")
         left, right = st.columns(2)
         version = left.selectbox("Version", versions, key=f"request_version_{name}",
                                  index=versions.index(challenger) if challenger in versions
-                                 else 0, format_func=lambda v: version_label(view, v))
+                                 else 0, format_func=lambda v: version_label(requested, v))
         alias = right.selectbox("Alias", ["champion", "challenger"], key="request_alias")
         with stop_on_error():
             gates = model_card(name, version).gates

@@ -11,7 +11,7 @@ from services.core.policy import load_policy
 from services.core.settings import Settings
 from services.governance.model_card import ModelCard, build_model_card
 from services.registry.adapter import Registry
-from services.reports.card import card_dict, card_html, card_markdown, card_pdf
+from services.reports.card import card_html, card_json, card_markdown, card_pdf
 from services.store.engine import make_engine, session_scope
 
 HOSTILE = "<script>alert(1)</script> [click me](http://evil.example) | **bold**"
@@ -27,7 +27,7 @@ def challenger_card(demo_env: Settings) -> ModelCard:
 
 def test_the_json_card_carries_details_analysis_and_governance(
         challenger_card: ModelCard) -> None:
-    card = json.loads(json.dumps(card_dict(challenger_card)))
+    card = json.loads(card_json(challenger_card))
     assert card["model_details"]["name"] == "credit-risk"
     assert card["model_details"]["version"]["name"] == "3"
     assert {m["type"] for m in card["quantitative_analysis"]["performance_metrics"]} >= {

@@ -25,6 +25,7 @@ from services.core.errors import (
 from services.core.policy import Policy, load_policy
 from services.core.principal import Principal, Role
 from services.core.settings import PROJECT_ROOT
+from services.evidence.gates import GateStatus
 from services.evidence.run import run_evidence
 from services.governance.promotions.execution import retry_promotion, rollback_alias
 from services.governance.promotions.history import served_at
@@ -110,7 +111,7 @@ def test_a_request_freezes_the_gates_under_the_policy_of_its_day(
                              model_name=MODEL, version="2", justification=WHY)
     assert view.status == "open" and view.previous_version == "1"
     assert view.policy_sha256 == policy.sha256 and view.gate_results
-    assert "missing_evidence" in {g["status"] for g in view.gate_results}  # nothing run yet
+    assert GateStatus.MISSING_EVIDENCE in {g.status for g in view.gate_results}  # nothing run yet
     assert _actions(engine) == ["promotion.requested"]
 
 

@@ -22,6 +22,7 @@ from services.evidence.records import add_evidence
 from services.governance.controls import control_matrix
 from services.registry.adapter import Registry
 from services.reports.pack import build_evidence_pack, canonical_pack, pack_json
+from services.reports.pack_document import EvidencePack
 from services.reports.pack_pdf import pack_pdf
 from services.store.engine import make_engine, session_scope
 from services.store.models import AuditEvent, Evidence
@@ -58,31 +59,33 @@ def test_the_champions_evidence_pack_matches_the_store_and_the_chain(
     engine = make_engine(demo_env.database_url)
     pack = build_evidence_pack(engine=engine, registry=Registry(demo_env.mlflow_tracking_uri),
                                policy=POLICY, actor=AUDITOR, model_name="credit-risk")
-    assert pack["version"] == "2" and pack["aliases"] == ["champion"]
+    assert pack.version == "2" and pack.aliases == ("champion",)
     with session_scope(engine) as session:
         stored = {e.id: e.payload_sha256 for e in session.scalars(select(Evidence).where(
             Evidence.model_name == "credit-risk", Evidence.model_version == "2"))}
         chain = {e.id: (e.prev_hash, e.hash) for e in session.scalars(select(AuditEvent))}
         exported = session.scalars(select(AuditEvent).where(
             AuditEvent.action == "evidence_pack.exported")).all()[-1]
-    assert {r["id"]: r["payload_sha256"] for r in pack["evidence"]} == stored
-    assert all(r["intact"] and r["payload_sha256"] == r["payload_sha256_recomputed"]
-               for r in pack["evidence"])
-    events = pack["audit"]["events"]
-    assert events and all(chain[e["id"]] == (e["prev_hash"], e["hash"]) and e["hash_matches"]
+    assert {r.id: r.payload_sha256 for r in pack.evidence} == stored
+    assert all(r.intact and r.payload_sha256 == r.payload_sha256_recomputed
+               for r in pack.evidence)
+    events = pack.audit.events
+    assert events and all(chain[e.id] == (e.prev_hash, e.hash) and e.hash_matches
                           for e in events)
-    assert pack["audit"]["verification"]["intact"]
+    assert pack.audit.verification.intact
     # The pack's hash is over its canonical form, and the export put it in the chain.
-    assert hashlib.sha256(canonical_pack(pack).encode()).hexdigest() == pack["pack_sha256"]
+    assert hashlib.sha256(canonical_pack(pack).encode()).hexdigest() == pack.pack_sha256
     # ... and can be recomputed from the JSON file alone.
     from_file = json.loads(pack_json(pack))
-    assert hashlib.sha256(canonical_pack(from_file).encode()).hexdigest() == pack["pack_sha256"]
-    assert exported.payload["pack_sha256"] == pack["pack_sha256"]
+    assert hashlib.sha256(canonical_pack(from_file).encode()).hexdigest() == pack.pack_sha256
+    assert exported.payload["pack_sha256"] == pack.pack_sha256
+    # The file reads back as the typed pack, byte for byte.
+    assert canonical_pack(EvidencePack.model_validate(from_file)) == canonical_pack(from_file)
     # The PDF reads as text and carries the same hashes.
     words = _pdf_text(pack_pdf(pack)).replace("\n", " ")
-    assert pack["pack_sha256"] in words.replace(" ", "")
-    for record in pack["evidence"]:
-        assert record["payload_sha256"] in words.replace(" ", "")
+    assert pack.pack_sha256 in words.replace(" ", "")
+    for record in pack.evidence:
+        assert record.payload_sha256 in words.replace(" ", "")
     assert "Control matrix" in words and "Audit trail excerpt" in words
 
 
@@ -108,12 +111,12 @@ def test_an_altered_evidence_record_shows_in_the_pack(engine: Engine, registry_u
                          p=json.dumps({"metrics": {"roc_auc": 0.99}}), id=record.id)
     pack = build_evidence_pack(engine=engine, registry=Registry(registry_uri), policy=POLICY,
                                actor=AUDITOR, model_name="loan-approval", version="2")
-    altered = next(r for r in pack["evidence"] if r["id"] == record.id)
-    assert not altered["intact"]
-    assert altered["payload_sha256"] != altered["payload_sha256_recomputed"]
+    altered = next(r for r in pack.evidence if r.id == record.id)
+    assert not altered.intact
+    assert altered.payload_sha256 != altered.payload_sha256_recomputed
     assert "NO" in _pdf_text(pack_pdf(pack))
-    first = pack["audit"]["events"][0]
-    assert first["prev_hash"] == GENESIS and first["hash_matches"]
+    first = pack.audit.events[0]
+    assert first.prev_hash == GENESIS and first.hash_matches
 
 
 def test_govern_report_writes_the_pack_and_the_portfolio(

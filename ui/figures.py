@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from services.evidence.payloads import ClassificationEvaluation, FeatureAssessment
 from services.registry.aliases import AliasTenure
+
+if TYPE_CHECKING:  # for annotations only: explain.py imports scikit-learn
+    from services.decisions.explain import Explanation
+    from services.governance.model_card import ModelCard
 
 ALIAS_COLOURS = {"champion": "#1f4e79", "challenger": "#e07b39"}
 
@@ -40,74 +45,76 @@ def alias_timeline(tenures: list[AliasTenure], *, now: datetime) -> go.Figure:
     return figure
 
 
-def roc_figure(curves: dict[str, dict[str, Any]]) -> go.Figure:
-    """ROC curves, one per labelled evaluation payload, with the chance diagonal."""
+def roc_figure(curves: dict[str, ClassificationEvaluation]) -> go.Figure:
+    """ROC curves, one per labelled evaluation, with the chance diagonal."""
     figure = go.Figure()
-    for label, payload in curves.items():
-        auc = payload["metrics"]["roc_auc"]
-        figure.add_scatter(x=payload["roc_curve"]["fpr"], y=payload["roc_curve"]["tpr"],
-                           mode="lines", name=f"{label} (AUC {auc:.3f})")
+    for label, evaluation in curves.items():
+        figure.add_scatter(x=evaluation.roc_curve.fpr, y=evaluation.roc_curve.tpr,
+                           mode="lines",
+                           name=f"{label} (AUC {_figure(evaluation.metrics.roc_auc)})")
     figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
                        line={"dash": "dot", "color": "#999"})
     return _square(figure, "False positive rate", "True positive rate", "ROC")
 
 
-def pr_figure(curves: dict[str, dict[str, Any]]) -> go.Figure:
+def pr_figure(curves: dict[str, ClassificationEvaluation]) -> go.Figure:
     figure = go.Figure()
-    for label, payload in curves.items():
-        ap = payload["metrics"]["pr_auc"]
-        figure.add_scatter(x=payload["pr_curve"]["recall"], y=payload["pr_curve"]["precision"],
-                           mode="lines", name=f"{label} (AP {ap:.3f})")
-    base = next(iter(curves.values()))["positive_rate"]
+    for label, evaluation in curves.items():
+        figure.add_scatter(x=evaluation.pr_curve.recall, y=evaluation.pr_curve.precision,
+                           mode="lines",
+                           name=f"{label} (AP {_figure(evaluation.metrics.pr_auc)})")
+    base = next(iter(curves.values())).positive_rate
     figure.add_hline(y=base, line_dash="dot", line_color="#999",
                      annotation_text="base rate")
     return _square(figure, "Recall", "Precision", "Precision-recall")
 
 
-def calibration_figure(curves: dict[str, dict[str, Any]]) -> go.Figure:
+def calibration_figure(curves: dict[str, ClassificationEvaluation]) -> go.Figure:
     figure = go.Figure()
-    for label, payload in curves.items():
-        figure.add_scatter(x=payload["calibration"]["predicted"],
-                           y=payload["calibration"]["observed"], mode="lines+markers",
-                           name=label)
+    for label, evaluation in curves.items():
+        figure.add_scatter(x=evaluation.calibration.predicted,
+                           y=evaluation.calibration.observed, mode="lines+markers", name=label)
     figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
                        line={"dash": "dot", "color": "#999"})
     return _square(figure, "Mean predicted probability", "Observed frequency", "Calibration")
 
 
-def confusion_figure(payload: dict[str, Any]) -> go.Figure:
-    cells = payload["confusion_matrix"]
-    matrix = [[cells["tn"], cells["fp"]], [cells["fn"], cells["tp"]]]
+def confusion_figure(evaluation: ClassificationEvaluation) -> go.Figure:
+    cells = evaluation.confusion_matrix
+    matrix = [[cells.tn, cells.fp], [cells.fn, cells.tp]]
     figure = px.imshow(matrix, x=["predicted 0", "predicted 1"], y=["actual 0", "actual 1"],
                        text_auto=True, color_continuous_scale="Blues")
-    figure.update_layout(title=f"Confusion matrix at threshold {payload['threshold']:g}",
+    figure.update_layout(title=f"Confusion matrix at threshold {evaluation.threshold:g}",
                          coloraxis_showscale=False, height=340,
                          margin={"l": 0, "r": 0, "t": 40, "b": 0})
     return figure
 
 
-def fairness_figure(assessment: dict[str, Any], four_fifths: float) -> go.Figure:
+def fairness_figure(assessment: FeatureAssessment, four_fifths: float) -> go.Figure:
     """Favourable-outcome rate per group with its interval, and the four-fifths line."""
-    groups = assessment["groups"]
-    rates = [g["favourable_rate"] or 0.0 for g in groups]
-    low = [r - (g["ci"]["favourable_rate"][0] or r) for g, r in zip(groups, rates, strict=True)]
-    high = [(g["ci"]["favourable_rate"][1] or r) - r for g, r in zip(groups, rates, strict=True)]
-    colours = ["#1f4e79" if g["judged"] else "#bbbbbb" for g in groups]
+    groups = assessment.groups
+    rates = [g.favourable_rate or 0.0 for g in groups]
+    low = [r - (g.ci.favourable_rate[0] or r) for g, r in zip(groups, rates, strict=True)]
+    high = [(g.ci.favourable_rate[1] or r) - r for g, r in zip(groups, rates, strict=True)]
+    colours = ["#1f4e79" if g.judged else "#bbbbbb" for g in groups]
     figure = go.Figure(go.Bar(
-        x=[g["group"] for g in groups], y=rates, marker_color=colours,
+        x=[g.group for g in groups], y=rates, marker_color=colours,
         error_y={"type": "data", "symmetric": False, "array": high, "arrayminus": low},
-        customdata=[[g["count"], "judged" if g["judged"] else "too few to judge"]
-                    for g in groups],
+        customdata=[[g.count, "judged" if g.judged else "too few to judge"] for g in groups],
         hovertemplate="%{x}: %{y:.1%} (n=%{customdata[0]}, %{customdata[1]})<extra></extra>"))
-    judged = [g["favourable_rate"] for g in groups if g["judged"] and g["favourable_rate"]]
+    judged = [g.favourable_rate for g in groups if g.judged and g.favourable_rate]
     if judged:
         line = four_fifths * max(judged)
         figure.add_hline(y=line, line_dash="dash", line_color="#c0392b",
                          annotation_text=f"four-fifths of the most favoured ({line:.1%})")
-    figure.update_layout(title=f"Favourable outcome rate by {assessment['feature']}",
+    figure.update_layout(title=f"Favourable outcome rate by {assessment.feature}",
                          yaxis_tickformat=".0%", height=360,
                          margin={"l": 0, "r": 0, "t": 40, "b": 0})
     return figure
+
+
+def _figure(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
 
 
 def _square(figure: go.Figure, x: str, y: str, title: str) -> go.Figure:
@@ -133,19 +140,19 @@ def representation_figure(feature: str, frame: pd.DataFrame) -> go.Figure:
     return figure
 
 
-def compare_table(mine: Any, theirs: Any) -> pd.DataFrame:
+def compare_table(mine: ModelCard, theirs: ModelCard) -> pd.DataFrame:
     """Two model cards' headline figures side by side, with the difference."""
-    rows = {}
-    for key in sorted(set(mine.metrics) | set(theirs.metrics)):
-        rows[key] = (mine.metrics.get(key), theirs.metrics.get(key))
-    ours = {h["feature"]: h for h in mine.fairness_headlines()}
-    other = {h["feature"]: h for h in theirs.fairness_headlines()}
-    for feature in sorted(set(ours) | set(other)):
-        rows[f"four-fifths ratio by {feature}"] = (
-            ours.get(feature, {}).get("four_fifths_ratio"),
-            other.get(feature, {}).get("four_fifths_ratio"))
-    rows["gates passing"] = (float(sum(g.status == "pass" for g in mine.gates.results)),
-                             float(sum(g.status == "pass" for g in theirs.gates.results)))
+    rows: dict[str, tuple[float | None, float | None]] = {}
+    ours, other = mine.metrics, theirs.metrics
+    for key in sorted(set(ours) | set(other)):
+        rows[key] = (ours.get(key), other.get(key))
+    my_ratios = {h.feature: h.summary.four_fifths_ratio for h in mine.fairness_headlines()}
+    their_ratios = {h.feature: h.summary.four_fifths_ratio for h in theirs.fairness_headlines()}
+    for feature in sorted(set(my_ratios) | set(their_ratios)):
+        rows[f"four-fifths ratio by {feature}"] = (my_ratios.get(feature),
+                                                   their_ratios.get(feature))
+    rows["gates passing"] = (float(sum(g.passed for g in mine.gates.results)),
+                             float(sum(g.passed for g in theirs.gates.results)))
     left, right = f"v{mine.version.version}", f"v{theirs.version.version}"
     frame = pd.DataFrame(rows, index=[left, right]).T
     frame["difference"] = frame[right] - frame[left]
@@ -159,7 +166,7 @@ def highlight_differences(row: pd.Series) -> list[str]:
     return ["" for _ in row.index[:-1]] + ["background-color: #fde2cf" if big else ""]
 
 
-def waterfall_figure(explanation: Any, *, top: int = 8) -> go.Figure:
+def waterfall_figure(explanation: Explanation, *, top: int = 8) -> go.Figure:
     """From the base log-odds to this decision's, feature by feature (largest first)."""
     shown = list(explanation.contributions[:top])
     rest = sum(c.effect for c in explanation.contributions[top:])

@@ -20,9 +20,11 @@ from services.monitoring.portfolio import (
 )
 from services.store.engine import session_scope
 from ui import context
+from ui.widgets import BadgeColour
 
 STATUS_COLOURS = {"green": "#2e7d32", "amber": "#f0a500", "red": "#c62828", "grey": "#b0b7c3"}
-BADGE_COLOURS = {"green": "green", "amber": "orange", "red": "red", "grey": "gray"}
+BADGE_COLOURS: dict[str, BadgeColour] = {"green": "green", "amber": "orange", "red": "red",
+                                         "grey": "gray"}
 STATUS_MARKS = {"green": "● ok", "amber": "▲ watch", "red": "■ at risk", "grey": "○ unknown"}
 PILLAR_TITLES = {"evidence": "Evidence", "gates": "Gates", "drift": "Drift",
                  "performance": "Performance", "fairness": "Fairness", "alerts": "Alerts",

@@ -75,9 +75,10 @@ def _oidc_principal() -> Principal | None:
         st.write("Sign in with your organisation's account to continue.")
         st.button("Sign in", type="primary", on_click=st.login, icon=":material/login:")
         return None
-    groups = st.user.get("groups") or []
+    email, name, groups = st.user.get("email"), st.user.get("name"), st.user.get("groups")
     principal = principal_from_claims(
-        email=st.user.get("email"), name=st.user.get("name"),
+        email=email if isinstance(email, str) else None,
+        name=name if isinstance(name, str) else None,
         groups=[str(g) for g in groups] if isinstance(groups, list) else [],
         role_map=context.settings().oidc_role_map)
     if principal is None:

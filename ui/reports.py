@@ -46,7 +46,7 @@ def evidence_pack_panel(actor: Principal, model_name: str, version: str) -> None
                 status.update(label="The evidence pack could not be built", state="error")
                 show_error(exc)
                 return
-            st.session_state[key] = (pack["pack_sha256"], pack_pdf(pack), pack_json(pack))
+            st.session_state[key] = (pack.pack_sha256, pack_pdf(pack), pack_json(pack))
             status.update(label="Evidence pack ready", state="complete", expanded=False)
     if key in st.session_state:
         digest, pdf, document = st.session_state[key]

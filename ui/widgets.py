@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import streamlit as st
 
@@ -65,11 +65,14 @@ def submit(write: Callable[[], Done], notice: Callable[[Done], str], *, key: str
     st.rerun()
 
 
+BadgeColour = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey",
+                      "primary"]  # what st.badge takes
+
 _STATUS_COLOURS = {"pass": "#1e7b34", "fail": "#b3261e", "insufficient data": "#8a6d00",
                    "missing evidence": "#b3261e"}
 
 
-def status_style(status: str) -> str:
+def status_style(status: object) -> str:
     """Cell style for a gate status: colour and weight, no emoji (fonts may lack them)."""
-    colour = _STATUS_COLOURS.get(status, "inherit")
+    colour = _STATUS_COLOURS.get(str(status), "inherit")
     return f"color: {colour}; font-weight: 600"

@@ -8,6 +8,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from services.core.policy import Policy
@@ -46,6 +47,8 @@ def print_json(value: Any) -> None:
 
 
 def plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):  # typed payloads and gate results: their JSON
+        return value.model_dump(mode="json", by_alias=True)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {k: plain(v) for k, v in dataclasses.asdict(value).items()}
     if isinstance(value, dict):

@@ -183,7 +183,7 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print_json({"evaluation": run.evaluation, "fairness": run.fairness})
         return 0
-    metrics = run.evaluation.payload["metrics"]
+    metrics = run.evaluation.evaluation().metrics.figures()
     print(f"Stored evaluation #{run.evaluation.id}"
           + (f" and fairness #{run.fairness.id}" if run.fairness else "")
           + f" in {run.seconds:.1f} s (hold-out SHA-256 {run.evaluation.data_sha256[:12]}…)")

@@ -40,10 +40,10 @@ def _pack(args: argparse.Namespace, settings: Settings) -> int:
                                actor=cli_principal(), model_name=args.model,
                                version=args.version,
                                progress=lambda line: print(line, flush=True))
-    stem = args.out / f"evidence-pack-{_safe(args.model)}-v{pack['version']}"
+    stem = args.out / f"evidence-pack-{_safe(args.model)}-v{pack.version}"
     stem.with_suffix(".json").write_text(pack_json(pack), encoding="utf-8")
     stem.with_suffix(".pdf").write_bytes(pack_pdf(pack))
-    print(f"Wrote {stem}.pdf and {stem}.json (pack SHA-256 {pack['pack_sha256']}).")
+    print(f"Wrote {stem}.pdf and {stem}.json (pack SHA-256 {pack.pack_sha256}).")
     return 0
 
 

@@ -8,28 +8,53 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from enum import StrEnum
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from services.core.clock import utcnow
+from services.core.errors import InvalidInput
 from services.core.policy import Policy, TierPolicy
+from services.evidence.payloads import FeatureAssessment
 from services.evidence.records import EvidenceRecord, latest_evidence
 from services.registry.adapter import ModelSummary, Registry
 from services.registry.contract import ContractReport, check_contract
 
-Status = Literal["pass", "fail", "insufficient_data", "missing_evidence"]
+
+class GateStatus(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    INSUFFICIENT_DATA = "insufficient_data"  # too few to judge: never a pass
+    MISSING_EVIDENCE = "missing_evidence"
 
 
-@dataclass(frozen=True)
-class GateResult:
+class GateResult(BaseModel):
+    """One gate's verdict; frozen on a promotion request as this model's JSON, and read back."""
+
+    model_config = ConfigDict(frozen=True)
+
     gate: str
-    status: Status
+    status: GateStatus
     figure: float | None
-    bound: float | None
+    bound: int | float | None  # as the policy states it: days are whole, so they stay ints
     clause: str  # where in policy.toml the bound comes from
     detail: str
     evidence_id: int | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status is GateStatus.PASS
+
+    def as_stored(self) -> dict[str, object]:
+        """The JSON frozen on a promotion request (the same keys and values as ever)."""
+        return self.model_dump(mode="json")
+
+
+def _result(gate: str, status: GateStatus, figure: float | None, bound: float | None,
+            clause: str, detail: str, evidence_id: int | None = None) -> GateResult:
+    return GateResult(gate=gate, status=status, figure=figure, bound=bound, clause=clause,
+                      detail=detail, evidence_id=evidence_id)
 
 
 @dataclass(frozen=True)
@@ -44,11 +69,11 @@ class GateReport:
 
     @property
     def passed(self) -> bool:
-        return all(result.status == "pass" for result in self.results)
+        return all(result.passed for result in self.results)
 
     @property
     def failing(self) -> tuple[GateResult, ...]:
-        return tuple(result for result in self.results if result.status != "pass")
+        return tuple(result for result in self.results if not result.passed)
 
 
 def evaluate_gates(*, session: Session, policy: Policy, model_name: str, version: str,
@@ -67,8 +92,8 @@ def evaluate_gates(*, session: Session, policy: Policy, model_name: str, version
 
 
 def _contract_gates(contract: ContractReport) -> list[GateResult]:
-    return [GateResult(f"contract: {item.requirement}", "fail", None, None,
-                       "governance contract (README)", item.detail) for item in contract.gaps]
+    return [_result(f"contract: {item.requirement}", GateStatus.FAIL, None, None,
+                    "governance contract (README)", item.detail) for item in contract.gaps]
 
 
 def _freshness_gates(tier: TierPolicy, evidence: dict[str, EvidenceRecord]) -> list[GateResult]:
@@ -77,18 +102,17 @@ def _freshness_gates(tier: TierPolicy, evidence: dict[str, EvidenceRecord]) -> l
     for kind in tier.required_evidence:
         record = evidence.get(kind)
         if record is None:
-            results.append(GateResult(f"{kind} evidence", "missing_evidence", None,
-                                      tier.max_evidence_age_days, clause,
-                                      f"no {kind} evidence has been run for this version"))
+            results.append(_result(f"{kind} evidence", GateStatus.MISSING_EVIDENCE, None,
+                                   tier.max_evidence_age_days, clause,
+                                   f"no {kind} evidence has been run for this version"))
             continue
         age = (utcnow() - record.created_at).total_seconds() / 86_400
         fresh = age <= tier.max_evidence_age_days and record.intact
         detail = (f"{age:.0f} days old (run {record.created_at:%Y-%m-%d} by "
                   f"{record.created_by})" if record.intact
                   else "the stored payload no longer matches its SHA-256")
-        results.append(GateResult(f"{kind} evidence", "pass" if fresh else "fail",
-                                  round(age, 1), tier.max_evidence_age_days, clause, detail,
-                                  record.id))
+        results.append(_result(f"{kind} evidence", _verdict(fresh), round(age, 1),
+                               tier.max_evidence_age_days, clause, detail, record.id))
     return results
 
 
@@ -96,17 +120,27 @@ def _metric_gates(tier: TierPolicy, record: EvidenceRecord | None) -> list[GateR
     results = []
     for metric, floor in tier.metric_floors.items():
         clause = f"tiers.{tier.tier}.metric_floors.{metric}"
-        figure = (record.payload.get("metrics", {}).get(metric) if record else None)
         if record is None:
-            results.append(GateResult(metric, "missing_evidence", None, floor, clause,
-                                      "no evaluation evidence"))
-        elif figure is None:
-            results.append(GateResult(metric, "insufficient_data", None, floor, clause,
-                                      f"the evaluation has no {metric}", record.id))
+            results.append(_result(metric, GateStatus.MISSING_EVIDENCE, None, floor, clause,
+                                   "no evaluation evidence"))
+            continue
+        try:
+            figure = record.evaluation().metrics.figure(metric)
+        except InvalidInput as unreadable:  # fails closed, saying why
+            results.append(_result(metric, GateStatus.FAIL, None, floor, clause,
+                                   unreadable.message, record.id))
+            continue
+        if figure is None:
+            results.append(_result(metric, GateStatus.INSUFFICIENT_DATA, None, floor, clause,
+                                   f"the evaluation has no {metric}", record.id))
         else:
-            results.append(GateResult(metric, "pass" if figure >= floor else "fail", figure,
-                                      floor, clause, f"at least {floor}", record.id))
+            results.append(_result(metric, _verdict(figure >= floor), figure, floor, clause,
+                                   f"at least {floor}", record.id))
     return results
+
+
+def _verdict(passes: bool) -> GateStatus:
+    return GateStatus.PASS if passes else GateStatus.FAIL
 
 
 _FAIRNESS_FIGURES = (
@@ -125,39 +159,44 @@ def _fairness_gates(tier: TierPolicy, policy: Policy,
                     record: EvidenceRecord | None) -> list[GateResult]:
     if "fairness" not in tier.required_evidence and record is None:
         return []
+    clause = f"tiers.{tier.tier}.fairness_bounds"
     if record is None:
-        return [GateResult("fairness", "missing_evidence", None, None,
-                           f"tiers.{tier.tier}.fairness_bounds", "no fairness evidence")]
+        return [_result("fairness", GateStatus.MISSING_EVIDENCE, None, None, clause,
+                        "no fairness evidence")]
+    try:
+        fairness = record.fairness()
+    except InvalidInput as unreadable:  # fails closed, saying why
+        return [_result("fairness", GateStatus.FAIL, None, None, clause, unreadable.message,
+                        record.id)]
     results = []
-    for feature, assessment in record.payload.get("features", {}).items():
-        if assessment.get("intersectional") and not policy.fairness.gate_intersections:
+    for feature, assessment in fairness.features.items():
+        if assessment.intersectional and not policy.fairness.gate_intersections:
             continue
         results.extend(_feature_gates(tier, feature, assessment, record.id))
     return results
 
 
-def _feature_gates(tier: TierPolicy, feature: str, assessment: dict[str, Any],
+def _feature_gates(tier: TierPolicy, feature: str, assessment: FeatureAssessment,
                    evidence_id: int) -> list[GateResult]:
-    summary = assessment["summary"]
-    unjudged = summary.get("too_few_to_judge") or []
+    summary = assessment.summary
+    unjudged = summary.too_few_to_judge
     note = f"; too few to judge: {', '.join(unjudged)}" if unjudged else ""
     results = []
     for name, key, bound_key, side in _FAIRNESS_FIGURES:
         bound = tier.fairness_bounds[bound_key]
         clause = f"tiers.{tier.tier}.fairness_bounds.{bound_key}"
-        figure = summary.get(key)
+        figure = summary.figure(key)
         if figure is None:
-            results.append(GateResult(f"{name} by {feature}", "insufficient_data", None, bound,
-                                      clause, f"fewer than two groups large enough to judge{note}",
-                                      evidence_id))
+            results.append(_result(f"{name} by {feature}", GateStatus.INSUFFICIENT_DATA, None,
+                                   bound, clause,
+                                   f"fewer than two groups large enough to judge{note}",
+                                   evidence_id))
             continue
         ok = figure >= bound if side == "min" else figure <= bound
-        worst = summary.get("least_favoured_group")
-        best = summary.get("most_favoured_group")
-        detail = (f"{worst} against {best}" if key == "four_fifths_ratio" else "across judged "
-                  "groups") + note
-        results.append(GateResult(f"{name} by {feature}", "pass" if ok else "fail", figure,
-                                  bound, clause, detail, evidence_id))
+        detail = (f"{summary.least_favoured_group} against {summary.most_favoured_group}"
+                  if key == "four_fifths_ratio" else "across judged groups") + note
+        results.append(_result(f"{name} by {feature}", _verdict(ok), figure, bound, clause,
+                               detail, evidence_id))
     return results
 
 

@@ -40,20 +40,13 @@ class FeatureReference:
     spread: float | None  # numeric: the reference's standard deviation
 
     def as_payload(self) -> dict[str, Any]:
+        """As stored in a reference profile (read back by payloads.FeatureReferencePayload)."""
         return {"name": self.name, "kind": self.kind, "coarse_edges": list(self.coarse_edges),
                 "fine_edges": list(self.fine_edges),
                 "fine_midpoints": list(self.fine_midpoints),
                 "categories": list(self.categories), "coarse": list(self.coarse),
                 "fine": list(self.fine), "missing": self.missing, "rows": self.rows,
                 "spread": self.spread}
-
-    @staticmethod
-    def from_payload(payload: dict[str, Any]) -> FeatureReference:
-        return FeatureReference(
-            payload["name"], payload["kind"], tuple(payload["coarse_edges"]),
-            tuple(payload["fine_edges"]), tuple(payload["fine_midpoints"]),
-            tuple(payload["categories"]), tuple(payload["coarse"]), tuple(payload["fine"]),
-            int(payload["missing"]), int(payload["rows"]), payload["spread"])
 
 
 @dataclass(frozen=True)

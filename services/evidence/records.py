@@ -9,10 +9,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.audit.actions import AuditAction
 from services.audit.chain import append
 from services.core.canonical import finite, sha256_of
 from services.core.clock import utcnow
-from services.core.errors import NotFound
+from services.core.errors import InvalidInput, NotFound
+from services.evidence.payloads import (
+    EvaluationPayload,
+    FairnessPayload,
+    ReferenceProfilePayload,
+    read_evaluation,
+)
 from services.store.models import Evidence
 
 
@@ -35,6 +42,35 @@ class EvidenceRecord:
         """True when the stored payload still hashes to the recorded SHA-256."""
         return payload_hash(self.payload) == self.payload_sha256
 
+    # The payload is kept as stored, since its hash is over those bytes; screens and reports
+    # read it through these, as the typed model of its kind.
+
+    def evaluation(self) -> EvaluationPayload:
+        """The payload as evaluation evidence.
+
+        Raises:
+            InvalidInput: the record is of another kind, or its payload lacks that shape.
+        """
+        return read_evaluation(self._payload_of("evaluation"), what=self._name)
+
+    def fairness(self) -> FairnessPayload:
+        """The payload as fairness evidence (InvalidInput as for evaluation())."""
+        return FairnessPayload.from_stored(self._payload_of("fairness"), what=self._name)
+
+    def reference_profile(self) -> ReferenceProfilePayload:
+        """The payload as a reference profile (InvalidInput as for evaluation())."""
+        return ReferenceProfilePayload.from_stored(self._payload_of("reference_profile"),
+                                                   what=self._name)
+
+    @property
+    def _name(self) -> str:
+        return f"Evidence record #{self.id} ({self.kind})"
+
+    def _payload_of(self, kind: str) -> dict[str, Any]:
+        if self.kind != kind:
+            raise InvalidInput(f"{self._name} is not {kind} evidence.")
+        return self.payload
+
 
 def payload_hash(payload: dict[str, Any]) -> str:
     return sha256_of(payload)
@@ -51,7 +87,7 @@ def add_evidence(*, session: Session, kind: str, model_name: str, model_version:
                    created_by=created_by, created_at=utcnow())
     session.add(row)
     session.flush()
-    append(session=session, actor=created_by, action="evidence.recorded",
+    append(session=session, actor=created_by, action=AuditAction.EVIDENCE_RECORDED,
            subject_type="evidence", subject_id=row.id, model_name=model_name,
            payload={"kind": kind, "model_version": model_version, "data_sha256": data_sha256,
                     "payload_sha256": row.payload_sha256, "policy_sha256": policy_sha256,

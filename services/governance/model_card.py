@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from services.core.errors import InvalidInput
 from services.core.policy import Policy
 from services.evidence.gates import GateReport, evaluate_gates
+from services.evidence.payloads import EvaluationPayload, FairnessPayload, FairnessSummary
 from services.evidence.records import EvidenceRecord, latest_evidence
 from services.registry.adapter import Lineage, ModelSummary, ModelVersionSummary, Registry
 from services.registry.aliases import AliasTenure, alias_tenures
 from services.registry.contract import ContractReport, check_contract
+
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -24,19 +29,28 @@ class ModelCard:
     evidence: dict[str, EvidenceRecord]
     gates: GateReport
     tenures: list[AliasTenure]
+    # The latest evidence read as its typed payload; None when there is none, or when its
+    # stored payload cannot be read (its gates then fail and say why).
+    evaluation: EvaluationPayload | None = None
+    fairness: FairnessPayload | None = None
 
     @property
-    def metrics(self) -> dict[str, Any]:
-        record = self.evidence.get("evaluation")
-        return dict(record.payload.get("metrics", {})) if record else {}
+    def metrics(self) -> dict[str, float | None]:
+        """The evaluation's figures by name, in the order written."""
+        return self.evaluation.metrics.figures() if self.evaluation else {}
 
-    def fairness_headlines(self) -> list[dict[str, Any]]:
+    def fairness_headlines(self) -> tuple[FairnessHeadline, ...]:
         """Per sensitive feature: the four-fifths ratio and the groups it compares."""
-        record = self.evidence.get("fairness")
-        if record is None:
-            return []
-        return [{"feature": feature, **assessment["summary"]}
-                for feature, assessment in record.payload.get("features", {}).items()]
+        if self.fairness is None:
+            return ()
+        return tuple(FairnessHeadline(feature, assessment.summary)
+                     for feature, assessment in self.fairness.features.items())
+
+
+@dataclass(frozen=True)
+class FairnessHeadline:
+    feature: str
+    summary: FairnessSummary
 
 
 def build_model_card(*, session: Session, registry: Registry, policy: Policy, model_name: str,
@@ -47,13 +61,24 @@ def build_model_card(*, session: Session, registry: Registry, policy: Policy, mo
     contract = check_contract(model, lineage)
     gates = evaluate_gates(session=session, policy=policy, model_name=model.name, version=version,
                            risk_tier=model.risk_tier, contract=contract)
+    evidence = latest_evidence(session=session, model_name=model_name, model_version=version)
+    evaluation, fairness = evidence.get("evaluation"), evidence.get("fairness")
     return ModelCard(
         model=model,
         version=registry.get_version(model_name, version),
         lineage=lineage,
         contract=contract,
-        evidence=latest_evidence(session=session, model_name=model_name, model_version=version),
+        evidence=evidence,
         gates=gates,
         tenures=[t for t in alias_tenures(session=session, model_name=model_name)
                  if t.version == str(version)],
+        evaluation=_readable(evaluation.evaluation) if evaluation else None,
+        fairness=_readable(fairness.fairness) if fairness else None,
     )
+
+
+def _readable(read: Callable[[], P]) -> P | None:
+    try:
+        return read()
+    except InvalidInput:
+        return None

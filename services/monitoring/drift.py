@@ -21,8 +21,9 @@ from services.store.models import Profile
 MIN_WINDOW_ROWS = 100  # fewer decisions than this in a window: "too few to judge"
 MIN_DAY_ROWS = 50  # the same for one day of the heatmap
 Statistic = Literal["psi", "js", "ks", "wasserstein"]
-STATISTICS: dict[str, str] = {"psi": "PSI", "js": "Jensen-Shannon distance",
-                              "ks": "KS statistic D", "wasserstein": "Wasserstein (normalized)"}
+STATISTICS: dict[Statistic, str] = {"psi": "PSI", "js": "Jensen-Shannon distance",
+                                    "ks": "KS statistic D",
+                                    "wasserstein": "Wasserstein (normalized)"}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,24 @@ import json
 from typing import Any
 
 from services.governance.model_card import ModelCard
+from services.reports.card_document import (
+    CardDataset,
+    CardEvidence,
+    CardFairness,
+    CardGate,
+    CardGovernance,
+    CardOwner,
+    CardReference,
+    CardTenure,
+    CardVersion,
+    Considerations,
+    ContractGap,
+    ModelCardDocument,
+    ModelDetails,
+    ModelParameters,
+    PerformanceMetric,
+    QuantitativeAnalysis,
+)
 from services.reports.pdf import Document
 
 _METRIC_NAMES = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "accuracy": "Accuracy",
@@ -15,58 +33,59 @@ _METRIC_NAMES = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "accuracy": "Accuracy
                  "r2": "R²"}
 
 
-def card_dict(card: ModelCard) -> dict[str, Any]:
+def card_dict(card: ModelCard) -> ModelCardDocument:
     """Machine-readable card: model details, parameters, analysis, considerations, governance."""
     tags = card.model.tags
-    return {
-        "schema": "model-governance-console/model-card/v1",
-        "model_details": {
-            "name": card.model.name,
-            "version": {"name": card.version.version, "date": _iso(card.version.created_at)},
-            "overview": card.model.description,
-            "owners": [{"name": tags.get("owner", "")}],
-            "risk_tier": tags.get("risk_tier"),
-            "aliases": list(card.version.aliases),
-            "references": [{"reference": card.version.source}],
-        },
-        "model_parameters": {
-            "model_architecture": card.lineage.params.get("estimator"),
-            "parameters": card.lineage.params,
-            "data": [{"name": d.name, "context": d.context, "mlflow_digest": d.digest}
-                     for d in card.lineage.datasets],
-            "code_version": card.lineage.code_version,
-            "training_run": card.lineage.run_id,
-        },
-        "quantitative_analysis": {
-            "performance_metrics": [{"type": k, "value": v} for k, v in card.metrics.items()],
-            "fairness": card.fairness_headlines(),
-        },
-        "considerations": {
-            "use_cases": [tags.get("intended_use", "")],
-            "limitations": [tags.get("limitations", "")],
-            "sensitive_features": tags.get("sensitive_features", ""),
-        },
-        "governance": {
-            "policy_version": card.gates.policy_version,
-            "policy_sha256": card.gates.policy_sha256,
-            "gates_passed": card.gates.passed,
-            "gates": [{"gate": g.gate, "status": g.status, "figure": g.figure, "bound": g.bound,
-                       "clause": g.clause, "detail": g.detail} for g in card.gates.results],
-            "evidence": [{"kind": r.kind, "id": r.id, "created_at": _iso(r.created_at),
-                          "created_by": r.created_by, "data_sha256": r.data_sha256,
-                          "payload_sha256": r.payload_sha256, "intact": r.intact}
-                         for r in card.evidence.values()],
-            "contract_gaps": [{"requirement": i.requirement, "detail": i.detail}
-                              for i in card.contract.gaps],
-            "alias_history": [{"alias": t.alias, "since": _iso(t.since), "until": _iso(t.until),
-                               "moved_by": t.changed_by, "reason": t.reason}
-                              for t in card.tenures],
-        },
-    }
+    return ModelCardDocument(
+        model_details=ModelDetails(
+            name=card.model.name,
+            version=CardVersion(name=card.version.version, date=_iso(card.version.created_at)),
+            overview=card.model.description,
+            owners=(CardOwner(name=tags.get("owner", "")),),
+            risk_tier=tags.get("risk_tier"),
+            aliases=card.version.aliases,
+            references=(CardReference(reference=card.version.source),),
+        ),
+        model_parameters=ModelParameters(
+            model_architecture=card.lineage.params.get("estimator"),
+            parameters=card.lineage.params,
+            data=tuple(CardDataset(name=d.name, context=d.context, mlflow_digest=d.digest)
+                       for d in card.lineage.datasets),
+            code_version=card.lineage.code_version,
+            training_run=card.lineage.run_id,
+        ),
+        quantitative_analysis=QuantitativeAnalysis(
+            performance_metrics=tuple(PerformanceMetric(type=k, value=v)
+                                      for k, v in card.metrics.items()),
+            fairness=tuple(CardFairness(feature=h.feature, **h.summary.as_stored())
+                           for h in card.fairness_headlines()),
+        ),
+        considerations=Considerations(
+            use_cases=(tags.get("intended_use", ""),),
+            limitations=(tags.get("limitations", ""),),
+            sensitive_features=tags.get("sensitive_features", ""),
+        ),
+        governance=CardGovernance(
+            policy_version=card.gates.policy_version,
+            policy_sha256=card.gates.policy_sha256,
+            gates_passed=card.gates.passed,
+            gates=tuple(CardGate(gate=g.gate, status=g.status, figure=g.figure, bound=g.bound,
+                                 clause=g.clause, detail=g.detail) for g in card.gates.results),
+            evidence=tuple(CardEvidence(kind=r.kind, id=r.id, created_at=_iso(r.created_at),
+                                        created_by=r.created_by, data_sha256=r.data_sha256,
+                                        payload_sha256=r.payload_sha256, intact=r.intact)
+                           for r in card.evidence.values()),
+            contract_gaps=tuple(ContractGap(requirement=i.requirement, detail=i.detail)
+                                for i in card.contract.gaps),
+            alias_history=tuple(CardTenure(alias=t.alias, since=_iso(t.since),
+                                           until=_iso(t.until), moved_by=t.changed_by,
+                                           reason=t.reason) for t in card.tenures),
+        ),
+    )
 
 
 def card_json(card: ModelCard) -> str:
-    return json.dumps(card_dict(card), indent=2, ensure_ascii=False)
+    return json.dumps(card_dict(card).as_json(), indent=2, ensure_ascii=False)
 
 
 def card_sections(card: ModelCard) -> list[tuple[str, list[str] | list[list[str]]]]:
@@ -76,9 +95,9 @@ def card_sections(card: ModelCard) -> list[tuple[str, list[str] | list[list[str]
                                            for k, v in card.metrics.items()]
     fairness_rows = [["Sensitive feature", "Four-fifths ratio", "Least / most favoured",
                       "Too few to judge"]] + [
-        [f["feature"], _fmt(f["four_fifths_ratio"]),
-         f"{f['least_favoured_group']} / {f['most_favoured_group']}",
-         ", ".join(f["too_few_to_judge"]) or "-"] for f in card.fairness_headlines()]
+        [h.feature, _fmt(h.summary.four_fifths_ratio),
+         f"{h.summary.least_favoured_group} / {h.summary.most_favoured_group}",
+         ", ".join(h.summary.too_few_to_judge) or "-"] for h in card.fairness_headlines()]
     gate_rows = [["Gate", "Status", "Figure", "Bound", "Detail"]] + [
         [g.gate, g.status.replace("_", " "), _fmt(g.figure), _fmt(g.bound), g.detail]
         for g in card.gates.results]

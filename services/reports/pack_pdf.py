@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from services.reports.card_document import ModelCardDocument
+from services.reports.pack_document import (
+    DriftUnavailable,
+    EvidencePack,
+    PackAudit,
+    PackControl,
+    PackEvidence,
+    PackGates,
+    PackMonitoring,
+    PackPromotion,
+    PackTenure,
+)
 from services.reports.pdf import Colour, Document
 
 STATUS_FILLS: dict[str, Colour] = {
@@ -14,95 +24,91 @@ STATUS_FILLS: dict[str, Colour] = {
 PDF_AUDIT_EVENTS = 150  # the JSON holds the whole excerpt; paper shows the newest
 
 
-def pack_pdf(pack: dict[str, Any]) -> bytes:
-    name, version = pack["model"], pack["version"]
-    card = pack["model_card"]
+def pack_pdf(pack: EvidencePack) -> bytes:
+    name, version = pack.model, pack.version
     doc = Document(f"Evidence pack: {name} v{version}",
-                   footer=f"Evidence pack {name} v{version} - SHA-256 {pack['pack_sha256'][:16]}")
-    aliases = ", ".join(pack["aliases"]) or "no alias"
-    doc.paragraph(f"Generated {pack['generated_at'][:19]} UTC by {pack['generated_by']}. "
+                   footer=f"Evidence pack {name} v{version} - SHA-256 {pack.pack_sha256[:16]}")
+    aliases = ", ".join(pack.aliases) or "no alias"
+    doc.paragraph(f"Generated {pack.generated_at[:19]} UTC by {pack.generated_by}. "
                   f"Version {version} holds: {aliases}.")
-    doc.paragraph(f"Pack SHA-256 {pack['pack_sha256']} (over the JSON without this field, "
+    doc.paragraph(f"Pack SHA-256 {pack.pack_sha256} (over the JSON without this field, "
                   "sorted keys, no spaces; recorded in the audit trail at export).", size=8)
     _summary(doc, pack)
-    _controls(doc, pack["controls"])
-    _card(doc, card)
-    _evidence(doc, pack["evidence"])
-    _gates(doc, pack["gates"])
-    _monitoring(doc, pack["monitoring"])
-    _promotions(doc, pack["promotions"], pack["alias_history"])
-    _audit(doc, pack["audit"])
+    _controls(doc, pack.controls)
+    _card(doc, pack.model_card)
+    _evidence(doc, pack.evidence)
+    _gates(doc, pack.gates)
+    _monitoring(doc, pack.monitoring)
+    _promotions(doc, pack.promotions, pack.alias_history)
+    _audit(doc, pack.audit)
     return doc.bytes()
 
 
-def _summary(doc: Document, pack: dict[str, Any]) -> None:
-    controls = pack["controls"]
-    met = sum(c["status"] == "met" for c in controls)
-    gates = pack["gates"]["now"]
-    verdict = pack["audit"]["verification"]
-    intact = all(e["intact"] for e in pack["evidence"])
+def _summary(doc: Document, pack: EvidencePack) -> None:
+    controls = pack.controls
+    met = sum(c.status == "met" for c in controls)
+    gates = pack.gates.now
+    verdict = pack.audit.verification
+    intact = all(e.intact for e in pack.evidence)
     doc.heading("Summary")
     rows = [["Question", "Answer"],
             ["Do the policy's gates pass now?",
-             f"{'Yes' if gates['passed'] else 'No'} (policy {gates['policy_version']}, "
-             f"{sum(g['status'] == 'pass' for g in gates['results'])} of "
-             f"{len(gates['results'])} pass)"],
+             f"{'Yes' if gates.passed else 'No'} (policy {gates.policy_version}, "
+             f"{sum(g.passed for g in gates.results)} of {len(gates.results)} pass)"],
             ["Controls met", f"{met} of {len(controls)}; gaps: "
-             + (", ".join(f"{c['framework']} {c['ref']}" for c in controls
-                          if c["status"] != "met") or "none")],
+             + (", ".join(f"{c.framework} {c.ref}" for c in controls if c.status != "met")
+                or "none")],
             ["Evidence records intact", f"{'Yes' if intact else 'NO'}: "
-             f"{len(pack['evidence'])} record(s), each payload re-hashed"],
-            ["Audit chain", f"{'Intact' if verdict['intact'] else 'BROKEN'}: "
-             f"{verdict['events_checked']:,} events checked at {verdict['checked_at'][:19]}, "
-             f"head {verdict['head_hash'][:16]}..." + (f" {verdict['problem']}"
-                                                      if verdict["problem"] else "")]]
-    doc.table(rows, (1.2, 3), fills=[{}, {1: STATUS_FILLS["pass" if gates["passed"] else
-                                                       "fail"]},
+             f"{len(pack.evidence)} record(s), each payload re-hashed"],
+            ["Audit chain", f"{'Intact' if verdict.intact else 'BROKEN'}: "
+             f"{verdict.events_checked:,} events checked at {verdict.checked_at[:19]}, "
+             f"head {verdict.head_hash[:16]}..." + (f" {verdict.problem}"
+                                                   if verdict.problem else "")]]
+    doc.table(rows, (1.2, 3), fills=[{}, {1: STATUS_FILLS["pass" if gates.passed else "fail"]},
                                      {}, {1: STATUS_FILLS["pass" if intact else "fail"]},
-                                     {1: STATUS_FILLS["pass" if verdict["intact"] else "fail"]}])
+                                     {1: STATUS_FILLS["pass" if verdict.intact else "fail"]}])
 
 
-def _controls(doc: Document, controls: list[dict[str, Any]]) -> None:
+def _controls(doc: Document, controls: tuple[PackControl, ...]) -> None:
     doc.heading("Control matrix: SR 11-7 and the EU AI Act (high-risk)")
     rows = [["Control", "Status", "Evidence in the console", "Dated"]] + [
-        [f"{c['framework']} {c['ref']}: {c['title']}", c["status"], c["evidence"],
-         (c["dated"] or "-")[:10]] for c in controls]
+        [f"{c.framework} {c.ref}: {c.title}", c.status, c.evidence, (c.dated or "-")[:10]]
+        for c in controls]
     doc.table(rows, (1.6, 0.6, 3.6, 0.8), size=8,
-              fills=[{1: STATUS_FILLS[c["status"]]} for c in controls])
+              fills=[{1: STATUS_FILLS[c.status]} for c in controls])
 
 
-def _card(doc: Document, card: dict[str, Any]) -> None:
-    details, params = card["model_details"], card["model_parameters"]
+def _card(doc: Document, card: ModelCardDocument) -> None:
+    details, params = card.model_details, card.model_parameters
     doc.new_page()
     doc.heading("Model card and lineage")
-    doc.paragraph(details.get("overview") or "(no description)")
-    considerations = card["considerations"]
+    doc.paragraph(details.overview or "(no description)")
+    considerations = card.considerations
     doc.table([["Item", "Value"],
-               ["Owner / risk tier", f"{details['owners'][0]['name'] or '(missing)'} / "
-                                     f"{details.get('risk_tier') or '(missing)'}"],
-               ["Intended use", considerations["use_cases"][0] or "(missing: a gap)"],
-               ["Limitations", considerations["limitations"][0] or "(missing: a gap)"],
-               ["Sensitive features", considerations["sensitive_features"] or "(missing)"],
-               ["Estimator", str(params.get("model_architecture") or "-")],
-               ["Training run", str(params.get("training_run"))],
-               ["Code version", str(params.get("code_version") or "(missing)")],
-               ["Data", "; ".join(f"{d['name']} ({d['context']}, digest {d['mlflow_digest']})"
-                                  for d in params["data"]) or "(none logged)"],
-               ["Registered", str(details["version"]["date"])[:19]]], (1.2, 4))
-    metrics = card["quantitative_analysis"]["performance_metrics"]
+               ["Owner / risk tier", f"{details.owners[0].name or '(missing)'} / "
+                                     f"{details.risk_tier or '(missing)'}"],
+               ["Intended use", considerations.use_cases[0] or "(missing: a gap)"],
+               ["Limitations", considerations.limitations[0] or "(missing: a gap)"],
+               ["Sensitive features", considerations.sensitive_features or "(missing)"],
+               ["Estimator", params.model_architecture or "-"],
+               ["Training run", str(params.training_run)],
+               ["Code version", params.code_version or "(missing)"],
+               ["Data", "; ".join(f"{d.name} ({d.context}, digest {d.mlflow_digest})"
+                                  for d in params.data) or "(none logged)"],
+               ["Registered", str(details.version.date)[:19]]], (1.2, 4))
+    metrics = card.quantitative_analysis.performance_metrics
     if metrics:
         doc.paragraph("Evaluation on the hold-out set", bold=True)
-        doc.table([["Metric", "Value"]] + [[m["type"], _fmt(m["value"])] for m in metrics],
-                  (2, 1))
-    fairness = card["quantitative_analysis"]["fairness"]
+        doc.table([["Metric", "Value"]] + [[m.type, _fmt(m.value)] for m in metrics], (2, 1))
+    fairness = card.quantitative_analysis.fairness
     if fairness:
         doc.paragraph("Fairness by sensitive feature", bold=True)
         doc.table([["Feature", "Four-fifths ratio", "Least / most favoured"]] + [
-            [f["feature"], _fmt(f["four_fifths_ratio"]),
-             f"{f['least_favoured_group']} / {f['most_favoured_group']}"] for f in fairness])
+            [f.feature, _fmt(f.four_fifths_ratio),
+             f"{f.least_favoured_group} / {f.most_favoured_group}"] for f in fairness])
 
 
-def _evidence(doc: Document, records: list[dict[str, Any]]) -> None:
+def _evidence(doc: Document, records: tuple[PackEvidence, ...]) -> None:
     doc.heading("Evidence records and their hashes")
     if not records:
         doc.paragraph("No evidence recorded for this version: every control that needs it is "
@@ -110,117 +116,114 @@ def _evidence(doc: Document, records: list[dict[str, Any]]) -> None:
         return
     doc.table([["Record", "Created", "Hold-out SHA-256", "Payload SHA-256 (stored)",
                 "Re-hashed now", "Intact"]] + [
-        [f"{r['kind']} #{r['id']}", f"{r['created_at'][:16]} by {r['created_by']}",
-         r["data_sha256"], r["payload_sha256"], r["payload_sha256_recomputed"],
-         "yes" if r["intact"] else "NO"] for r in records],
+        [f"{r.kind} #{r.id}", f"{r.created_at[:16]} by {r.created_by}", r.data_sha256,
+         r.payload_sha256, r.payload_sha256_recomputed, "yes" if r.intact else "NO"]
+        for r in records],
         (1, 1.1, 1.6, 1.6, 1.6, 0.5), size=7,
-        fills=[{5: STATUS_FILLS["pass" if r["intact"] else "fail"]} for r in records])
+        fills=[{5: STATUS_FILLS["pass" if r.intact else "fail"]} for r in records])
 
 
-def _gates(doc: Document, gates: dict[str, Any]) -> None:
-    now = gates["now"]
-    doc.heading(f"Gates under policy {now['policy_version']} (now)")
-    doc.paragraph(f"Policy SHA-256 {now['policy_sha256']}; evaluated {now['evaluated_at'][:19]}.",
+def _gates(doc: Document, gates: PackGates) -> None:
+    now = gates.now
+    doc.heading(f"Gates under policy {now.policy_version} (now)")
+    doc.paragraph(f"Policy SHA-256 {now.policy_sha256}; evaluated {now.evaluated_at[:19]}.",
                   size=8)
     doc.table([["Gate", "Status", "Figure", "Bound", "Detail"]] + [
-        [g["gate"], g["status"].replace("_", " "), _fmt(g["figure"]), _fmt(g["bound"]),
-         g["detail"]] for g in now["results"]], (2.4, 1, 0.7, 0.7, 2.6), size=8,
-        fills=[{1: STATUS_FILLS[g["status"]]} for g in now["results"]])
-    for frozen in gates["at_requests"]:
-        failing = [g["gate"] for g in frozen["results"] if g["status"] != "pass"]
-        doc.paragraph(f"At promotion request #{frozen['request']} "
-                      f"({frozen['requested_at'][:10]}, policy SHA-256 "
-                      f"{frozen['policy_sha256'][:16]}...): "
+        [g.gate, g.status.replace("_", " "), _fmt(g.figure), _fmt(g.bound), g.detail]
+        for g in now.results], (2.4, 1, 0.7, 0.7, 2.6), size=8,
+        fills=[{1: STATUS_FILLS[g.status]} for g in now.results])
+    for frozen in gates.at_requests:
+        failing = frozen.failing
+        doc.paragraph(f"At promotion request #{frozen.request} ({frozen.requested_at[:10]}, "
+                      f"policy SHA-256 {frozen.policy_sha256[:16]}...): "
                       + (f"failing {', '.join(failing)}." if failing else "every gate passed."))
 
 
-def _monitoring(doc: Document, monitoring: dict[str, Any]) -> None:
+def _monitoring(doc: Document, monitoring: PackMonitoring) -> None:
     doc.heading("Drift, last 30 days")
-    drift = monitoring["drift_last_30_days"]
-    if "unavailable" in drift:
-        doc.paragraph(drift["unavailable"])
-    elif not drift["judged"]:
-        doc.paragraph(f"Only {drift['decisions']:,} decisions: too few to judge drift.")
+    drift = monitoring.drift_last_30_days
+    if isinstance(drift, DriftUnavailable):
+        doc.paragraph(drift.unavailable)
+    elif not drift.judged:
+        doc.paragraph(f"Only {drift.decisions:,} decisions: too few to judge drift.")
     else:
-        share = drift["drifted_share"] or 0.0
-        doc.paragraph(f"{drift['decisions']:,} decisions from {drift['start']} to "
-                      f"{drift['end']}: {share:.0%} of inputs drifted"
-                      + (" - dataset drift." if drift["dataset_drift"] else "."))
-        features = drift["features"]
+        share = drift.drifted_share or 0.0
+        doc.paragraph(f"{drift.decisions:,} decisions from {drift.start} to {drift.end}: "
+                      f"{share:.0%} of inputs drifted"
+                      + (" - dataset drift." if drift.dataset_drift else "."))
+        features = drift.features
         doc.table([["Input", "PSI", "KS D", "JS distance", "Wasserstein (sd)", "Chi-square",
                     "Drifted"]] + [
-            [f["feature"], _fmt(f["psi"]), _fmt(f["ks"]), _fmt(f["js"]),
-             _fmt(f["wasserstein"]), _fmt(f["chi_square"]),
-             "yes" if f["drifted"] else "no"] for f in features], size=8,
-            fills=[{6: STATUS_FILLS["fail" if f["drifted"] else "pass"]} for f in features])
+            [f.feature, _fmt(f.psi), _fmt(f.ks), _fmt(f.js), _fmt(f.wasserstein),
+             _fmt(f.chi_square), "yes" if f.drifted else "no"] for f in features], size=8,
+            fills=[{6: STATUS_FILLS["fail" if f.drifted else "pass"]} for f in features])
     doc.heading("Health as `govern monitor` judged it")
-    snapshots = monitoring["health"]
+    snapshots = monitoring.health
     if not snapshots:
         doc.paragraph("Never judged: run `govern monitor`.")
         return
     latest = snapshots[-1]
-    doc.paragraph(f"Latest judgement {latest['as_of'][:16]} UTC"
-                  + (" (backfilled from the log)" if latest["backfilled"] else "") + ".")
-    pillars = latest["pillars"]
+    doc.paragraph(f"Latest judgement {latest.as_of[:16]} UTC"
+                  + (" (backfilled from the log)" if latest.backfilled else "") + ".")
+    pillars = latest.pillars
     doc.table([["Pillar", "Status", "Reason"]] + [
-        [name, p["status"], p["reason"]] for name, p in pillars.items()], (1, 0.7, 4.5),
-        size=8, fills=[{1: STATUS_FILLS[p["status"]]} for p in pillars.values()])
+        [name, p.status, p.reason] for name, p in pillars.items()], (1, 0.7, 4.5),
+        size=8, fills=[{1: STATUS_FILLS[p.status]} for p in pillars.values()])
     weekly = snapshots[::max(len(snapshots) // 12, 1)]
     names = list(pillars)
     doc.paragraph("Over time (each judged day's status per pillar)", bold=True)
-    doc.table([["As of", *names]] + [[s["as_of"][:10],
-                                      *[s["pillars"].get(n, {}).get("status", "-")
-                                        for n in names]] for s in weekly], size=7,
-              fills=[{i + 1: STATUS_FILLS[s["pillars"][n]["status"]]
-                      for i, n in enumerate(names) if n in s["pillars"]} for s in weekly])
+    doc.table([["As of", *names]] + [
+        [s.as_of[:10], *[s.pillars[n].status if n in s.pillars else "-" for n in names]]
+        for s in weekly], size=7,
+        fills=[{i + 1: STATUS_FILLS[s.pillars[n].status]
+                for i, n in enumerate(names) if n in s.pillars} for s in weekly])
 
 
-def _promotions(doc: Document, promotions: list[dict[str, Any]],
-                tenures: list[dict[str, Any]]) -> None:
+def _promotions(doc: Document, promotions: tuple[PackPromotion, ...],
+                tenures: tuple[PackTenure, ...]) -> None:
     doc.heading("Promotion history, sign-offs and justifications")
     if not promotions:
         doc.paragraph("No promotion or rollback was requested in the console for this model.")
     for p in promotions:
-        doc.paragraph(f"#{p['id']} {p['kind']} of v{p['version']} to {p['alias']} - "
-                      f"{p['status'].replace('_', ' ')}", bold=True)
-        doc.paragraph(f"Requested {p['requested_at'][:16]} by {p['requested_by']}: "
-                      f"\"{p['justification']}\"")
-        for s in p["sign_offs"]:
-            doc.paragraph(f"  {s['verdict']} by {s['validator']} at {s['signed_at'][:16]}: "
-                          f"\"{s['justification']}\"")
-        for e in p["exceptions"]:
-            doc.paragraph(f"  exception for {', '.join(e['gates'])} by {e['granted_by']}, "
-                          f"until {e['expires_on']}: \"{e['justification']}\"")
-        if p["executed_at"]:
-            doc.paragraph(f"  alias moved {p['executed_at'][:16]} by {p['executed_by']}.")
+        doc.paragraph(f"#{p.id} {p.kind} of v{p.version} to {p.alias} - "
+                      f"{p.status.replace('_', ' ')}", bold=True)
+        doc.paragraph(f"Requested {p.requested_at[:16]} by {p.requested_by}: "
+                      f"\"{p.justification}\"")
+        for s in p.sign_offs:
+            doc.paragraph(f"  {s.verdict} by {s.validator} at {s.signed_at[:16]}: "
+                          f"\"{s.justification}\"")
+        for e in p.exceptions:
+            doc.paragraph(f"  exception for {', '.join(e.gates)} by {e.granted_by}, "
+                          f"until {e.expires_on}: \"{e.justification}\"")
+        if p.executed_at:
+            doc.paragraph(f"  alias moved {p.executed_at[:16]} by {p.executed_by}.")
     doc.heading("Alias history")
     doc.table([["Alias", "Version", "From", "Until", "Moved by", "Reason"]] + [
-        [t["alias"], f"v{t['version']}", t["since"][:16], (t["until"] or "now")[:16],
-         t["moved_by"], t["reason"]] for t in tenures], (0.8, 0.6, 1.1, 1.1, 1, 2.4), size=8)
+        [t.alias, f"v{t.version}", (t.since or "-")[:16], (t.until or "now")[:16],
+         t.moved_by, t.reason] for t in tenures], (0.8, 0.6, 1.1, 1.1, 1, 2.4), size=8)
 
 
-def _audit(doc: Document, audit: dict[str, Any]) -> None:
+def _audit(doc: Document, audit: PackAudit) -> None:
     doc.new_page()
     doc.heading("Audit trail excerpt")
-    verdict = audit["verification"]
-    doc.paragraph(f"Whole chain {'intact' if verdict['intact'] else 'BROKEN'}: "
-                  f"{verdict['events_checked']:,} events checked at {verdict['checked_at'][:19]}"
-                  f"; head hash {verdict['head_hash']}." + (f" {verdict['problem']}"
-                                                            if verdict["problem"] else ""))
-    doc.paragraph(audit["how_to_check"], size=8)
-    events = audit["events"]
+    verdict = audit.verification
+    doc.paragraph(f"Whole chain {'intact' if verdict.intact else 'BROKEN'}: "
+                  f"{verdict.events_checked:,} events checked at {verdict.checked_at[:19]}"
+                  f"; head hash {verdict.head_hash}." + (f" {verdict.problem}"
+                                                         if verdict.problem else ""))
+    doc.paragraph(audit.how_to_check, size=8)
+    events = audit.events
     shown = events[-PDF_AUDIT_EVENTS:]
-    if len(shown) < len(events) or audit["truncated"]:
+    if len(shown) < len(events) or audit.truncated:
         doc.paragraph(f"The newest {len(shown)} of this model's events are printed; the JSON "
-                      "holds " + ("the newest 5,000." if audit["truncated"] else
+                      "holds " + ("the newest 5,000." if audit.truncated else
                                   f"all {len(events)}."), size=8)
     doc.table([["#", "At (UTC)", "Actor", "Action", "Subject", "Hash", "Prev hash", "OK"]] + [
-        [str(e["id"]), e["at"][:19], e["actor"], e["action"],
-         f"{e['subject_type']} {e['subject_id']}"[:40], e["hash"][:16], e["prev_hash"][:16],
-         "yes" if e["hash_matches"] else "NO"] for e in shown],
+        [str(e.id), e.at[:19], e.actor, e.action, f"{e.subject_type} {e.subject_id}"[:40],
+         e.hash[:16], e.prev_hash[:16], "yes" if e.hash_matches else "NO"] for e in shown],
         (0.4, 1.2, 1, 1.3, 1.4, 1.1, 1.1, 0.4), size=7,
-        fills=[{7: STATUS_FILLS["pass" if e["hash_matches"] else "fail"]} for e in shown])
+        fills=[{7: STATUS_FILLS["pass" if e.hash_matches else "fail"]} for e in shown])
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: float | str | None) -> str:
     return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
