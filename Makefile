@@ -10,7 +10,7 @@ PYTHON ?= python3
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -c requirements.lock -e '.[dev]'
 	@touch $@
 
 install: $(STAMP)
@@ -33,8 +33,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# In parallel on the machine's cores (pytest-xdist); `pytest tests/test_x.py` alone runs serially.
 unit: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # Speed, measured: writes benchmarks/RESULTS.md (a few minutes).
 bench: install

@@ -9,7 +9,14 @@ import time
 import warnings
 from pathlib import Path
 
-from benchmarks import browser_bench, evidence_bench, ingest_bench, pages_bench, peer_bench
+from benchmarks import (
+    browser_bench,
+    evidence_bench,
+    ingest_bench,
+    pages_bench,
+    peer_bench,
+    startup_bench,
+)
 from benchmarks.common import Measure, write_results
 from services.core.settings import Settings
 from services.demo.build import build_demo
@@ -40,6 +47,9 @@ def main() -> None:
             sections["Demo workspace"] = [Measure(
                 f"govern demo --size standard ({report.decisions:,} decisions, evidence for 5 "
                 "versions)", built, "s", "< 120 s", built < 120)]
+            print("Start-up costs (govern --help, gates, the small demo, the first page)…",
+                  flush=True)
+            sections["Start-up (CPU seconds)"] = startup_bench.run(root / "demo", runs=args.runs)
             print("Evidence runs…", flush=True)
             (root / "evidence").mkdir()
             sections["Evidence"] = evidence_bench.run(root / "evidence", runs=args.runs)

@@ -6,15 +6,18 @@ import dataclasses
 import getpass
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine
 
-from services.core.policy import Policy
 from services.core.principal import Principal, Role
 from services.core.settings import Settings
-from services.registry.adapter import Registry
+
+if TYPE_CHECKING:  # MLflow, pandas and SQLAlchemy load only in the commands that use them
+    from sqlalchemy import Engine
+
+    from services.core.policy import Policy
+    from services.registry.adapter import Registry
 
 
 def cli_principal() -> Principal:
@@ -26,6 +29,7 @@ def cli_principal() -> Principal:
 def sources(settings: Settings) -> tuple[Engine, Registry, Policy]:
     """The governance store (schema checked), the registry and the policy."""
     from services.core.policy import load_policy
+    from services.registry.adapter import Registry
 
     return (store(settings),
             Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri),

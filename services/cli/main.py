@@ -13,7 +13,6 @@ from services.cli import accounts, audit, monitoring, reports
 from services.cli.common import cli_principal, plain, print_json, sources
 from services.core.errors import GovernanceError
 from services.core.settings import PROJECT_ROOT, Settings, load_settings
-from services.registry.adapter import Registry
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -157,6 +156,7 @@ def _db_recount(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _models(args: argparse.Namespace, settings: Settings) -> int:
+    from services.registry.adapter import Registry
     from services.registry.inventory import inventory
 
     rows = inventory(registry=Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri))
