@@ -1,5 +1,6 @@
 """Shared fixtures: stores on SQLite and (when configured) PostgreSQL, a real MLflow
-registry with small real models, and a small demo workspace built once per session."""
+registry with small real models, and a small demo workspace built once per test run: shared
+by the tests that read it, copied for each test that writes."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from services.core.settings import Settings
-from services.demo.build import DemoReport, build_demo
+from services.demo.build import DemoReport
 from services.store.engine import make_engine
 from services.store.migrate import upgrade
 from tests.factories import governed_registry, log_version
+from tests.workspaces import SharedDemo, copy_demo, fingerprint
+from tests.workspaces import shared_demo as shared_demo_of
 
 POSTGRES_URL = os.environ.get("GOVERNANCE_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -84,21 +87,50 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("demo-workspace")
+def _run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this test run that every xdist worker of it sees (the run's own base
+    temp); a run without workers has its base temp to itself."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 @pytest.fixture(scope="session")
-def demo_report(demo_home: Path) -> DemoReport:
-    """The demo workspace at --size small, built once for the whole session."""
-    settings = Settings(GOVERNANCE_HOME=demo_home)  # type: ignore[call-arg]
-    return build_demo(settings, size="small", progress=lambda _line: None)
+def shared_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedDemo]:
+    """The demo workspace at --size small, built once per test run and only ever read."""
+    demo = shared_demo_of(_run_folder(tmp_path_factory))
+    yield demo
+    if fingerprint(demo.home) != demo.fingerprint:
+        pytest.fail(f"A test wrote into the shared demo workspace {demo.home}: a test that "
+                    "writes takes `demo_copy`.", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def demo_home(shared_demo: SharedDemo) -> Path:
+    return shared_demo.home
+
+
+@pytest.fixture(scope="session")
+def demo_report(shared_demo: SharedDemo) -> DemoReport:
+    return shared_demo.report
 
 
 @pytest.fixture
-def demo_env(demo_report: DemoReport, demo_home: Path,
-             monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Point settings (and so the app) at the session's demo workspace."""
-    monkeypatch.setenv("GOVERNANCE_HOME", str(demo_home))
-    return Settings()  # type: ignore[call-arg]
+def demo_env(shared_demo: SharedDemo, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings (and so the app) pointed at the run's shared demo workspace, for a test that
+    only reads it. The test fails if the workspace changed under it: one that writes takes
+    `demo_copy`."""
+    monkeypatch.setenv("GOVERNANCE_HOME", str(shared_demo.home))
+    yield Settings()  # type: ignore[call-arg]
+    if fingerprint(shared_demo.home) != shared_demo.fingerprint:
+        pytest.fail(f"The shared demo workspace {shared_demo.home} changed during this test: "
+                    "a test that writes takes `demo_copy`.", pytrace=False)
+
+
+@pytest.fixture
+def demo_copy(shared_demo: SharedDemo, tmp_path_factory: pytest.TempPathFactory,
+              monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings (and so the app) pointed at a private copy of the demo workspace, for a test
+    that writes. The copy lies outside the test's tmp_path, which stays the test's own."""
+    settings = copy_demo(shared_demo.home, tmp_path_factory.mktemp("demo-copy") / "home")
+    monkeypatch.setenv("GOVERNANCE_HOME", str(settings.home))
+    return settings

@@ -42,19 +42,13 @@ def test_the_pdf_is_a_pdf_with_every_section(challenger_card: ModelCard) -> None
     assert pdf.startswith(b"%PDF-") and len(pdf) > 2000
 
 
-def test_tag_text_stays_text_in_html_and_markdown(demo_env: Settings,
-                                                   challenger_card: ModelCard) -> None:
-    client = MlflowClient(demo_env.mlflow_tracking_uri, demo_env.mlflow_registry_uri)
-    original = challenger_card.model.tags["limitations"]
+def test_tag_text_stays_text_in_html_and_markdown(demo_copy: Settings) -> None:
+    client = MlflowClient(demo_copy.mlflow_tracking_uri, demo_copy.mlflow_registry_uri)
     client.set_registered_model_tag("credit-risk", "limitations", HOSTILE)
-    try:
-        with session_scope(make_engine(demo_env.database_url)) as session:
-            card = build_model_card(session=session,
-                                    registry=Registry(demo_env.mlflow_tracking_uri),
-                                    policy=load_policy(demo_env.policy_path),
-                                    model_name="credit-risk", version="3")
-    finally:
-        client.set_registered_model_tag("credit-risk", "limitations", original)
+    with session_scope(make_engine(demo_copy.database_url)) as session:
+        card = build_model_card(session=session, registry=Registry(demo_copy.mlflow_tracking_uri),
+                                policy=load_policy(demo_copy.policy_path),
+                                model_name="credit-risk", version="3")
     page = card_html(card)
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     markdown = card_markdown(card)

@@ -96,7 +96,7 @@ def test_govern_gates_exits_zero_only_when_every_gate_passes(
 
 
 def test_govern_evaluate_json_prints_the_stored_records(
-        demo_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+        demo_copy: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", "fraud-screening", "2", "--json"]) == 0
     stored = json.loads(capsys.readouterr().out)
     assert stored["evaluation"]["kind"] == "evaluation"

@@ -25,10 +25,10 @@ NOTE = "Retraining on the last 30 days with the new merchant category included."
 
 
 def test_the_demos_drift_has_an_open_alert_owned_by_the_models_owner(
-        demo_env: Settings) -> None:
-    engine = make_engine(demo_env.database_url)
-    report = monitor(engine=engine, registry=Registry(demo_env.mlflow_tracking_uri),
-                     policy=load_policy(demo_env.policy_path), actor=OWNER)
+        demo_copy: Settings) -> None:
+    engine = make_engine(demo_copy.database_url)
+    report = monitor(engine=engine, registry=Registry(demo_copy.mlflow_tracking_uri),
+                     policy=load_policy(demo_copy.policy_path), actor=OWNER)
     assert not report.opened  # the demo build already opened them: no duplicates
     assert "drift" in {f.kind for f in report.findings["fraud-screening"]}
     with session_scope(engine) as session:

@@ -28,7 +28,14 @@ WHY = "The applicant sent proof of income the model never saw; affordability is 
 
 @pytest.fixture
 def store(demo_env: Settings) -> Engine:
+    """The shared demo's store, for a test that only reads it."""
     return make_engine(demo_env.database_url)
+
+
+@pytest.fixture
+def own_store(demo_copy: Settings) -> Engine:
+    """A copy of the demo's store, for a test that overrides or is refused (both recorded)."""
+    return make_engine(demo_copy.database_url)
 
 
 @pytest.fixture
@@ -91,13 +98,13 @@ def test_a_score_that_the_version_does_not_give_fails_the_replay(
     assert not replay(model, file.features, file.row.score + 0.05).matches  # type: ignore[operator]
 
 
-def test_an_analyst_overrides_and_the_logged_decision_stays(store: Engine) -> None:
-    with session_scope(store) as session:
+def test_an_analyst_overrides_and_the_logged_decision_stays(own_store: Engine) -> None:
+    with session_scope(own_store) as session:
         decision_id = _declined(session)
-    override_decision(engine=store, actor=ANALYST, decision_id=decision_id,
+    override_decision(engine=own_store, actor=ANALYST, decision_id=decision_id,
                       new_outcome="approved", reason_category="complaint upheld",
                       justification=WHY)
-    with session_scope(store) as session:
+    with session_scope(own_store) as session:
         file = case_file(session=session, decision_id=decision_id)
     assert file.row.outcome == "declined" and file.current_outcome == "approved"
     assert file.overrides[-1].justification == WHY and file.overrides[-1].reviewer == "ana"
@@ -107,24 +114,25 @@ def test_an_analyst_overrides_and_the_logged_decision_stays(store: Engine) -> No
     (EXECUTIVE, WHY, PermissionDenied),
     (ANALYST, "because", InvalidInput),
 ])
-def test_an_override_needs_the_role_and_a_reason(store: Engine, session: Session,
-                                                 actor: Principal, justification: str,
-                                                 error: type) -> None:
+def test_an_override_needs_the_role_and_a_reason(own_store: Engine, actor: Principal,
+                                                 justification: str, error: type) -> None:
+    with session_scope(own_store) as session:
+        decision_id = _declined(session)
     with pytest.raises(error):
-        override_decision(engine=store, actor=actor, decision_id=_declined(session),
+        override_decision(engine=own_store, actor=actor, decision_id=decision_id,
                           new_outcome="approved", reason_category="complaint upheld",
                           justification=justification)
 
 
-def test_a_resolved_escalation_leaves_the_queue(store: Engine) -> None:
-    with session_scope(store) as session:
+def test_a_resolved_escalation_leaves_the_queue(own_store: Engine) -> None:
+    with session_scope(own_store) as session:
         before = review_queue(session=session, model_name="credit-risk")
         oldest = before.rows[0]
         assert oldest.outcome in ("escalated", "error") and before.oldest == oldest.decided_at
-    override_decision(engine=store, actor=ANALYST, decision_id=oldest.decision_id,
+    override_decision(engine=own_store, actor=ANALYST, decision_id=oldest.decision_id,
                       new_outcome="declined", reason_category="confirmed as decided",
                       justification="Checked by hand: the debt ratio is far too high.")
-    with session_scope(store) as session:
+    with session_scope(own_store) as session:
         after = review_queue(session=session, model_name="credit-risk")
     assert after.total == before.total - 1
     assert oldest.decision_id not in {r.decision_id for r in after.rows}

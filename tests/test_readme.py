@@ -38,7 +38,7 @@ def test_the_readme_example_registers_a_governable_model(
     assert report.complete, report.gaps
 
 
-def test_the_readme_decision_example_ingests_into_the_demo(demo_env: object,
+def test_the_readme_decision_example_ingests_into_the_demo(demo_copy: object,
                                                            tmp_path: Path) -> None:
     from services.core.principal import Principal, Role
     from services.core.settings import Settings
@@ -50,7 +50,7 @@ def test_the_readme_decision_example_ingests_into_the_demo(demo_env: object,
     assert example, "the README lost its decision example"
     path = tmp_path / "decisions.jsonl"
     path.write_text(example.group(1))
-    settings = Settings()  # type: ignore[call-arg]  # demo_env points it at the demo
+    settings = Settings()  # type: ignore[call-arg]  # demo_copy points it at its copy
     report = ingest_decisions_file(
         engine=make_engine(settings.database_url),
         registry=Registry(settings.mlflow_tracking_uri),

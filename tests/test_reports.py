@@ -55,9 +55,9 @@ def test_the_control_matrix_shows_the_challengers_fairness_gap(demo_env: Setting
 
 
 def test_the_champions_evidence_pack_matches_the_store_and_the_chain(
-        demo_env: Settings) -> None:
-    engine = make_engine(demo_env.database_url)
-    pack = build_evidence_pack(engine=engine, registry=Registry(demo_env.mlflow_tracking_uri),
+        demo_copy: Settings) -> None:
+    engine = make_engine(demo_copy.database_url)
+    pack = build_evidence_pack(engine=engine, registry=Registry(demo_copy.mlflow_tracking_uri),
                                policy=POLICY, actor=AUDITOR, model_name="credit-risk")
     assert pack.version == "2" and pack.aliases == ("champion",)
     with session_scope(engine) as session:
@@ -90,10 +90,10 @@ def test_the_champions_evidence_pack_matches_the_store_and_the_chain(
 
 
 def test_an_analyst_cannot_export_a_pack_and_the_refusal_is_recorded(
-        demo_env: Settings) -> None:
-    engine = make_engine(demo_env.database_url)
+        demo_copy: Settings) -> None:
+    engine = make_engine(demo_copy.database_url)
     with pytest.raises(PermissionDenied):
-        build_evidence_pack(engine=engine, registry=Registry(demo_env.mlflow_tracking_uri),
+        build_evidence_pack(engine=engine, registry=Registry(demo_copy.mlflow_tracking_uri),
                             policy=POLICY, actor=ANALYST, model_name="credit-risk")
     with session_scope(engine) as session:
         last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
@@ -120,7 +120,7 @@ def test_an_altered_evidence_record_shows_in_the_pack(engine: Engine, registry_u
 
 
 def test_govern_report_writes_the_pack_and_the_portfolio(
-        demo_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        demo_copy: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "credit-risk", "3", "--out", str(tmp_path)]) == 0
     assert main(["report", "--portfolio", "--out", str(tmp_path)]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())

@@ -11,10 +11,13 @@ from services.core.settings import Settings
 from tests.conftest import closed_port
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
+# Seconds a page's run may take before AppTest gives up. Generous: a worker's first run imports
+# the app and loads models, which on a busy two-core machine takes a while; it fails all the same.
+RUN_WITHIN = 300
 
 
 def _app() -> AppTest:
-    return AppTest.from_file(APP, default_timeout=60)
+    return AppTest.from_file(APP, default_timeout=RUN_WITHIN)
 
 
 def _texts(at: AppTest) -> str:
@@ -194,7 +197,7 @@ def test_an_executive_reads_evidence_but_cannot_run_it(demo_env: Settings) -> No
     assert any("can read evidence but not run it" in c.value for c in at.caption)
 
 
-def test_running_evidence_from_the_page_stores_a_new_run(demo_env: Settings) -> None:
+def test_running_evidence_from_the_page_stores_a_new_run(demo_copy: Settings) -> None:
     at = _app().run()
     at.switch_page("pages/evidence.py").run()
     before = at.selectbox(key="run_credit-risk_2").options
@@ -239,8 +242,8 @@ def test_the_case_file_explains_replays_and_offers_an_override(demo_env: Setting
     assert at.text_area  # the override form
 
 
-def test_an_override_from_the_case_file_shows_in_it(demo_env: Settings) -> None:
-    decision_id, _ = _a_declined_decision(demo_env)
+def test_an_override_from_the_case_file_shows_in_it(demo_copy: Settings) -> None:
+    decision_id, _ = _a_declined_decision(demo_copy)
     at = _as("analyst")
     at.switch_page("pages/case_file.py")
     at.query_params["decision"] = decision_id
@@ -339,7 +342,7 @@ def test_the_control_matrix_links_only_to_pages_the_role_may_open(demo_env: Sett
     assert "(/card?" in executive
 
 
-def test_an_auditor_builds_the_evidence_pack_from_the_card(demo_env: Settings) -> None:
+def test_an_auditor_builds_the_evidence_pack_from_the_card(demo_copy: Settings) -> None:
     at = _as("auditor")
     at.switch_page("pages/model_card.py").run()
     at.button[0].click().run()
@@ -366,7 +369,8 @@ def test_an_executive_is_not_given_decisions_or_the_audit_trail(demo_env: Settin
 @pytest.mark.parametrize("page", ["decisions", "case_file", "audit", "promotions"])
 def test_a_page_run_without_the_router_draws_nothing(demo_env: Settings, page: str) -> None:
     """What Streamlit does for a deep link before the router has run once in the process."""
-    at = AppTest.from_file(str(Path(APP).parent / "pages" / f"{page}.py")).run()
+    at = AppTest.from_file(str(Path(APP).parent / "pages" / f"{page}.py"),
+                           default_timeout=RUN_WITHIN).run()
     assert not at.exception
     assert "opens from the console's start page" in _texts(at)
     assert not at.dataframe and not at.text_area

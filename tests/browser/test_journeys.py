@@ -13,12 +13,6 @@ pytestmark = pytest.mark.browser
 ROW_HEIGHT = 35  # Streamlit's data grid: a header row, then rows of this height
 
 
-def _settled(page: Any) -> None:
-    """Wait until Streamlit has finished the run a click started."""
-    page.wait_for_timeout(300)
-    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=60_000)
-
-
 def _open_row(page: Any, row: int) -> None:
     """Select a row of the first table by its selection checkbox, as a person clicks it."""
     grid = page.locator("[data-testid='stDataFrame']").first
@@ -66,21 +60,23 @@ def test_a_risk_manager_sees_the_challengers_failing_fairness_gate(
 
 
 def test_an_analyst_finds_a_declined_applicant_and_overrides(
-        console_url: str, page: Any, demo_home: Any) -> None:
+        own_console: str, page: Any, demo_copy: Any) -> None:
     from sqlalchemy import select
 
-    from services.core.settings import Settings
+    from services.decisions.search import DecisionFilter, search_decisions
     from services.store.engine import make_engine, session_scope
     from services.store.models import Decision
 
-    settings = Settings(GOVERNANCE_HOME=demo_home)  # type: ignore[call-arg]
-    with session_scope(make_engine(settings.database_url)) as session:
+    console_url = own_console  # the override is written into a copy of the demo of its own
+    with session_scope(make_engine(demo_copy.database_url)) as session:
         decision_id, subject = session.execute(select(Decision.decision_id, Decision.subject_ref)
                                                .where(Decision.model_name == "credit-risk",
                                                       Decision.outcome == "declined",
                                                       Decision.shadow.is_(False))
                                                .order_by(Decision.decided_at.desc())
                                                .limit(1)).one()
+        found = search_decisions(session=session,
+                                 filters=DecisionFilter(subject_ref=subject)).total
     page.goto(console_url)
     page.get_by_text("Acting as (demo persona)").wait_for()
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
@@ -89,7 +85,8 @@ def test_an_analyst_finds_a_declined_applicant_and_overrides(
     page.get_by_role("link", name="Decisions").click()
     page.get_by_label("Subject reference").fill(subject)
     page.get_by_test_id("stBaseButton-primaryFormSubmit").click()  # the form's Search
-    _settled(page)
+    # The search's own result, not merely a finished run: row 0 must be from the filtered list.
+    page.get_by_text(f"Showing {found} of {found}, newest first.").wait_for()
     _open_row(page, 0)
     page.get_by_text("Replay check").wait_for()
     page.get_by_text("Reproduced: version").wait_for()

@@ -1,45 +1,39 @@
 """Promotion with four eyes, rollback, and a tampered audit trail, in a real browser.
 
-This journey moves aliases and edits the store behind the app's back, so it gets a demo
-workspace and a server of its own instead of the session's shared one.
+Each journey moves aliases or edits the store behind the app's back, so each gets a copy of
+the demo workspace and a server of its own instead of the run's shared ones.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from services.core.settings import Settings
-from services.demo.build import build_demo
 from services.registry.adapter import Registry
 from services.store.engine import make_engine
-from tests.browser.conftest import screenshot, serving
+from tests.browser.conftest import PATIENCE_MS, screenshot
 
 pytestmark = pytest.mark.browser
 WHY = "Better discrimination on the hold-out; the fairness gap is being fixed in v4."
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    home = tmp_path_factory.mktemp("promotion-demo")
-    settings = Settings(GOVERNANCE_HOME=home)  # type: ignore[call-arg]
-    build_demo(settings, size="small", progress=lambda _line: None)
-    return settings
+@pytest.fixture
+def workspace(demo_copy: Settings) -> Settings:
+    return demo_copy
 
 
-@pytest.fixture(scope="module")
-def url(workspace: Settings) -> Iterator[str]:
-    with serving(workspace.home) as address:
-        yield address
+@pytest.fixture
+def url(own_console: str) -> str:
+    return own_console
 
 
 def _settled(page: Any) -> None:
     page.wait_for_timeout(400)
-    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=60_000)
+    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=PATIENCE_MS)
 
 
 def _act_as(page: Any, persona: str) -> None:
