@@ -11,8 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +35,7 @@ from services.store.migrate import upgrade
 from services.store.models import AliasChange, AuditEvent, Decision, Override, PromotionRequest
 from tests.conftest import closed_port
 from tests.factories import governed_registry
+from tests.servers import start_server
 
 OWNER = Principal("olga", "Olga", frozenset({Role.MODEL_OWNER}))
 VICTOR = Principal("victor", "Victor", frozenset({Role.VALIDATOR}))
@@ -49,23 +48,17 @@ POLICY = load_policy(PROJECT_ROOT / "policy.toml")
 
 @pytest.fixture
 def tracking_server(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]]:
-    """A real `mlflow server` over a registry holding two governed versions (v1 champion)."""
+    """A real `mlflow server` over a registry holding two governed versions (v1 champion);
+    the test fails with the server's log when it is not healthy in time."""
     backend, _client, _experiment = governed_registry(tmp_path, champion="1")
     mlflow.set_tracking_uri("")
     mlflow.set_registry_uri("")
-    port = closed_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend, "--host",
-         "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server, port = start_server(
+        lambda port: [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend,
+                      "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        log=tmp_path / "mlflow-server.log", health=lambda port: f"http://127.0.0.1:{port}/health",
+        what="`mlflow server`", cwd=tmp_path)  # its default artifact root is relative
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2):
-                break
-        except OSError:
-            time.sleep(0.5)
     try:
         yield url, backend, server
     finally:
@@ -124,12 +117,12 @@ def test_a_locked_store_refuses_an_override_and_writes_nothing(tmp_path: Path) -
         with holder.connect() as connection:
             connection.exec_driver_sql("BEGIN EXCLUSIVE")
             locked.set()
-            release.wait(10)
+            release.wait(300)  # until the test is done; the deadline only guards a hang
             connection.exec_driver_sql("ROLLBACK")
 
     thread = threading.Thread(target=hold)
     thread.start()
-    locked.wait(5)
+    assert locked.wait(300), "the holder never got its exclusive lock"
     try:
         with pytest.raises(SourceUnavailable, match="locked"):
             _override(impatient, "d-1")

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
-import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from services.core.settings import PROJECT_ROOT
+from services.core.settings import PROJECT_ROOT, Settings
 from services.demo.build import DemoReport
-from tests.conftest import closed_port
+from tests.servers import start_server, stop_server
 
 CHROMIUM = "/usr/bin/chromium"
 SERVER_PIDS: dict[str, int] = {}  # url -> the serving process, for the benchmark's memory
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+# How long a page may take to show what a step waits for (ms). Generous: on a busy two-core
+# machine a server's first page imports half the app; a step that never comes fails all the same.
+PATIENCE_MS = 180_000
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"]
@@ -27,51 +28,45 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
 
 @pytest.fixture(scope="session")
 def console_url(demo_report: DemoReport, demo_home: Path) -> Iterator[str]:
-    """`govern serve` on a free port over the session's demo workspace."""
+    """`govern serve` on a free port over the run's shared demo workspace, for journeys that
+    only read."""
     with serving(demo_home) as url:
+        yield url
+
+
+@pytest.fixture
+def own_console(demo_copy: Settings) -> Iterator[str]:
+    """`govern serve` over a private copy of the demo workspace (`demo_copy`), for a journey
+    that writes."""
+    with serving(demo_copy.home) as url:
         yield url
 
 
 @contextmanager
 def serving(home: Path) -> Iterator[str]:
-    """`govern serve` on a free port over the workspace in `home`, stopped afterwards."""
-    port = closed_port()
+    """`govern serve` on a free port over the workspace in `home`, stopped afterwards.
+
+    Raises:
+        ServerNotHealthy: the console did not answer its health check in time; the message
+            ends with the last lines of the server's log.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "GOVERNANCE_"))}
     env["GOVERNANCE_HOME"] = str(home)
     # The server's output goes to a file: a pipe nobody reads fills up under ten sessions'
-    # logging and blocks the server (it then could not even stop).
-    log = home / f"serve-{port}.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "services.cli.main", "serve", "--port", str(port)],
-            env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
+    # logging and blocks the server (it then could not even stop). One file per server:
+    # several may serve one workspace (a test run's workers each serve the shared demo).
+    server, port = start_server(
+        lambda port: [sys.executable, "-m", "services.cli.main", "serve", "--port", str(port)],
+        log=home / f"serve-{uuid.uuid4().hex[:8]}.log",
+        health=lambda port: f"http://localhost:{port}/_stcore/health",
+        what="`govern serve`", env=env)
     url = f"http://localhost:{port}"
     SERVER_PIDS[url] = server.pid  # `govern serve` execs the server: the same process
     try:
-        _wait_until_healthy(url, server, log)
         yield url
     finally:
         SERVER_PIDS.pop(url, None)
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=20)
-
-
-def _wait_until_healthy(url: str, server: subprocess.Popen[str], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"govern serve exited: {log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("govern serve did not become healthy within 90 s")
+        stop_server(server)
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +85,7 @@ def browser() -> Iterator[object]:
 def page(browser: object) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     tab = context.new_page()
-    tab.set_default_timeout(60_000)
+    tab.set_default_timeout(PATIENCE_MS)
     yield tab
     context.close()
 
