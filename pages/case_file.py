@@ -5,9 +5,10 @@ import streamlit as st
 
 from services.core.errors import GovernanceError
 from services.core.justification import MIN_JUSTIFICATION
+from services.core.outcomes import VERDICTS
 from services.core.permissions import Action, allowed
 from services.decisions.explain import sentences
-from services.decisions.overrides import REASON_CATEGORIES, VERDICTS
+from services.decisions.overrides import REASON_CATEGORIES
 from services.reports.letter import case_pdf
 from ui import figures
 from ui.decisions import case, outcome_word, override, why

@@ -5,9 +5,9 @@ from datetime import date, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
+from services.core.outcomes import OUTCOMES
 from services.core.permissions import Action
 from services.decisions.search import DecisionFilter
-from services.decisions.validate import OUTCOMES
 from ui.data import inventory_rows
 from ui.decisions import search
 from ui.principal import page_guard

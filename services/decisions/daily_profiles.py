@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, up
 
 from services.audit.actions import AuditAction
 from services.audit.chain import append, lock_trail
+from services.core.outcomes import VERDICTS, DecisionOutcome
 from services.core.principal import Principal
 from services.evidence.groups import MISSING_GROUP, band_labels
 from services.evidence.payloads import ReferenceProfilePayload
@@ -29,7 +30,7 @@ Cell = tuple[str, str, date, str]  # model, version, day, feature
 
 
 SELECTION = "__selection__:"  # + a sensitive input: automatic decisions and approvals per group
-FAVOURABLE, AUTOMATIC = "approved", ("approved", "declined")
+FAVOURABLE, AUTOMATIC = DecisionOutcome.APPROVED, VERDICTS
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from services.audit.chain import append, refusals_recorded
 from services.core.clock import utcnow
 from services.core.errors import InvalidInput, NotFound
 from services.core.justification import justified
+from services.core.outcomes import VERDICTS
 from services.core.permissions import Action, require
 from services.core.principal import Principal
 from services.store.engine import session_scope
@@ -23,7 +24,6 @@ from services.store.models import Decision, Override
 REASON_CATEGORIES = ("confirmed as decided", "model error", "missing or wrong input",
                      "new information from the applicant", "complaint upheld",
                      "policy exception")
-VERDICTS = ("approved", "declined")
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from services.decisions.overrides import VERDICTS
+from services.core.outcomes import VERDICTS, WAITING
 from services.decisions.search import DecisionRow, as_row, row_columns
-from services.store.models import WAITING, Decision, Override
+from services.store.models import Decision, Override
 
 
 @dataclass(frozen=True)

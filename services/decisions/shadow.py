@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, aliased
 
+from services.core.outcomes import VERDICTS, DecisionOutcome
 from services.store.models import Decision
 
 
@@ -24,7 +25,8 @@ def shadow_comparisons(*, session: Session, model_name: str) -> list[ShadowCompa
     """Per challenger version, how it compares with the decisions acted on (in SQL)."""
     acted, shadow = aliased(Decision), aliased(Decision)
     same = case((acted.outcome == shadow.outcome, 1), else_=0)
-    only_challenger = case((and_(shadow.outcome == "approved", acted.outcome == "declined"), 1),
+    only_challenger = case((and_(shadow.outcome == DecisionOutcome.APPROVED,
+                                   acted.outcome == DecisionOutcome.DECLINED), 1),
                            else_=0)
     rows = session.execute(
         select(shadow.model_version, func.count(), func.avg(same),
@@ -32,7 +34,7 @@ def shadow_comparisons(*, session: Session, model_name: str) -> list[ShadowCompa
                func.avg(func.abs(shadow.score - acted.score)), func.sum(only_challenger))
         .join(acted, and_(acted.request_id == shadow.request_id, acted.shadow.is_(False)))
         .where(shadow.model_name == model_name, shadow.shadow.is_(True),
-               acted.outcome.in_(("approved", "declined")), acted.score.is_not(None))
+               acted.outcome.in_(VERDICTS), acted.score.is_not(None))
         .group_by(shadow.model_version)
     ).all()
     return [ShadowComparison(str(v), int(n), float(agree or 0), float(diff or 0),

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
-OUTCOMES = ("approved", "declined", "escalated", "error")
+from services.core.outcomes import OUTCOMES, VERDICTS
+
 NUMERIC_TYPES = {"double", "float", "long", "integer"}
 CLOCK_SKEW = timedelta(minutes=5)  # a serving clock a little ahead is not a future decision
 
@@ -107,7 +108,7 @@ def _checked(raw: Mapping[str, Any], schema_of: Schema, now: datetime) -> dict[s
         problems.append(f"outcome {row['outcome']!r} is not one of {', '.join(OUTCOMES)}")
     if row["score"] is not None and not 0 <= row["score"] <= 1:
         problems.append(f"score {row['score']} is outside [0, 1]")
-    if row["score"] is None and row["outcome"] in ("approved", "declined"):
+    if row["score"] is None and row["outcome"] in VERDICTS:
         problems.append("an automatic approval or decline needs a score")
     codes = row["reason_codes"]
     if codes is not None and not (isinstance(codes, list) and all(isinstance(c, str)

@@ -50,7 +50,7 @@ from services.registry.adapter import Registry
 from services.store.engine import make_engine, session_scope
 from services.store.migrate import upgrade
 from services.store.models import AliasChange, Decision, IngestBatch, Outcome
-from services.store.workspace import DEMO_KEY, set_setting, workspace_state
+from services.store.workspace import DEMO_KEY, WorkspaceState, set_setting, workspace_state
 
 Progress = Callable[[str], None]
 SEED_ACTOR = "demo.seed"
@@ -96,15 +96,15 @@ def build_demo(settings: Settings, *, size: str = "standard", seed: int = 7,
     upgrade(engine)
     with session_scope(engine) as session:
         state = workspace_state(session=session)
-    if state == "demo":
+    if state == WorkspaceState.DEMO:
         with session_scope(engine) as session:
             count = session.scalar(select(func.count()).select_from(Decision)) or 0
         progress(f"The demo workspace is already in {settings.home}; nothing to do.")
         return DemoReport(False, size, len(Registry(settings.mlflow_tracking_uri).list_models()),
                           count, 0, time.perf_counter() - started)
-    if state == "demo_building":
+    if state == WorkspaceState.DEMO_BUILDING:
         engine = _start_again(settings, engine, progress)
-    elif state == "workspace" or Registry(settings.mlflow_tracking_uri).list_models():
+    elif state == WorkspaceState.WORKSPACE or Registry(settings.mlflow_tracking_uri).list_models():
         raise InvalidInput(
             f"{settings.home} already holds a workspace that is not the demo.",
             hint="Point GOVERNANCE_HOME at an empty folder to build the demo there.",

@@ -10,10 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from services.core.outcomes import DecisionOutcome
 from services.demo import data
 from services.demo.models import TrainedVersion
 
-ESCALATED, APPROVED, DECLINED, ERROR = "escalated", "approved", "declined", "error"
+ESCALATED, APPROVED, DECLINED, ERROR = (DecisionOutcome.ESCALATED, DecisionOutcome.APPROVED,
+                                       DecisionOutcome.DECLINED, DecisionOutcome.ERROR)
 
 
 @dataclass(frozen=True)

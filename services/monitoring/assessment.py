@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.core.errors import NotFound
+from services.core.outcomes import WAITING
 from services.core.policy import TierPolicy
 from services.decisions.day_counts import outcome_counts, window_days
 from services.decisions.review_queue import control_violations
@@ -232,7 +233,7 @@ def _counts(session: Session, model_name: str, as_of: datetime,
         .where(unindexed(Decision.model_name) == model_name,
                Override.created_at >= datetime.combine(first, time.min),
                Override.created_at < as_of)) or 0
-    went_to_person = by_outcome.get("escalated", 0) + by_outcome.get("error", 0)
+    went_to_person = sum(by_outcome.get(o, 0) for o in WAITING)
     return sum(by_outcome.values()), went_to_person, int(overridden)
 
 

@@ -13,8 +13,9 @@ from datetime import date, datetime, time
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from services.core.outcomes import WAITING
 from services.store.hints import unindexed
-from services.store.models import WAITING, Decision, DecisionDay, Outcome, Override
+from services.store.models import Decision, DecisionDay, Outcome, Override
 
 
 @dataclass(frozen=True)

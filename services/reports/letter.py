@@ -3,6 +3,7 @@ then the record for the file."""
 
 from __future__ import annotations
 
+from services.core.outcomes import DecisionOutcome
 from services.decisions.case_file import CaseFile
 from services.decisions.explain import Explanation, Replay, sentences
 from services.reports.pdf import Document
@@ -61,9 +62,10 @@ def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Repla
 def _what_was_decided(file: CaseFile) -> str:
     row = file.row
     said = f"On {row.decided_at:%d %B %Y}, your application was "
-    said += {"approved": "approved", "declined": "declined",
-             "escalated": "passed to a person for review",
-             "error": "passed to a person because our system could not assess it"}[row.outcome]
+    said += {DecisionOutcome.APPROVED: "approved", DecisionOutcome.DECLINED: "declined",
+             DecisionOutcome.ESCALATED: "passed to a person for review",
+             DecisionOutcome.ERROR: "passed to a person because our system could not assess "
+                                    "it"}[DecisionOutcome(row.outcome)]
     said += "."
     if file.overrides:
         last = file.overrides[-1]

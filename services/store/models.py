@@ -25,11 +25,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.core.outcomes import WAITING
+
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 # Decisions that failed closed: what the review queue holds (with shadow false). Queries name
 # the outcomes as literals, as the partial index does, or the planner cannot use it.
-WAITING = ("escalated", "error")
 WAITING_SQL = f"outcome IN {WAITING!r}"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from enum import StrEnum
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -10,21 +10,27 @@ from sqlalchemy.orm import Session
 from services.store.models import Decision, Evidence, WorkspaceSetting
 
 DEMO_KEY = "demo"
-WorkspaceState = Literal["empty", "demo_building", "demo", "workspace"]
+
+
+class WorkspaceState(StrEnum):
+    EMPTY = "empty"
+    DEMO_BUILDING = "demo_building"  # a demo build started and has not finished
+    DEMO = "demo"
+    WORKSPACE = "workspace"  # a real one: records that are not the demo's
 
 
 def workspace_state(*, session: Session) -> WorkspaceState:
     marker = session.get(WorkspaceSetting, DEMO_KEY)
     if marker is not None:
-        return "demo" if marker.value == "ready" else "demo_building"
+        return WorkspaceState.DEMO if marker.value == "ready" else WorkspaceState.DEMO_BUILDING
     has_records = session.scalar(select(exists().where(Decision.id.is_not(None)))) or \
         session.scalar(select(exists().where(Evidence.id.is_not(None))))
-    return "workspace" if has_records else "empty"
+    return WorkspaceState.WORKSPACE if has_records else WorkspaceState.EMPTY
 
 
 def is_demo(*, session: Session) -> bool:
     """True only for a finished demo workspace: the app then offers demo personas."""
-    return workspace_state(session=session) == "demo"
+    return workspace_state(session=session) == WorkspaceState.DEMO
 
 
 def set_setting(*, session: Session, key: str, value: str) -> None:
