@@ -18,7 +18,7 @@ from services.demo.build import DemoReport
 from services.store.engine import make_engine
 from services.store.migrate import upgrade
 from tests.factories import governed_registry, log_version
-from tests.workspaces import SharedDemo, copy_demo, fingerprint
+from tests.workspaces import SharedDemo, build_in_background, copy_demo, fingerprint
 from tests.workspaces import shared_demo as shared_demo_of
 
 POSTGRES_URL = os.environ.get("GOVERNANCE_TEST_POSTGRES_URL")
@@ -92,6 +92,20 @@ def _run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     temp); a run without workers has its base temp to itself."""
     base = tmp_path_factory.getbasetemp()
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need the shared demo run after the others (in collection order otherwise),
+    so that each worker has other tests to run while the demo builds in the background."""
+    items.sort(key=lambda item: "shared_demo" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _demo_built_in_the_background(request: pytest.FixtureRequest,
+                                  tmp_path_factory: pytest.TempPathFactory) -> None:
+    """At a worker's first test, start building the shared demo if a selected test needs it."""
+    if any("shared_demo" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        build_in_background(_run_folder(tmp_path_factory))
 
 
 @pytest.fixture(scope="session")

@@ -7,17 +7,23 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from services.core.settings import Settings
+from services.core.settings import PROJECT_ROOT, Settings
 from services.demo.build import DemoReport, build_demo
 
 DATABASES = ("governance.db", "mlflow.db")  # the demo's embedded stores, both SQLite
+# build_in_background's builder: it holds the lock it inherited until it exits.
+_BUILDER = ("import pathlib, sys; from tests.workspaces import _build; "
+            "_build(pathlib.Path(sys.argv[1]))")
 _NOT_COPIED = shutil.ignore_patterns("*.db", "*.db-wal", "*.db-shm", "*.db-journal", "*.log")
 
 
@@ -37,16 +43,49 @@ def shared_demo(folder: Path) -> SharedDemo:
     Every xdist worker of a run passes the same folder; the others wait on the lock and then
     read what the builder recorded.
     """
-    home, record = folder / "demo-workspace", folder / "demo-workspace.json"
-    with _locked(folder / "demo-workspace.lock"):
+    record = folder / "demo-workspace.json"
+    with _locked(folder / "demo-workspace.lock"):  # held by a background build until it is done
         if not record.exists():
-            report = build_demo(Settings(GOVERNANCE_HOME=home),  # type: ignore[call-arg]
-                                size="small", progress=lambda _line: None)
-            _checkpoint(home)
-            record.write_text(json.dumps({"report": asdict(report),
-                                          "fingerprint": fingerprint(home)}))
+            _build(folder)
     saved = json.loads(record.read_text())
-    return SharedDemo(home, DemoReport(**saved["report"]), saved["fingerprint"])
+    return SharedDemo(folder / "demo-workspace", DemoReport(**saved["report"]),
+                      saved["fingerprint"])
+
+
+def build_in_background(folder: Path) -> None:
+    """Start building the demo for shared_demo(folder) in a process of its own, unless a
+    process of this run already has: the tests that do not need it run meanwhile.
+
+    The builder inherits the lock and holds it until it is done, so shared_demo() waits for
+    it; should it fail, shared_demo() finds no record and builds in its own process, where
+    the error shows.
+    """
+    lock = os.open(folder / "demo-workspace.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # another process of this run is building it, or reading what was built
+        if (folder / "demo-workspace.json").exists():
+            return
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "GOVERNANCE_"))}
+        with (folder / "demo-workspace.log").open("wb") as log:
+            # `-c`, not a script: MLflow tags runs with the git commit of the main script's
+            # folder, which would give the ungoverned demo model a code version.
+            subprocess.Popen([sys.executable, "-c", _BUILDER, str(folder)],
+                             pass_fds=(lock,), cwd=PROJECT_ROOT, env=env, stdout=log,
+                             stderr=subprocess.STDOUT)
+    finally:
+        os.close(lock)  # the builder keeps its inherited copy, and with it the lock
+
+
+def _build(folder: Path) -> None:
+    home = folder / "demo-workspace"
+    report = build_demo(Settings(GOVERNANCE_HOME=home),  # type: ignore[call-arg]
+                        size="small", progress=lambda _line: None)
+    _checkpoint(home)
+    (folder / "demo-workspace.json").write_text(json.dumps({"report": asdict(report),
+                                                           "fingerprint": fingerprint(home)}))
 
 
 def copy_demo(source: Path, target: Path) -> Settings:
