@@ -76,10 +76,17 @@ st.dataframe(pd.DataFrame({
     "Input": f.feature, "Kind": f.kind, "Decisions": f.rows, "Missing": f.missing,
     "PSI": f.psi, "Jensen-Shannon": f.js, "KS D": f.ks, "Wasserstein / std": f.wasserstein,
     "Chi-square": f.chi_square,
-    "Drifted": "too few" if f.drifted is None else ("yes" if f.drifted else "no"),
+    "Drifted": "cannot be judged" if f.drifted is None else ("yes" if f.drifted else "no"),
+    "Why": f.why,
+    "Held to (PSI / JS / KS)": " / ".join(f"{f.bounds[s]:.3f}" for s in ("psi", "js", "ks")
+                                          if s in f.bounds),
 } for f in rows), hide_index=True, width="stretch",
     column_config={c: st.column_config.NumberColumn(format="%.3f")
                    for c in ("PSI", "Jensen-Shannon", "KS D", "Wasserstein / std")})
+st.caption("Each statistic is held to the larger of the policy's bound and the value it "
+           "reaches by chance alone (1 time in 100) for a window of this many decisions against "
+           "a hold-out of this size: small windows are held to higher bounds, so unchanged "
+           "traffic is not called drifted.")
 
 judged = [f for f in rows if f.drifted is not None]
 if judged:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from services.core.canonical import finite
 from services.core.principal import Principal, Role
 from services.core.settings import Settings
 
@@ -47,7 +48,9 @@ def store(settings: Settings) -> Engine:
 
 
 def print_json(value: Any) -> None:
-    print(json.dumps(plain(value), indent=2, sort_keys=True))
+    """JSON for machines: an undefined figure (NaN, an infinity) is null, never a bare NaN,
+    which is not JSON."""
+    print(json.dumps(finite(plain(value)), indent=2, sort_keys=True, allow_nan=False))
 
 
 def plain(value: Any) -> Any:

@@ -67,7 +67,7 @@ def _drift(args: argparse.Namespace, settings: Settings) -> int:
     for f in [*window.features, *([window.prediction] if window.prediction else [])]:
         cells = [f"{v:7.3f}" if v is not None else f"{'—':>7}"
                  for v in (f.psi, f.js, f.ks, f.wasserstein)]
-        flag = "too few" if f.drifted is None else ("yes" if f.drifted else "")
+        flag = f.why if f.drifted is not False else ""
         print(f"  {f.feature:<28} {' '.join(cells)}  {flag}")
     print(f"  drifted share {window.drifted_share:.0%}"
           + (" (dataset drift)" if window.dataset_drift else ""))

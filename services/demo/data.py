@@ -57,7 +57,10 @@ def perturbed_applicants(base: pd.DataFrame, n: int, rng: np.random.Generator) -
     rows = rows.reset_index(drop=True)
     rows["credit_amount"] = np.clip(
         np.round(rows["credit_amount"] * rng.lognormal(0.0, 0.15, n), -1), 250, 20_000)
-    rows["duration"] = np.clip(rows["duration"] + rng.integers(-3, 4, n), 4, 72)
+    # Loan terms are products (12, 24, 36 months...), not a continuum: a few applicants take
+    # another term the bank offers; nobody gets a 13-month loan because the demo jittered it.
+    other_term = rng.random(n) < 0.10
+    rows.loc[other_term, "duration"] = rng.choice(base["duration"].to_numpy(), other_term.sum())
     rows["age"] = np.clip(rows["age"] + rng.integers(-2, 3, n), 19, 80)
     # A few applicants change savings or checking status; categories stay real ones.
     for column in ("saving_accounts", "checking_account"):

@@ -1,9 +1,11 @@
 """Profiles: a version's reference (bin edges and counts from its hold-out set) and the binning
 that turns decisions into counts against it.
 
-Numeric inputs get two sets of quantile bins: coarse ones for PSI and Jensen-Shannon, fine ones
-for the KS statistic and Wasserstein distance. Categorical inputs get their most frequent
-categories plus "other". Values outside the reference's range fall into the outer bins.
+Numeric inputs (and the score) get two sets of bins: coarse ones for PSI and Jensen-Shannon,
+fine ones for the KS statistic and Wasserstein distance. A value that many rows share (a mass
+point, such as the 0 of an overdraft amount) gets a bin of its own; the other values are split
+by quantiles. Categorical inputs get their most frequent categories plus "other". Values outside
+the reference's range fall into the outer bins.
 """
 
 from __future__ import annotations
@@ -69,11 +71,10 @@ def reference_for(name: str, values: pd.Series) -> FeatureReference:
         # be bins; the counts in them are exact.
         sample = numbers if numbers.size <= EDGE_SAMPLE else \
             np.random.default_rng(0).choice(numbers, EDGE_SAMPLE, replace=False)
-        fine = np.quantile(sample, np.linspace(0, 1, FINE_BINS + 1)[1:-1])
-        # The coarse edges are every tenth fine edge, so a coarse bin is a run of fine bins.
-        step = FINE_BINS // COARSE_BINS
-        coarse_edges = tuple(float(e) for e in np.unique(fine[step - 1::step]))
-        fine_edges = tuple(float(e) for e in np.unique(fine))
+        coarse = bin_edges(sample, COARSE_BINS)
+        # Coarse edges are fine edges too, so a coarse bin is a run of fine bins.
+        coarse_edges = tuple(float(e) for e in coarse)
+        fine_edges = tuple(float(e) for e in np.union1d(bin_edges(sample, FINE_BINS), coarse))
         fine_index = bin_index(np.asarray(fine_edges), numbers)
         counts = np.bincount(fine_index, minlength=len(fine_edges) + 1)
         # Each fine bin's mass sits at the mean of the reference's values in it: the outer bins
@@ -98,6 +99,27 @@ def reference_for(name: str, values: pd.Series) -> FeatureReference:
         binned = BinCounts(coarse, np.zeros(0, dtype=int), int(values.isna().sum()),
                            len(values))
     return _with_counts(partial, binned)
+
+
+def bin_edges(numbers: np.ndarray, bins: int) -> np.ndarray:
+    """Inner edges of about `bins` bins (values at an edge go to the bin above it).
+
+    A value held by at least 1/bins of the rows is a mass point and gets a bin of its own,
+    from the value to halfway to the next value seen; the other values are split at their
+    quantiles. Plain quantile edges would collapse on a mass point, leaving one or two bins in
+    which no change to the rest of the distribution shows.
+    """
+    values, counts = np.unique(numbers, return_counts=True)
+    heavy = counts * bins >= numbers.size
+    if not heavy.any():
+        return np.unique(np.quantile(numbers, np.linspace(0, 1, bins + 1)[1:-1]))
+    # A mass point's bin closes halfway to the next value, unless that one opens its own bin.
+    closes = heavy[:-1] & ~heavy[1:]
+    closing = (values[:-1][closes] + values[1:][closes]) / 2
+    rest = numbers[~np.isin(numbers, values[heavy])]
+    left = max(bins - 2 * int(heavy.sum()), 2)
+    quantiles = np.quantile(rest, np.linspace(0, 1, left + 1)[1:-1]) if rest.size else []
+    return np.unique(np.concatenate([quantiles, values[heavy], closing]))
 
 
 def _with_counts(partial: FeatureReference, counts: BinCounts) -> FeatureReference:
@@ -169,14 +191,9 @@ def _coarse_of_fine(coarse_edges: tuple[float, ...],
 
 
 def score_reference(scores: np.ndarray) -> FeatureReference:
-    """The reference of the model's scores: probabilities on fixed, even bins of [0, 1]."""
-    coarse_edges = tuple(float(x) for x in np.linspace(0, 1, COARSE_BINS + 1)[1:-1])
-    fine_edges = tuple(float(x) for x in np.linspace(0, 1, FINE_BINS + 1)[1:-1])
-    outer = [0.0, *fine_edges, 1.0]
-    midpoints = tuple((a + b) / 2 for a, b in zip(outer, outer[1:], strict=False))
-    partial = FeatureReference(SCORE, "numeric", coarse_edges, fine_edges, midpoints, (), (), (),
-                               0, 0, float(np.std(scores)) if scores.size else None)
-    return _with_counts(partial, bin_numbers(partial, np.asarray(scores, dtype=float)))
+    """The reference of the model's scores, binned as an input is: even bins of [0, 1] would
+    put most of a fraud model's scores (nearly all below 0.1) in one bin."""
+    return reference_for(SCORE, pd.Series(np.asarray(scores, dtype=float)))
 
 
 def reference_payload(inputs: pd.DataFrame, scores: np.ndarray | None) -> dict[str, Any]:
@@ -187,9 +204,3 @@ def reference_payload(inputs: pd.DataFrame, scores: np.ndarray | None) -> dict[s
     return {"rows": len(inputs), "coarse_bins": COARSE_BINS, "fine_bins": FINE_BINS,
             "features": [f.as_payload() for f in features]}
 
-
-def _quantile_edges(numbers: np.ndarray, bins: int) -> tuple[float, ...]:
-    if numbers.size == 0:
-        return ()
-    edges = np.unique(np.quantile(numbers, np.linspace(0, 1, bins + 1)[1:-1]))
-    return tuple(float(e) for e in edges)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select
 
 from services.core.errors import NotFound
 from services.decisions.daily_profiles import ReferenceProfile, reference_profile
-from services.evidence.profile import SCORE, FeatureReference
+from services.evidence.profile import SCORE, BinCounts, FeatureReference
 from services.monitoring import stats
 from services.store.models import Profile
 
@@ -37,13 +37,27 @@ class FeatureDrift:
     ks: float | None  # numeric only
     wasserstein: float | None  # numeric only, in reference standard deviations
     chi_square: float | None  # categorical only
-    drifted: bool | None  # None: too few decisions to judge
+    drifted: bool | None  # None: cannot be judged (`unjudged` says why)
     reference_shares: list[float] = field(default_factory=list)  # coarse bins, for the plot
     current_shares: list[float] = field(default_factory=list)
     bins: list[str] = field(default_factory=list)
+    # The bound each statistic was held to: the larger of the policy's and the value it reaches
+    # by chance at this window's and the reference's sizes (stats.critical_*).
+    bounds: dict[Statistic, float] = field(default_factory=dict)
+    tripped: tuple[Statistic, ...] = ()  # the statistics over their bounds
+    unjudged: str = ""  # why there is no verdict
 
     def value(self, statistic: str) -> float | None:
         return getattr(self, statistic)  # type: ignore[no-any-return]
+
+    @property
+    def why(self) -> str:
+        """The verdict's reason in words: what could not be judged, or which statistic went
+        over which bound."""
+        if self.drifted is None:
+            return f"cannot be judged: {self.unjudged}"
+        return "; ".join(f"{STATISTICS[s]} {self.value(s):.3f} over {self.bounds[s]:.3f}"
+                         for s in self.tripped)
 
 
 @dataclass(frozen=True)
@@ -140,26 +154,54 @@ def _reference(connection: Connection, model_name: str, version: str) -> Referen
     return reference
 
 
+def judge(reference: FeatureReference, counts: BinCounts, thresholds: dict[str, float],
+          minimum: int = MIN_WINDOW_ROWS) -> FeatureDrift:
+    """One input's drift from its counts in a window against its reference (the rule every
+    window and every heatmap cell is judged by)."""
+    return _drift(reference, [counts.coarse, counts.fine, counts.missing, counts.rows],
+                  thresholds, minimum)
+
+
 def _drift(ref: FeatureReference, current: list[Any] | None, thresholds: dict[str, float],
            minimum: int) -> FeatureDrift:
-    if current is None or current[3] - current[2] < minimum:
-        rows = current[3] if current else 0
-        return FeatureDrift(ref.name, ref.kind, rows, current[2] if current else 0,
-                            None, None, None, None, None, None)
-    coarse, fine, missing, rows = current
-    psi = stats.psi(ref.coarse, coarse)
-    js = stats.js_distance(ref.coarse, coarse)
+    rows, missing = (int(current[3]), int(current[2])) if current else (0, 0)
+    reference_values = int(sum(ref.coarse))
+    unjudged = "no reference values: the hold-out set has none for this input" \
+        if not reference_values else \
+        f"too few decisions: {rows - missing:,} with a value, {minimum:,} needed" \
+        if current is None or rows - missing < minimum else ""
+    if unjudged:
+        return FeatureDrift(ref.name, ref.kind, rows, missing, None, None, None, None, None,
+                            None, unjudged=unjudged)
+    assert current is not None
+    coarse, fine = current[0], current[1]
     numeric = ref.kind == "numeric"
-    ks = stats.ks_statistic(ref.fine, fine) if numeric else None
+    figures: dict[Statistic, float | None] = {
+        "psi": stats.psi(ref.coarse, coarse), "js": stats.js_distance(ref.coarse, coarse),
+        "ks": stats.ks_statistic(ref.fine, fine) if numeric else None}
+    bounds = _bounds(ref, coarse, thresholds, n=rows - missing, m=reference_values)
+    tripped = tuple(s for s, value in figures.items() if value is not None and value > bounds[s])
     wasserstein = stats.wasserstein_normalized(ref.fine, fine, ref.fine_midpoints, ref.spread) \
         if numeric else None
     chi = None if numeric else stats.chi_square(ref.coarse, coarse)
-    drifted = psi > thresholds["psi_max"] or js > thresholds["jensen_shannon_max"] or \
-        (ks is not None and ks > thresholds["ks_statistic_max"])
-    total_ref, total_cur = max(sum(ref.coarse), 1), max(int(np.sum(coarse)), 1)
-    return FeatureDrift(ref.name, ref.kind, rows, missing, psi, js, ks, wasserstein, chi,
-                        drifted, [c / total_ref for c in ref.coarse],
-                        [float(c) / total_cur for c in coarse], _bin_labels(ref))
+    total_cur = max(int(np.sum(coarse)), 1)
+    return FeatureDrift(ref.name, ref.kind, rows, missing, figures["psi"], figures["js"],
+                        figures["ks"], wasserstein, chi, bool(tripped),
+                        [c / reference_values for c in ref.coarse],
+                        [float(c) / total_cur for c in coarse], _bin_labels(ref),
+                        bounds, tripped)
+
+
+def _bounds(ref: FeatureReference, coarse: Any, thresholds: dict[str, float], *, n: int,
+            m: int) -> dict[Statistic, float]:
+    """Each statistic's bound for this window: the policy's, raised to the statistic's critical
+    value where a window of n decisions against m reference rows could reach the policy's bound
+    by chance alone."""
+    bins = stats.occupied_bins(ref.coarse, coarse)
+    return {"psi": max(thresholds["psi_max"], stats.critical_psi(bins=bins, n=n, m=m)),
+            "js": max(thresholds["jensen_shannon_max"],
+                      stats.critical_js_distance(bins=bins, n=n, m=m)),
+            "ks": max(thresholds["ks_statistic_max"], stats.critical_ks(n=n, m=m))}
 
 
 def _bin_labels(ref: FeatureReference) -> list[str]:
