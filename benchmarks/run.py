@@ -11,6 +11,7 @@ from pathlib import Path
 
 from benchmarks import (
     browser_bench,
+    drift_alarm_bench,
     evidence_bench,
     ingest_bench,
     pages_bench,
@@ -62,6 +63,10 @@ def main() -> None:
             (root / "peer").mkdir()
             sections["Drift against a peer (Evidently)"] = peer_bench.run(root / "peer",
                                                                          runs=args.runs)
+            print("Drift false alarms and detections beside Evidently…", flush=True)
+            (root / "alarms").mkdir()
+            sections["Drift verdicts: false alarms and detections (ours and Evidently's "
+                     "defaults)"] = drift_alarm_bench.run(root / "alarms")
             print("Page renders…", flush=True)
             sections["Pages (AppTest, standard demo workspace)"] = pages_bench.run(
                 root / "demo", runs=max(args.runs, 5))
