@@ -96,18 +96,15 @@ with fairness_tab:
             fair = fairness.fairness()
         st.caption(f"Favourable outcome: prediction {fair.favourable_prediction}. Groups "
                    f"under {fair.min_group_size} people are grey: too few to judge. "
-                   f"Intervals: {fair.confidence_level:.0%} bootstrap, "
+                   f"True-positive rates are compared over groups with at least "
+                   f"{fair.min_class_count} positives, false-positive rates over groups with "
+                   f"at least {fair.min_class_count} negatives. A rate a group cannot have "
+                   f"is undefined. Intervals: {fair.confidence_level:.0%} bootstrap, "
                    f"{fair.bootstrap_resamples} resamples.")
         for assessment in fair.features.values():
             st.plotly_chart(figures.fairness_figure(assessment, four_fifths), width="stretch")
-            st.dataframe(pd.DataFrame({
-                "Group": g.group, "People": g.count, "Judged": g.judged,
-                "Favourable rate": g.favourable_rate,
-                "Interval": f"{g.ci.favourable_rate[0] or 0:.3f}–"
-                            f"{g.ci.favourable_rate[1] or 0:.3f}",
-                "TPR": g.true_positive_rate, "FPR": g.false_positive_rate,
-                "Precision": g.precision,
-            } for g in assessment.groups), hide_index=True, width="stretch")
+            st.dataframe(figures.group_rates_table(assessment), hide_index=True,
+                         width="stretch")
 
 with data_tab:
     data = evaluation.data

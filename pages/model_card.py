@@ -59,13 +59,19 @@ if headlines:
         "Least favoured": h.summary.least_favoured_group,
         "Most favoured": h.summary.most_favoured_group,
         "Parity difference": h.summary.demographic_parity_difference,
+        "Equal opportunity difference": h.summary.equal_opportunity_difference,
         "Equalized odds difference": h.summary.equalized_odds_difference,
-        "Too few to judge": ", ".join(h.summary.too_few_to_judge) or "—",
+        "Left out": h.summary.left_out() or "—",
     } for h in headlines), hide_index=True, width="stretch",
         column_config={"Four-fifths ratio": st.column_config.NumberColumn(format="%.3f"),
                        "Parity difference": st.column_config.NumberColumn(format="%.3f"),
+                       "Equal opportunity difference": st.column_config.NumberColumn(
+                           format="%.3f"),
                        "Equalized odds difference": st.column_config.NumberColumn(
                            format="%.3f")})
+    st.caption("True-positive rates are compared over groups with enough positives, "
+               "false-positive rates over groups with enough negatives; a rate a group "
+               "cannot have is undefined, never 0.")
 else:
     st.info("No fairness evidence for this version yet.")
 

@@ -18,7 +18,7 @@ from services.core.policy import load_policy
 from services.core.principal import Principal, Role
 from services.core.settings import PROJECT_ROOT
 from services.decisions.daily_profiles import reference_profile
-from services.evidence.gates import GateResult, GateStatus, gates_for_version
+from services.evidence.gates import GateResult, GateStatus, evaluate_gates, gates_for_version
 from services.evidence.payloads import (
     ClassificationEvaluation,
     FairnessPayload,
@@ -30,6 +30,7 @@ from services.evidence.run import run_evidence
 from services.governance.model_card import build_model_card
 from services.governance.promotions.views import list_promotions
 from services.registry.adapter import Registry
+from services.registry.contract import ContractReport
 from services.store.engine import make_engine, session_scope
 from services.store.migrate import upgrade
 from services.store.models import PromotionRequest
@@ -105,6 +106,20 @@ def test_gates_frozen_by_the_previous_code_read_as_typed_results(legacy_store: E
     # Written back as they were frozen: the evidence-age bound stays the whole number 180.
     assert [g.as_stored() for g in view.gate_results] == stored
     assert canonical_json([g.as_stored() for g in view.gate_results]) == canonical_json(stored)
+
+
+def test_fairness_gates_on_records_written_before_rates_were_judged_apart_keep_their_verdicts(
+        legacy_store: Engine) -> None:
+    with session_scope(legacy_store) as session:
+        frozen = {g["gate"]: g for g in session.scalars(select(PromotionRequest.gate_results))
+                  .one() if " by " in g["gate"]}
+        now = evaluate_gates(session=session, policy=POLICY, model_name="loan-approval",
+                             version="2", risk_tier="high", contract=ContractReport(()))
+    again = {r.gate: r for r in now.results if r.gate in frozen}
+    assert len(again) == len(frozen) == 4
+    for gate, result in again.items():
+        assert (result.status, result.figure, result.detail) == (
+            frozen[gate]["status"], frozen[gate]["figure"], frozen[gate]["detail"]), gate
 
 
 def test_a_reference_profile_written_by_the_previous_code_still_serves_drift(

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from services.evidence.payloads import ClassificationEvaluation, FeatureAssessment
+from services.evidence.payloads import ClassificationEvaluation, FeatureAssessment, GroupRates
 from services.registry.aliases import AliasTenure
 
 if TYPE_CHECKING:  # for annotations only: explain.py imports scikit-learn
@@ -111,6 +111,41 @@ def fairness_figure(assessment: FeatureAssessment, four_fifths: float) -> go.Fig
                          yaxis_tickformat=".0%", height=360,
                          margin={"l": 0, "r": 0, "t": 40, "b": 0})
     return figure
+
+
+UNDEFINED = "undefined"
+
+
+def group_rates_table(assessment: FeatureAssessment) -> pd.DataFrame:
+    """Each group's rates as text: "undefined" where a group cannot have the rate (TPR without
+    positives, FPR without negatives, precision without predicted positives), never 0."""
+    return pd.DataFrame({
+        "Group": g.group, "People": g.count, "Positives": g.positives,
+        "Negatives": g.negatives, "Judged for": _judged_for(g),
+        "Favourable rate": _rate(g.favourable_rate),
+        "Interval": _interval(g.ci.favourable_rate),
+        # Records written before undefined rates were kept hold fairlearn's 0 there.
+        "TPR": _rate(g.true_positive_rate if g.positives else None),
+        "FPR": _rate(g.false_positive_rate if g.negatives else None),
+        "Precision": _rate(g.precision),
+    } for g in assessment.groups)
+
+
+def _judged_for(group: GroupRates) -> str:
+    if not group.judged:
+        return "nothing: too few people"
+    judged = ["favourable rate"] + [rate.upper() for rate in ("tpr", "fpr")
+                                    if group.judged_for(rate)]
+    return ", ".join(judged)
+
+
+def _rate(value: float | None) -> str:
+    return UNDEFINED if value is None else f"{value:.3f}"
+
+
+def _interval(bounds: tuple[float | None, float | None]) -> str:
+    low, high = bounds
+    return UNDEFINED if low is None or high is None else f"{low:.3f}–{high:.3f}"
 
 
 def _figure(value: float | None) -> str:

@@ -20,7 +20,7 @@ from services.audit.actions import AuditAction
 from services.audit.chain import append, lock_trail
 from services.core.outcomes import VERDICTS, DecisionOutcome
 from services.core.principal import Principal
-from services.evidence.groups import MISSING_GROUP, band_labels
+from services.evidence.groups import MISSING_GROUP, band_labels, group_key
 from services.evidence.payloads import ReferenceProfilePayload
 from services.evidence.profile import SCORE, FeatureReference, bin_numbers, bin_values
 from services.store.engine import session_scope
@@ -39,10 +39,11 @@ class SensitiveInput:
     edges: tuple[float, ...] | None  # policy bands for a continuous input, else categories
 
     def group(self, value: Any) -> str:
+        """The group key of a logged value: its band, or groups.group_key of a category."""
+        if self.edges is None:
+            return group_key(value)
         if value is None or value != value:
             return MISSING_GROUP
-        if self.edges is None:
-            return str(value)
         labels = band_labels(self.edges)
         return labels[int(np.searchsorted(self.edges, float(value), side="right"))]
 
@@ -75,6 +76,20 @@ def reference_profile(connection: Connection, model_name: str,
     features = {f.name: f.reference() for f in stored.features}
     sensitive = tuple(SensitiveInput(s.name, s.edges or None) for s in stored.sensitive)
     return ReferenceProfile(row.id, row.created_at, row.data_sha256, features, sensitive)
+
+
+def sensitive_labels(connection: Connection, model_name: str) -> dict[str, dict[str, str]]:
+    """Per sensitive input of the model, each group key's label as the hold-out of its newest
+    reference profile writes it ({} for bands and for profiles made before labels were kept)."""
+    row = connection.execute(
+        select(Evidence.id, Evidence.payload)
+        .where(Evidence.model_name == model_name, Evidence.kind == "reference_profile")
+        .order_by(Evidence.created_at.desc(), Evidence.id.desc()).limit(1)).first()
+    if row is None:
+        return {}
+    stored = ReferenceProfilePayload.from_stored(row.payload,
+                                                 what=f"Reference profile #{row.id}")
+    return {s.name: dict(s.labels) for s in stored.sensitive}
 
 
 class DailyProfiler:

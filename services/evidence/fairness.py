@@ -7,6 +7,13 @@ MetricFrame per resample, about 100 times slower on a 10,000-row hold-out set.
 "Favourable" is the outcome a person wants (a loan approved, a payment let through); the
 four-fifths rule compares favourable rates. Error rates (TPR, FPR) are about the positive
 label. Groups too small to judge are reported as such and left out of the gaps, never passed.
+
+Each rate is judged over the groups that can carry it: the true-positive rate over groups with
+at least min_class_count positives, the false-positive rate over groups with at least that many
+negatives, separately. A group whose labels are all positive still counts for equal
+opportunity. A rate without a denominator (TPR without positives, FPR without negatives,
+precision without predicted positives) is undefined and stored as None, never as 0 (fairlearn
+and scikit-learn give 0 there).
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from services.evidence.groups import intersection
 
 
 def _precision(y_true: Any, y_pred: Any) -> float:
-    return float(precision_score(y_true, y_pred, zero_division=0))
+    return float(precision_score(y_true, y_pred, zero_division=np.nan))
 
 
 def fairness_payload(*, y_true: np.ndarray, y_pred: np.ndarray, favourable_prediction: int,
@@ -91,15 +98,13 @@ def bootstrap_intervals(*, y_true: np.ndarray, y_pred: np.ndarray, favourable_pr
     y, p = y_true.astype(float), y_pred.astype(float)
     rows, predicted, hits = grouped(np.ones_like(y)), grouped(p), grouped(y * p)
     with np.errstate(invalid="ignore", divide="ignore"):
-        # As precision_score(zero_division=0): no predicted positives gives 0; a resample
-        # without anyone from the group gives no value at all.
-        precision = np.where(predicted > 0, hits / np.maximum(predicted, 1), 0.0)
-        precision[rows == 0] = np.nan
+        # A rate without a denominator in a resample (0/0) is NaN: it has no value there, and
+        # the interval is over the resamples where it has one.
         rates = {
             "favourable_rate": grouped((y_pred == favourable_prediction).astype(float)) / rows,
             "true_positive_rate": hits / grouped(y),
             "false_positive_rate": grouped((1 - y) * p) / grouped(1 - y),
-            "precision": precision,
+            "precision": hits / predicted,
         }
     out: dict[str, dict[str, list[float | None]]] = {}
     for index, name in enumerate(names):
@@ -123,7 +128,15 @@ def _assess(name: str, frame: MetricFrame,
         in_group = labels == group
         positives = int(y_true[in_group].sum())
         negatives = int(in_group.sum()) - positives
+        predicted_positives = int(y_pred[in_group].sum())
         judged = int(table.loc[group, "count"]) >= min_group_size
+        figures = {metric: _number(table.loc[group, metric]) for metric in RATES}
+        # Undefined, not 0: fairlearn gives 0 for a rate without a denominator.
+        for metric, denominator in (("true_positive_rate", positives),
+                                    ("false_positive_rate", negatives),
+                                    ("precision", predicted_positives)):
+            if denominator == 0:
+                figures[metric] = None
         rows.append({
             "group": str(group),
             "count": int(table.loc[group, "count"]),
@@ -131,7 +144,9 @@ def _assess(name: str, frame: MetricFrame,
             "negatives": negatives,
             "judged": judged,
             "rates_judged": judged and min(positives, negatives) >= policy.min_class_count,
-            **{metric: _number(table.loc[group, metric]) for metric in RATES},
+            "tpr_judged": judged and positives >= policy.min_class_count,
+            "fpr_judged": judged and negatives >= policy.min_class_count,
+            **figures,
             "ci": intervals.get(str(group), {metric: [None, None] for metric in RATES}),
         })
     return {
@@ -139,7 +154,8 @@ def _assess(name: str, frame: MetricFrame,
         "intersectional": intersectional,
         "groups": rows,
         "summary": _summary(rows),
-        # fairlearn's own figures over every group, small ones included, for comparison.
+        # fairlearn's own figures over every group, small ones included, for comparison
+        # (fairlearn counts an undefined rate as 0).
         "fairlearn_all_groups": {
             "demographic_parity_difference": float(demographic_parity_difference(
                 y_true, y_pred, sensitive_features=labels)),
@@ -149,16 +165,34 @@ def _assess(name: str, frame: MetricFrame,
     }
 
 
+def _gap(rates: list[float | None]) -> float | None:
+    defined = [r for r in rates if r is not None]
+    return max(defined) - min(defined) if len(defined) >= 2 else None
+
+
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Gaps across the groups big enough to judge; None where fewer than two are."""
+    """Gaps across the groups that can be judged for each rate; None where fewer than two can.
+
+    Equal opportunity is the TPR gap over the groups judged for TPR; equalized odds the larger
+    of that and the FPR gap over the groups judged for FPR (either alone when the other has
+    fewer than two groups; the gate does not pass on one alone).
+    """
     judged = [r for r in rows if r["judged"]]
-    rated = [r for r in rows if r["rates_judged"]]
+    tpr_gap = _gap([r["true_positive_rate"] for r in rows if r["tpr_judged"]])
+    fpr_gap = _gap([r["false_positive_rate"] for r in rows if r["fpr_judged"]])
+    gaps = [g for g in (tpr_gap, fpr_gap) if g is not None]
     summary: dict[str, Any] = {
         "judged_groups": len(judged),
         "too_few_to_judge": [r["group"] for r in rows if not r["judged"]],
         "four_fifths_ratio": None, "most_favoured_group": None, "least_favoured_group": None,
         "demographic_parity_difference": None, "demographic_parity_ratio": None,
-        "equalized_odds_difference": None, "equal_opportunity_difference": None,
+        "equalized_odds_difference": max(gaps) if gaps else None,
+        "equal_opportunity_difference": tpr_gap,
+        "false_positive_rate_difference": fpr_gap,
+        "tpr_judged_groups": sum(r["tpr_judged"] for r in rows),
+        "fpr_judged_groups": sum(r["fpr_judged"] for r in rows),
+        "too_few_positives": [r["group"] for r in judged if not r["tpr_judged"]],
+        "too_few_negatives": [r["group"] for r in judged if not r["fpr_judged"]],
     }
     if len(judged) >= 2:
         best = max(judged, key=lambda r: r["favourable_rate"])
@@ -169,12 +203,6 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
                        most_favoured_group=best["group"], least_favoured_group=worst["group"],
                        demographic_parity_difference=best["favourable_rate"]
                        - worst["favourable_rate"])
-    if len(rated) >= 2:
-        tpr = [r["true_positive_rate"] for r in rated]
-        fpr = [r["false_positive_rate"] for r in rated]
-        summary.update(equal_opportunity_difference=max(tpr) - min(tpr),
-                       equalized_odds_difference=max(max(tpr) - min(tpr),
-                                                     max(fpr) - min(fpr)))
     return summary
 
 

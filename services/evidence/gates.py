@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from services.core.clock import utcnow
 from services.core.errors import InvalidInput
 from services.core.policy import Policy, TierPolicy
-from services.evidence.payloads import FeatureAssessment
+from services.evidence.payloads import FairnessPayload, FeatureAssessment, GroupRates
 from services.evidence.records import EvidenceRecord, latest_evidence
 from services.registry.adapter import ModelSummary, Registry
 from services.registry.contract import ContractReport, check_contract
@@ -172,32 +172,96 @@ def _fairness_gates(tier: TierPolicy, policy: Policy,
     for feature, assessment in fairness.features.items():
         if assessment.intersectional and not policy.fairness.gate_intersections:
             continue
-        results.extend(_feature_gates(tier, feature, assessment, record.id))
+        results.extend(_feature_gates(tier, feature, assessment, fairness, record.id))
     return results
 
 
 def _feature_gates(tier: TierPolicy, feature: str, assessment: FeatureAssessment,
-                   evidence_id: int) -> list[GateResult]:
+                   fairness: FairnessPayload, evidence_id: int) -> list[GateResult]:
     summary = assessment.summary
-    unjudged = summary.too_few_to_judge
-    note = f"; too few to judge: {', '.join(unjudged)}" if unjudged else ""
     results = []
     for name, key, bound_key, side in _FAIRNESS_FIGURES:
         bound = tier.fairness_bounds[bound_key]
         clause = f"tiers.{tier.tier}.fairness_bounds.{bound_key}"
         figure = summary.figure(key)
+        left_out = _left_out(assessment, key, fairness)
+        note = f"; left out: {'; '.join(left_out)}" if left_out else ""
         if figure is None:
             results.append(_result(f"{name} by {feature}", GateStatus.INSUFFICIENT_DATA, None,
-                                   bound, clause,
-                                   f"fewer than two groups large enough to judge{note}",
-                                   evidence_id))
+                                   bound, clause, _too_few(key, fairness) + note, evidence_id))
             continue
         ok = figure >= bound if side == "min" else figure <= bound
-        detail = (f"{summary.least_favoured_group} against {summary.most_favoured_group}"
-                  if key == "four_fifths_ratio" else "across judged groups") + note
-        results.append(_result(f"{name} by {feature}", _verdict(ok), figure, bound, clause,
-                               detail, evidence_id))
+        status, detail = _verdict(ok), _judged_over(key, assessment)
+        missing_half = None if not summary.rates_judged_separately else \
+            "TPR" if summary.equal_opportunity_difference is None else \
+            "FPR" if summary.false_positive_rate_difference is None else None
+        if key == "equalized_odds_difference" and ok and missing_half:
+            # A gap within the bound on one rate says nothing of the other: no pass on half.
+            status = GateStatus.INSUFFICIENT_DATA
+            detail = (f"{detail}, but {_too_few(missing_half, fairness)}: the {missing_half} "
+                      "gap cannot be judged")
+        results.append(_result(f"{name} by {feature}", status, figure, bound, clause,
+                               detail + note, evidence_id))
     return results
+
+
+_ERROR_RATE_FIGURES = ("equal_opportunity_difference", "equalized_odds_difference")
+
+
+def _too_few(key: str, fairness: FairnessPayload) -> str:
+    """Why a figure (or, for "TPR"/"FPR", one half of equalized odds) has no value."""
+    people, each = fairness.min_group_size, fairness.min_class_count
+    tpr = f"for TPR (at least {people} people and {each} positives)"
+    fpr = f"for FPR (at least {people} people and {each} negatives)"
+    wanted = {"TPR": tpr, "FPR": fpr, "equal_opportunity_difference": tpr,
+              "equalized_odds_difference": f"{tpr} or {fpr}"}
+    if key in wanted:
+        return f"fewer than two groups can be judged {wanted[key]}"
+    return f"fewer than two groups large enough to judge (at least {people} people)"
+
+
+def _judged_over(key: str, assessment: FeatureAssessment) -> str:
+    summary = assessment.summary
+    if key == "four_fifths_ratio":
+        return f"{summary.least_favoured_group} against {summary.most_favoured_group}"
+    if key not in _ERROR_RATE_FIGURES or not summary.rates_judged_separately:
+        return "across judged groups"
+    tpr = f"TPR gap across {summary.tpr_judged_groups} groups judged for TPR"
+    if key == "equal_opportunity_difference":
+        return tpr
+    fpr_gap = summary.false_positive_rate_difference
+    fpr = f"FPR gap across {summary.fpr_judged_groups} groups judged for FPR"
+    return (f"the larger of the {tpr} ({_fmt(summary.equal_opportunity_difference)}) and the "
+            f"{fpr} ({_fmt(fpr_gap)})")
+
+
+def _fmt(figure: float | None) -> str:
+    return "undefined" if figure is None else f"{figure:.3f}"
+
+
+def _left_out(assessment: FeatureAssessment, key: str,
+              fairness: FairnessPayload) -> list[str]:
+    """The groups a figure left out, each with why."""
+    people, each = fairness.min_group_size, fairness.min_class_count
+    left = [f"{g.group} (too few people: {g.count}, needs {people})"
+            for g in assessment.groups if not g.judged]
+    if key not in _ERROR_RATE_FIGURES:
+        return left
+    judged = [g for g in assessment.groups if g.judged]
+    if not assessment.summary.rates_judged_separately:  # one rule for both rates then
+        return left + [f"{g.group} from TPR and FPR (too few of a class: {g.positives} "
+                       f"positives, {g.negatives} negatives; needs {each} of each)"
+                       for g in judged if not g.rates_judged]
+    left += [_short(g, "TPR", g.positives, "positives", each)
+             for g in judged if not g.judged_for("tpr")]
+    if key == "equalized_odds_difference":
+        left += [_short(g, "FPR", g.negatives, "negatives", each)
+                 for g in judged if not g.judged_for("fpr")]
+    return left
+
+
+def _short(group: GroupRates, rate: str, held: int, kind: str, needed: int) -> str:
+    return f"{group.group} from {rate} (too few {kind}: {held}, needs {needed})"
 
 
 def gates_for_version(*, session: Session, registry: Registry, policy: Policy, model_name: str,

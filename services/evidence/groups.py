@@ -1,14 +1,78 @@
-"""Sensitive groups: categories as they are, continuous features in the policy's bands."""
+"""Sensitive groups: categories under one key whatever their encoding, continuous features in
+the policy's bands.
+
+A group has one key everywhere it is counted (hold-out set, decision log, daily profiles,
+fairness over time): the hold-out's 1, the log's 1.0 and a CSV's "1" are one group, and so are
+True, "true" and 1. People see the group as the hold-out writes it (its label).
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 
 MISSING_GROUP = "(missing)"
 _CONTINUOUS_MIN_DISTINCT = 10  # fewer distinct numbers than this are treated as categories
+# Numbers as JSON, Python and CSV write them; not "01" or "+1", which are codes, not numbers.
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+_BOOLEANS = {"true": "1", "false": "0"}
+_MISSING_TEXT = {"nan", "nat", "<na>"}  # how pandas and numpy write a missing value
+
+
+def group_key(value: object) -> str:
+    """The one key of the group a value belongs to, whatever its encoding.
+
+    Integers, integral floats and their text are the integer ("1" for 1, 1.0, "1", "1.0",
+    np.int64(1)); booleans and "true"/"false" in any case are "1"/"0"; other numbers their
+    shortest text ("0.5"); None, NaN, pd.NA and "nan" are MISSING_GROUP; other text is itself
+    without surrounding spaces. group_key(group_key(v)) == group_key(v).
+    """
+    if value is None:
+        return MISSING_GROUP
+    if isinstance(value, bool | np.bool_):
+        return "1" if value else "0"
+    if isinstance(value, Integral):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        return _number_key(str(value))  # str, not repr: np.float32(0.1) is "0.1"
+    if isinstance(value, Real):  # Fraction and the like
+        return _number_key(repr(float(value)))
+    text = str(value).strip()  # pd.NA, pd.NaT, Decimal("NaN") read as missing below
+    lowered = text.lower()
+    if lowered in _BOOLEANS:
+        return _BOOLEANS[lowered]
+    if lowered in _MISSING_TEXT:
+        return MISSING_GROUP
+    return _number_key(text) if _NUMBER.fullmatch(text) else text
+
+
+def _number_key(text: str) -> str:
+    if _INTEGER.fullmatch(text):
+        return str(int(text))  # exact, however long
+    number = float(text)
+    if math.isnan(number):
+        return MISSING_GROUP
+    if math.isinf(number):
+        return "inf" if number > 0 else "-inf"
+    if number.is_integer():
+        return str(int(number))
+    return repr(number)
+
+
+def group_labels(values: pd.Series) -> dict[str, str]:
+    """Each group key among the values, with its label: the value as the hold-out writes it
+    (its most frequent spelling when it has several: 1 and "1")."""
+    labels: dict[str, str] = {}
+    for value in values.value_counts(dropna=False).index:
+        key = group_key(value)
+        labels.setdefault(key, MISSING_GROUP if key == MISSING_GROUP else str(value))
+    return labels
 
 
 def band_labels(edges: Sequence[float]) -> list[str]:
@@ -38,8 +102,8 @@ def sensitive_groups(frame: pd.DataFrame, columns: Sequence[str],
                             labels=band_labels(edges))
             groups[column] = banded.astype(object).where(banded.notna(), MISSING_GROUP)
         else:
-            groups[column] = values.astype(object).where(values.notna(), MISSING_GROUP) \
-                .map(str)
+            keys = values.astype(object).map(group_key)
+            groups[column] = keys.map(group_labels(values))
     return pd.DataFrame(groups, index=frame.index).astype(str)
 
 

@@ -202,10 +202,21 @@ class GroupRates(StoredPayload):
     judged: bool  # at least min_group_size people
     rates_judged: bool  # and at least min_class_count of each class
     favourable_rate: float | None
+    # None: undefined (no positives, no negatives, no predicted positives). Records written
+    # before undefined rates were kept as such hold fairlearn's 0 there.
     true_positive_rate: float | None
     false_positive_rate: float | None
     precision: float | None
     ci: GroupIntervals
+    # Judged for each error rate on its own (at least min_class_count positives for TPR,
+    # negatives for FPR); None in records written when rates_judged decided both.
+    tpr_judged: bool | None = None
+    fpr_judged: bool | None = None
+
+    def judged_for(self, rate: Literal["tpr", "fpr"]) -> bool:
+        """Whether this group's TPR (FPR) counted in the gaps of its record."""
+        own = self.tpr_judged if rate == "tpr" else self.fpr_judged
+        return self.rates_judged if own is None else own
 
 
 class FairnessSummary(StoredPayload):
@@ -219,7 +230,26 @@ class FairnessSummary(StoredPayload):
     demographic_parity_difference: float | None
     demographic_parity_ratio: float | None
     equalized_odds_difference: float | None
-    equal_opportunity_difference: float | None
+    equal_opportunity_difference: float | None  # the TPR gap over the groups judged for TPR
+    # Added with TPR and FPR judged separately; records written before lack them.
+    false_positive_rate_difference: float | None = None  # over the groups judged for FPR
+    tpr_judged_groups: int | None = None
+    fpr_judged_groups: int | None = None
+    too_few_positives: tuple[str, ...] = ()  # enough people, too few positives for TPR
+    too_few_negatives: tuple[str, ...] = ()  # enough people, too few negatives for FPR
+
+    @property
+    def rates_judged_separately(self) -> bool:
+        """Whether TPR and FPR were judged over groups of their own (older records judged
+        both over the groups with enough of each class)."""
+        return "false_positive_rate_difference" in self.model_fields_set
+
+    def left_out(self) -> str:
+        """The groups left out of some comparison, each with why; "" when none were."""
+        return "; ".join(
+            [f"{g} (too few people)" for g in self.too_few_to_judge]
+            + [f"{g} (too few positives for TPR)" for g in self.too_few_positives]
+            + [f"{g} (too few negatives for FPR)" for g in self.too_few_negatives])
 
     def figure(self, name: str) -> float | None:
         """A gap by its name in the policy's fairness_bounds (without _min or _max)."""
@@ -274,6 +304,8 @@ class FeatureReferencePayload(StoredPayload):
 class SensitiveInputPayload(StoredPayload):
     name: str
     edges: tuple[float, ...] | None  # band edges of a continuous input; None: categories
+    # group key -> the group as the hold-out writes it ("1" -> "True"); added later, so {}
+    labels: dict[str, str] = {}
 
 
 class ReferenceProfilePayload(RunContext):

@@ -1,7 +1,12 @@
-"""How the hold-out set's groups compare with the population the model decides on."""
+"""How the hold-out set's groups compare with the population the model decides on.
+
+Both sides are counted by group key (groups.group_key), so the hold-out's 1 and the log's 1.0,
+or its True and the log's 1, are one row, shown as the hold-out writes it.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -11,7 +16,7 @@ from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from services.core.clock import utcnow
-from services.evidence.groups import MISSING_GROUP, band_labels
+from services.evidence.groups import MISSING_GROUP, band_labels, group_key
 from services.store.models import Decision
 
 WINDOW_DAYS = 90
@@ -19,7 +24,8 @@ WINDOW_DAYS = 90
 
 def decided_population(*, session: Session, model_name: str, feature: str, continuous: bool,
                        edges: Sequence[float]) -> dict[str, int]:
-    """Counts per group among the model's acted-on decisions of the last 90 days (in SQL)."""
+    """Counts per group key among the model's acted-on decisions of the last 90 days (counted
+    in SQL per value as logged, then merged by key: 1, 1.0 and true are a few rows)."""
     if continuous:
         value = Decision.features[feature].as_float()
         labels = band_labels(edges)
@@ -33,18 +39,33 @@ def decided_population(*, session: Session, model_name: str, feature: str, conti
                Decision.decided_at >= utcnow() - timedelta(days=WINDOW_DAYS))
         .group_by(group)
     ).all()
-    return {str(g): int(n) for g, n in rows}
+    counts: Counter[str] = Counter()
+    for g, n in rows:
+        counts[str(g) if continuous else group_key(g)] += int(n)
+    return dict(counts)
 
 
 def representation(holdout_groups: pd.Series, population: dict[str, int]) -> list[dict[str, Any]]:
-    """Each group's share of the hold-out set beside its share of the decided population."""
-    held = holdout_groups.value_counts()
-    total_held, total_decided = int(held.sum()), sum(population.values())
+    """Each group's share of the hold-out set beside its share of the decided population.
+
+    Args:
+        holdout_groups: each hold-out row's group label (groups.sensitive_groups).
+        population: decided rows per group key (decided_population).
+    """
+    held: Counter[str] = Counter()
+    labels: dict[str, str] = {}
+    for label, n in holdout_groups.value_counts().items():
+        key = group_key(label)
+        held[key] += int(n)
+        labels.setdefault(key, str(label))
+    decided: Counter[str] = Counter()
+    for group, n in population.items():
+        decided[group_key(group)] += n
+    total_held, total_decided = sum(held.values()), sum(decided.values())
     rows = []
-    for group in sorted(set(held.index.astype(str)) | set(population)):
-        held_share = int(held.get(group, 0)) / total_held if total_held else None
-        decided_share = population.get(group, 0) / total_decided if total_decided else None
-        rows.append({"group": group, "holdout_rows": int(held.get(group, 0)),
-                     "holdout_share": held_share, "decided_rows": population.get(group, 0),
-                     "decided_share": decided_share})
+    for key in sorted(set(held) | set(decided), key=lambda k: labels.get(k, k)):
+        rows.append({"group": labels.get(key, key), "holdout_rows": held[key],
+                     "holdout_share": held[key] / total_held if total_held else None,
+                     "decided_rows": decided[key],
+                     "decided_share": decided[key] / total_decided if total_decided else None})
     return rows

@@ -20,7 +20,7 @@ from services.evidence.evaluation import (
     score,
 )
 from services.evidence.fairness import fairness_payload
-from services.evidence.groups import is_continuous, sensitive_groups
+from services.evidence.groups import group_labels, is_continuous, sensitive_groups
 from services.evidence.holdout import HoldOut, load_holdout
 from services.evidence.profile import reference_payload
 from services.evidence.records import EvidenceRecord, add_evidence
@@ -90,7 +90,8 @@ def run_evidence(*, engine: Engine, registry: Registry, policy: Policy, actor: P
                                   scored.scores if scored.task == "classification" else None)
     # Sensitive inputs travel with each logged decision: selection by group can be followed.
     reference["sensitive"] = [
-        {"name": c, "edges": list(edges) if is_continuous(holdout.frame[c]) else None}
+        {"name": c, "edges": list(edges)} if is_continuous(holdout.frame[c]) else
+        {"name": c, "edges": None, "labels": group_labels(holdout.frame[c])}
         for c in holdout.sensitive if c in inputs.columns]
     step(0.95, "Storing the evidence")
     with session_scope(engine) as session:

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import Connection, select
 
-from services.decisions.daily_profiles import SELECTION
+from services.decisions.daily_profiles import SELECTION, sensitive_labels
+from services.evidence.groups import group_key
 from services.store.models import Profile
 
 
@@ -42,16 +43,23 @@ class Selection:
 
 def selection(*, connection: Connection, model_name: str, start: date, end: date,
               min_group_size: int, by_week: bool = False) -> list[Selection]:
-    """Acted-on selection by group over [start, end), whole or per week, every version summed."""
+    """Acted-on selection by group over [start, end), whole or per week, every version summed.
+
+    Groups are counted by key (groups.group_key: cells stored before keys were normalised,
+    "1.0" or "True", join the "1" of later ones) and named as the model's newest hold-out
+    names them."""
+    labels = sensitive_labels(connection, model_name)
     spans: dict[tuple[str, date], dict[str, list[int]]] = defaultdict(dict)
     for day, feature, counts in connection.execute(
             select(Profile.day, Profile.feature, Profile.counts)
             .where(Profile.model_name == model_name, Profile.feature.startswith(SELECTION),
                    Profile.day >= start, Profile.day < end)):
         span = day - timedelta(days=day.weekday()) if by_week else start
-        groups = spans[(feature.removeprefix(SELECTION), span)]
+        name = feature.removeprefix(SELECTION)
+        groups = spans[(name, span)]
         for group, (decided, approved) in counts["groups"].items():
-            held = groups.setdefault(group, [0, 0])
+            key = group_key(group)
+            held = groups.setdefault(labels.get(name, {}).get(key, key), [0, 0])
             held[0], held[1] = held[0] + decided, held[1] + approved
     return [Selection(feature, span, {g: (t[0], t[1]) for g, t in sorted(groups.items())},
                       min_group_size)

@@ -94,10 +94,12 @@ def card_sections(card: ModelCard) -> list[tuple[str, list[str] | list[list[str]
     metric_rows = [["Metric", "Value"]] + [[_METRIC_NAMES.get(k, k), _fmt(v)]
                                            for k, v in card.metrics.items()]
     fairness_rows = [["Sensitive feature", "Four-fifths ratio", "Least / most favoured",
-                      "Too few to judge"]] + [
+                      "Equal opportunity", "Equalized odds", "Left out"]] + [
         [h.feature, _fmt(h.summary.four_fifths_ratio),
          f"{h.summary.least_favoured_group} / {h.summary.most_favoured_group}",
-         ", ".join(h.summary.too_few_to_judge) or "-"] for h in card.fairness_headlines()]
+         _fmt(h.summary.equal_opportunity_difference),
+         _fmt(h.summary.equalized_odds_difference),
+         h.summary.left_out() or "-"] for h in card.fairness_headlines()]
     gate_rows = [["Gate", "Status", "Figure", "Bound", "Detail"]] + [
         [g.gate, g.status.replace("_", " "), _fmt(g.figure), _fmt(g.bound), g.detail]
         for g in card.gates.results]
