@@ -10,7 +10,7 @@ from services.core.permissions import Action, allowed
 from services.decisions.explain import sentences
 from services.decisions.overrides import REASON_CATEGORIES
 from services.reports.letter import case_pdf
-from ui import figures
+from ui.case_figures import contribution_waterfall
 from ui.decisions import case, outcome_word, override, why
 from ui.principal import page_guard
 from ui.widgets import plain, show_error, stop_on_error
@@ -43,29 +43,40 @@ if row.escalation_reason:
     st.warning(f"Sent to a person: {row.escalation_reason.replace('_', ' ')}.",
                icon=":material/front_hand:")
 
+explained = why(file)  # never raises: what cannot be done is said in its own section
 inputs, reasons = st.columns([2, 3])
 with inputs:
     st.subheader("Inputs as logged")
-    st.dataframe(pd.DataFrame({"Input": list(file.features),
-                               "Value": [str(v) if v is not None else "(missing)"
-                                         for v in file.features.values()]}),
+    st.dataframe(pd.DataFrame({"Input": list(explained.shown_inputs),
+                               "Value": list(explained.shown_inputs.values())}),
                  hide_index=True, width="stretch", height=38 + 35 * len(file.features))
 with reasons:
     st.subheader("Why the model scored it so")
-    with stop_on_error():
-        explained = why(file)
-    if explained.explanation:
-        st.plotly_chart(figures.waterfall_figure(explained.explanation), width="stretch")
-        for line in sentences(explained.explanation, outcome_word=outcome_word(row.model_name)):
+    explanation = explained.explanation
+    if explanation is not None and explanation.adds_up:
+        st.plotly_chart(contribution_waterfall(explanation), width="stretch")
+        for line in sentences(explanation, outcome_word=outcome_word(row.model_name)):
             st.markdown(f"- {plain(line)}")
+        st.caption(f"Shapley values of the logged inputs ({explanation.method} method) against "
+                   f"{explanation.background_rows} hold-out rows, in probability. Checked: they "
+                   f"add up to the replayed score {explanation.replayed_score:.6f} (off by "
+                   f"{explanation.difference:.1e}).")
+    elif explanation is not None:
+        st.error(f"**Explanation does not add up.** The contributions sum to "
+                 f"{explanation.explained_score:.6f}, but the version scores these inputs "
+                 f"{explanation.replayed_score:.6f} (off by {explanation.difference:.6f}). They "
+                 "are not shown as the reasons for this decision: tell the model's owner, with "
+                 "this decision's id.", icon=":material/error:")
     else:
-        st.info(explained.explanation_problem or "No explanation.")
+        st.info(plain(explained.explanation_problem or "No explanation."), icon=":material/info:")
     if explained.flip is not None:
         flip = explained.flip
         st.markdown(f"**What would have changed the outcome:** {plain(flip.feature)} "
-                    f"{plain(str(flip.changed_to))} instead of {plain(str(flip.logged))} "
+                    f"{plain(flip.shown_changed)} instead of {plain(flip.shown_logged)} "
                     f"(score {flip.new_score:.3f}), the smallest single change found. "
                     "Sensitive inputs are never changed for this hint.")
+    elif explained.flip_note:
+        st.caption(plain(explained.flip_note))
 
 st.subheader("Replay check")
 if explained.replay is not None:
@@ -79,12 +90,13 @@ if explained.replay is not None:
                  f"{replayed.recomputed:.6f}, but the log says {row.score}. The record or the "
                  "model is not what served this decision.", icon=":material/error:")
 else:
-    st.info(explained.replay_problem or "No replay.")
+    st.info(plain(explained.replay_problem or "No replay."), icon=":material/info:")
 
 st.download_button(
     "Case file and letter to the applicant (PDF)", icon=":material/picture_as_pdf:",
-    data=lambda: case_pdf(file, explanation=explained.explanation, replayed=explained.replay,
-                          outcome_word=outcome_word(row.model_name)),
+    data=lambda: case_pdf(file, explanation=explanation, replayed=explained.replay,
+                          outcome_word=outcome_word(row.model_name),
+                          shown_inputs=explained.shown_inputs),
     file_name=f"case-{decision_id}.pdf", mime="application/pdf")
 
 st.subheader("What happened next")

@@ -13,10 +13,11 @@ from services.core.errors import InvalidInput, PermissionDenied
 from services.core.principal import Principal, Role
 from services.core.settings import Settings
 from services.decisions.case_file import case_file
-from services.decisions.explain import explain, replay, sentences
+from services.decisions.explain import DecisionExplainer, sentences
 from services.decisions.overrides import override_decision
 from services.decisions.review_queue import control_violations, review_queue
 from services.decisions.search import DecisionFilter, search_decisions
+from services.decisions.why import prepare_explainer
 from services.registry.adapter import Registry
 from services.store.engine import make_engine, session_scope
 from services.store.models import Decision
@@ -42,6 +43,11 @@ def own_store(demo_copy: Settings) -> Engine:
 def session(store: Engine) -> Iterator[Session]:
     with session_scope(store) as open_session:
         yield open_session
+
+
+def _explainer(settings: Settings, version: str = "2") -> DecisionExplainer:
+    return prepare_explainer(registry=Registry(settings.mlflow_tracking_uri),
+                             model_name="credit-risk", version=version)
 
 
 def _declined(session: Session, version: str = "2") -> str:
@@ -83,19 +89,22 @@ def test_challenger_shadow_scores_sit_in_the_case_file(session: Session) -> None
 def test_the_explanation_adds_up_to_the_logged_score_and_replays(
         demo_env: Settings, session: Session) -> None:
     file = case_file(session=session, decision_id=_declined(session))
-    model = Registry(demo_env.mlflow_tracking_uri).load_model("credit-risk", "2")
-    explanation = explain(model, file.features)
+    explainer = _explainer(demo_env)
+    explanation = explainer.explain(file.features)
+    assert explanation.adds_up
     assert explanation.explained_score == pytest.approx(file.row.score, abs=1e-6)
-    assert {c.feature for c in explanation.contributions} <= set(file.features)
-    assert replay(model, file.features, file.row.score).matches
-    assert sentences(explanation, outcome_word="repayment")[0].endswith("most.")
+    assert [c.feature for c in explanation.contributions] != []
+    assert {c.feature for c in explanation.contributions} == set(file.features)
+    assert explainer.replay(file.features, file.row.score).matches
+    assert " most (" in sentences(explanation, outcome_word="repayment")[0]
 
 
 def test_a_score_that_the_version_does_not_give_fails_the_replay(
         demo_env: Settings, session: Session) -> None:
     file = case_file(session=session, decision_id=_declined(session))
-    model = Registry(demo_env.mlflow_tracking_uri).load_model("credit-risk", "2")
-    assert not replay(model, file.features, file.row.score + 0.05).matches  # type: ignore[operator]
+    explainer = _explainer(demo_env)
+    assert not explainer.replay(file.features,
+                                file.row.score + 0.05).matches  # type: ignore[operator]
 
 
 def test_an_analyst_overrides_and_the_logged_decision_stays(own_store: Engine) -> None:
@@ -150,9 +159,9 @@ def test_the_case_file_pdf_is_written_for_the_person_and_the_file(
     from services.reports.letter import case_pdf
 
     file = case_file(session=session, decision_id=_declined(session))
-    model = Registry(demo_env.mlflow_tracking_uri).load_model("credit-risk", "2")
-    pdf = case_pdf(file, explanation=explain(model, file.features),
-                   replayed=replay(model, file.features, file.row.score),
+    explainer = _explainer(demo_env)
+    pdf = case_pdf(file, explanation=explainer.explain(file.features),
+                   replayed=explainer.replay(file.features, file.row.score),
                    outcome_word="repayment")
     assert pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page\n") + pdf.count(
         b"/Type /Page ") + pdf.count(b"/Type/Page") >= 1
@@ -180,16 +189,15 @@ def test_counts_stop_at_the_cap_and_say_more_than(session: Session,
 
 def test_the_hint_names_a_single_change_that_flips_and_never_a_sensitive_one(
         demo_env: Settings, session: Session) -> None:
-    from services.decisions.explain import inputs_frame, smallest_flip
+    from services.decisions.counterfactual import smallest_flip
 
     file = case_file(session=session, decision_id=_declined(session))
-    model = Registry(demo_env.mlflow_tracking_uri).load_model("credit-risk", "2")
-    categories = {"housing": ["free", "own", "rent"], "sex": ["female", "male"]}
-    flip = smallest_flip(model, file.features, threshold=0.5, categories=categories,
+    explainer = _explainer(demo_env)
+    flip = smallest_flip(explainer, file.features, threshold=0.5,
                          never_change=frozenset({"sex", "age"}))
     assert flip is not None and flip.feature not in {"sex", "age"}
     changed = {**file.features, flip.feature: flip.changed_to}
-    assert model.predict_proba(inputs_frame(model, changed))[:, 1][0] >= 0.5  # now approved
+    assert explainer.score(changed) >= 0.5  # now approved
     everything_sensitive = frozenset(file.features)
-    assert smallest_flip(model, file.features, threshold=0.5, categories=categories,
+    assert smallest_flip(explainer, file.features, threshold=0.5,
                          never_change=everything_sensitive) is None

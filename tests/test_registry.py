@@ -86,15 +86,15 @@ def test_loads_the_exact_version_with_its_own_uris(registry: Registry) -> None:
     assert (first.coef_ != second.coef_).any()  # trained on different seeds
 
 
-def test_a_version_that_is_not_scikit_learn_cannot_be_loaded_and_says_so(
-        tmp_path: Path) -> None:
+def _echo_registry(tmp_path: Path, *, signature: bool) -> Registry:
+    """A registry of its own holding 'echo' v1: a custom pyfunc model that returns its input."""
     import mlflow
+    import pandas as pd
     from mlflow import MlflowClient
-
-    from services.core.errors import InvalidInput
+    from mlflow.models import infer_signature
 
     class Echo(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
-        def predict(self, context: object, model_input: object) -> object:
+        def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
             return model_input
 
     registry_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"  # its own: the shared one stays as is
@@ -102,8 +102,45 @@ def test_a_version_that_is_not_scikit_learn_cannot_be_loaded_and_says_so(
     mlflow.set_registry_uri(registry_uri)
     client = MlflowClient(registry_uri, registry_uri)
     experiment = client.create_experiment("echo", artifact_location=(tmp_path / "a").as_uri())
+    example = pd.DataFrame({"income": [50.0, 60.0], "purpose": ["car", "home"]})
     with mlflow.start_run(experiment_id=experiment):
         mlflow.pyfunc.log_model(name="model", python_model=Echo(), registered_model_name="echo",
-                                pip_requirements=["mlflow"])
-    with pytest.raises(InvalidInput, match="cannot be loaded as a scikit-learn model"):
-        Registry(registry_uri).load_model("echo", "1")
+                                pip_requirements=["mlflow"],
+                                signature=infer_signature(example, example) if signature
+                                else None)
+    return Registry(registry_uri)
+
+
+def test_a_custom_pyfunc_that_gives_no_probability_is_refused_in_words(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from services.core.errors import InvalidInput
+
+    model = _echo_registry(tmp_path, signature=True).load_model("echo", "1")
+    with pytest.raises(InvalidInput, match="one probability per row"):
+        model.predict_proba(pd.DataFrame({"income": [50.0], "purpose": ["car"]}))
+
+
+def test_a_flavor_the_console_cannot_load_is_a_gap_and_says_what_to_do(tmp_path: Path) -> None:
+    import yaml
+
+    from services.core.errors import InvalidInput
+    from services.registry.contract import LOADABLE, SIGNATURE, format_items
+
+    registry = _echo_registry(tmp_path, signature=False)
+    # As an ONNX model logs itself: a flavor of its own, and pyfunc through its own loader.
+    mlmodel = next((tmp_path / "a").glob("models/*/artifacts/MLmodel"))
+    spec = yaml.safe_load(mlmodel.read_text())
+    spec["flavors"] = {"onnx": {"onnx_version": "1.17"},
+                       "python_function": {"loader_module": "mlflow.onnx"}}
+    mlmodel.write_text(yaml.safe_dump(spec))
+    with pytest.raises(InvalidInput, match="logged as onnx, python_function, which the "
+                                           "console cannot load") as refused:
+        registry.load_model("echo", "1")
+    assert "mlflow.sklearn, mlflow.lightgbm, mlflow.xgboost" in str(refused.value)
+    gaps = {item.requirement: item.detail
+            for item in format_items(registry.model_format("echo", "1")) if not item.satisfied}
+    assert set(gaps) == {LOADABLE, SIGNATURE}
+    assert "infer_signature" in gaps[SIGNATURE]
+    lineage = registry.lineage("echo", "1")
+    assert lineage.model_format is not None and lineage.model_format.flavor is None

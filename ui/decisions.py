@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from services.core.clock import utcnow
 from services.core.errors import GovernanceError
 from services.core.principal import Principal
 from services.decisions.case_file import CaseFile, case_file
-from services.decisions.explain import (
-    Counterfactual,
-    Explanation,
-    Replay,
-    explain,
-    replay,
-    smallest_flip,
-)
+from services.decisions.explain import DecisionExplainer
 from services.decisions.overrides import OverrideRecord, override_decision
 from services.decisions.review_queue import QueuePage, control_violations, review_queue
 from services.decisions.search import DecisionFilter, DecisionPage, search_decisions
+from services.decisions.why import CaseExplanation, explain_case, prepare_explainer
 from services.store.engine import session_scope
 from ui import context
 from ui.data import inventory_rows, model_view
-
-
-@dataclass(frozen=True)
-class Why:
-    explanation: Explanation | None
-    explanation_problem: str | None
-    replay: Replay | None
-    replay_problem: str | None
-    flip: Counterfactual | None = None
 
 
 def search(filters: DecisionFilter, page: int, page_size: int = 50) -> DecisionPage:
@@ -61,45 +43,26 @@ def _case(database_url: str, decision_id: str) -> CaseFile:
 
 
 @st.cache_resource(show_spinner="Loading the exact model version from MLflow…", max_entries=16)
-def _model(registry_uri: str, name: str, version: str) -> Any:
-    return context.registry().load_model(name, version)
+def _explainer(registry_uri: str, name: str, version: str) -> DecisionExplainer:
+    # Per version, shared by every session: the model and its hold-out background, read-only.
+    return prepare_explainer(registry=context.registry(), model_name=name, version=version)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=16)
-def _background(registry_uri: str, name: str, version: str) -> pd.DataFrame | None:
-    # Linear models are explained against their hold-out set; trees need no background.
-    registry = context.registry()
-    lineage = registry.lineage(name, version)
-    if not lineage.holdout_uri:
-        return None
-    return pd.read_parquet(registry.download(lineage.holdout_uri)).head(200)
-
-
-def why(file: CaseFile) -> Why:
-    """The explanation and replay of one decision; problems are words, not exceptions."""
-    uri = context.settings().mlflow_registry_uri
+def why(file: CaseFile) -> CaseExplanation:
+    """The replay, explanation and counterfactual of one decision; every problem is words (a
+    version that cannot be loaded included), so the case file's actions always render."""
     name, version = file.row.model_name, file.row.model_version
-    model = _model(uri, name, version)
-    explanation = replayed = None
-    explanation_problem = replay_problem = None
+    explainer, problem = None, None
     try:
-        explanation = explain(model, file.features, _background(uri, name, version))
+        explainer = _explainer(context.settings().mlflow_registry_uri, name, version)
     except GovernanceError as exc:
-        explanation_problem = exc.message
+        problem = f"{exc.message} {exc.hint}".strip()
     try:
-        replayed = replay(model, file.features, file.row.score)
-    except GovernanceError as exc:
-        replay_problem = exc.message
-    flip = None
-    background = _background(uri, name, version)
-    if file.row.threshold is not None and background is not None:
-        sensitive = model_view(name).model.tags.get("sensitive_features", "")
-        categories = {c: sorted(background[c].dropna().unique().tolist())
-                      for c in background.columns if background[c].dtype == object}
-        flip = smallest_flip(model, file.features, threshold=file.row.threshold,
-                             categories=categories,
-                             never_change=frozenset(s.strip() for s in sensitive.split(",")))
-    return Why(explanation, explanation_problem, replayed, replay_problem, flip)
+        tag = model_view(name).model.tags.get("sensitive_features", "")
+        sensitive = frozenset(s.strip() for s in tag.split(",") if s.strip())
+    except GovernanceError:  # unknown which inputs are sensitive: change none of them
+        sensitive = frozenset(file.features)
+    return explain_case(file, explainer, load_problem=problem, sensitive=sensitive)
 
 
 def override(decision_id: str, actor: Principal, new_outcome: str, reason: str,
@@ -145,6 +108,9 @@ def _violations(database_url: str, margins: tuple[tuple[str, float], ...], page:
 
 def outcome_word(model_name: str) -> str:
     """What a model's score is the probability of, in words."""
-    tags = model_view(model_name).model.tags
+    try:
+        tags = model_view(model_name).model.tags
+    except GovernanceError:
+        return "the positive label"
     meaning = tags.get("positive_meaning") or tags.get("label", "the positive label")
     return str(meaning).removeprefix("is_").replace("_", " ")

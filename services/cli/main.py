@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from services.cli import accounts, audit, monitoring, reports
+from services.cli import accounts, audit, decisions, monitoring, reports
 from services.cli.common import cli_principal, plain, print_json, sources
 from services.core.errors import GovernanceError
 from services.core.settings import PROJECT_ROOT, Settings, load_settings
@@ -86,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 
     accounts.add_commands(commands)
     audit.add_commands(commands)
+    decisions.add_commands(commands)
     monitoring.add_commands(commands)
     reports.add_commands(commands)
 
@@ -159,7 +160,8 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
     from services.registry.adapter import Registry
     from services.registry.inventory import inventory
 
-    rows = inventory(registry=Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri))
+    rows = inventory(registry=Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri),
+                     check_versions=True)
     if args.json:
         print_json(rows)
         return 0
@@ -168,7 +170,9 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
     for row in rows:
         print(f"{row.name:<24} {row.owner or '-':<14} {row.risk_tier or '-':<7} "
               f"{row.champion or '-':>8} {row.challenger or '-':>10} {row.version_count:>8}  "
-              f"{row.contract_gaps}")
+              f"{row.contract_gaps + len(row.version_gaps)}")
+        for gap in row.version_gaps:
+            print(f"    {gap}")
     return 0
 
 

@@ -1,41 +1,68 @@
-"""Why a version scored a decision as it did: SHAP contributions in terms of the original
-features, in plain sentences, and a replay check that the logged score is reproduced."""
+"""Why a version scored a decision as it did: Shapley contributions of the logged inputs in
+units of the score (probability), checked to add up to the replayed score, and a replay check
+that the logged score is reproduced.
+
+A DecisionExplainer is one version prepared once (its model loaded by flavor, a background of
+hold-out rows, the tree fast path when it applies) and then asked about many decisions.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.pipeline import Pipeline
 
 from services.core.errors import InvalidInput
+from services.decisions.shapley import Shapley, model_agnostic
+from services.decisions.tree_path import TreePath
+from services.registry.loaded import INTEGER_TYPES, LoadedModel
 
-REPLAY_TOLERANCE = 1e-6
-_TREES = ("GradientBoosting", "HistGradientBoosting", "RandomForest", "ExtraTrees",
-          "DecisionTree", "XGB", "LGBM")
+REPLAY_TOLERANCE = 1e-6  # probability: the logged score must be reproduced to this
+ADDITIVITY_TOLERANCE = 1e-4  # probability (0.01 percentage points): contributions' sum
+BACKGROUND_ROWS = 50  # hold-out rows the contributions are measured against
+HOLDOUT_ROWS = 5_000  # hold-out rows kept for the counterfactual's values and bounds
+
+
+class ExplanationMethod(StrEnum):
+    TREE = "tree"  # SHAP's TreeExplainer, interventional, probability output
+    EXACT = "exact"  # every coalition of inputs, over the whole model
+    PERMUTATION = "permutation"  # antithetic permutations of inputs, over the whole model
 
 
 @dataclass(frozen=True)
 class Contribution:
-    feature: str
+    feature: str  # a logged input, never a transformed column
     value: Any  # the input as logged
-    effect: float  # on the log-odds of the positive label
+    shown: str  # as a person reads it: an integer input shows 35, not 35.0
+    effect: float  # on the score, in probability (0.05 is 5 percentage points)
 
 
 @dataclass(frozen=True)
 class Explanation:
-    base_value: float  # log-odds before any feature is known
-    contributions: tuple[Contribution, ...]  # largest effect first
+    base_value: float  # mean score over the background hold-out rows (probability)
+    contributions: tuple[Contribution, ...]  # one per logged input, largest effect first
+    replayed_score: float  # what the version scores these inputs now (probability)
+    method: ExplanationMethod
+    background_rows: int
 
     @property
     def explained_score(self) -> float:
-        """The probability the contributions add up to (SHAP is additive in log-odds)."""
-        total = self.base_value + sum(c.effect for c in self.contributions)
-        return 1.0 / (1.0 + math.exp(-total))
+        """The score the contributions add up to: base value plus every effect."""
+        return self.base_value + math.fsum(c.effect for c in self.contributions)
+
+    @property
+    def difference(self) -> float:
+        """|explained - replayed|, in probability."""
+        return abs(self.explained_score - self.replayed_score)
+
+    @property
+    def adds_up(self) -> bool:
+        """Whether the contributions add up to the replayed score (within 0.0001)."""
+        return self.difference <= ADDITIVITY_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -45,139 +72,119 @@ class Replay:
     matches: bool
 
 
-def inputs_frame(model: Any, features: dict[str, Any]) -> pd.DataFrame:
-    """The logged inputs as the one-row frame the model was fitted on."""
-    names = list(getattr(model, "feature_names_in_", features.keys()))
-    missing = [n for n in names if n not in features]
-    if missing:
-        raise InvalidInput(f"The logged inputs lack {', '.join(missing)}: cannot rescore.")
-    return pd.DataFrame([{n: features[n] for n in names}])
+class DecisionExplainer:
+    """One version, prepared to replay and explain its logged decisions.
+
+    holdout: the version's hold-out set (any columns; the model's inputs are taken from it),
+    the background of explanations and the source of a counterfactual's values; None when the
+    version has none (replay still works, explanations say what is missing).
+    """
+
+    def __init__(self, model: LoadedModel, holdout: pd.DataFrame | None) -> None:
+        self.model = model
+        self.holdout: pd.DataFrame | None = None
+        self.background: pd.DataFrame | None = None
+        self._tree: TreePath | None = None
+        self._tree_tried = False
+        if holdout is not None and len(holdout):
+            typed = model.typed(holdout)
+            self.holdout = typed.head(HOLDOUT_ROWS) if len(typed) > HOLDOUT_ROWS else typed
+            complete = typed.dropna()
+            pool = complete if len(complete) >= min(10, len(typed)) else typed
+            self.background = pool.sample(n=min(BACKGROUND_ROWS, len(pool)),
+                                          random_state=0).reset_index(drop=True)
+
+    def input_types(self) -> dict[str, str]:
+        return self.model.input_types()
+
+    def row(self, features: dict[str, Any]) -> pd.DataFrame:
+        """The logged inputs as the one-row typed frame the model takes."""
+        return self.model.frame([features])
+
+    def score(self, features: dict[str, Any]) -> float:
+        """What the version scores these inputs now: P(positive label)."""
+        return float(self.model.scores(self.row(features))[0])
+
+    def replay(self, features: dict[str, Any], logged: float | None) -> Replay:
+        """Rescore the logged inputs with the exact version and compare with the logged score.
+
+        Raises InvalidInput when the inputs cannot be scored (one is missing, say)."""
+        recomputed = self.score(features)
+        matches = logged is not None and abs(recomputed - logged) <= REPLAY_TOLERANCE
+        return Replay(logged, recomputed, matches)
+
+    def explain(self, features: dict[str, Any]) -> Explanation:
+        """Contributions of each logged input to the score, in probability, against the
+        background; the tree fast path when it applies and adds up, else the model-agnostic
+        path. The result says whether it adds up to the replayed score: check `adds_up`.
+
+        Raises InvalidInput when there is no hold-out set to measure against or the inputs
+        cannot be scored."""
+        if self.background is None:
+            raise InvalidInput(
+                "This version has no hold-out set, so there is no background to measure the "
+                "inputs' contributions against.",
+                hint="Log the hold-out set as a Parquet artifact under holdout/ (a contract "
+                     "gap on the Model page).")
+        row = self.row(features)
+        replayed = float(self.model.scores(row)[0])
+        tree = self._tree_path()
+        shapley = tree.explain(row, self.background) if tree is not None else None
+        if shapley is None or abs(_total(shapley) - replayed) > ADDITIVITY_TOLERANCE:
+            shapley = model_agnostic(self.model.scores, row, self.background)
+        return self._explanation(shapley, features, replayed)
+
+    def _tree_path(self) -> TreePath | None:
+        if not self._tree_tried and self.background is not None:
+            self._tree_tried = True
+            self._tree = TreePath.prepare(self.model.native, self.background,
+                                          self.model.positive_index)
+        return self._tree
+
+    def _explanation(self, shapley: Shapley, features: dict[str, Any],
+                     replayed: float) -> Explanation:
+        types = self.input_types()
+        contributions = sorted(
+            (Contribution(name, features.get(name), show_value(features.get(name),
+                                                              types.get(name)), effect)
+             for name, effect in shapley.effects.items()),
+            key=lambda c: abs(c.effect), reverse=True)
+        return Explanation(shapley.base_value, tuple(contributions), replayed,
+                           ExplanationMethod(shapley.method),
+                           len(self.background) if self.background is not None else 0)
 
 
-def replay(model: Any, features: dict[str, Any], logged: float | None) -> Replay:
-    """Rescore the logged inputs with the exact version and compare with the logged score."""
-    if any(v is None for v in features.values()):
-        raise InvalidInput("An input was missing when the decision was made; there is no "
-                           "score to reproduce.")
-    recomputed = float(model.predict_proba(inputs_frame(model, features))[:, 1][0])
-    matches = logged is not None and abs(recomputed - logged) <= REPLAY_TOLERANCE
-    return Replay(logged, recomputed, matches)
+def _total(shapley: Shapley) -> float:
+    return shapley.base_value + math.fsum(shapley.effects.values())
 
 
-def explain(model: Any, features: dict[str, Any],
-            background: pd.DataFrame | None = None) -> Explanation:
-    """SHAP contributions of one decision, one-hot columns summed back to their feature."""
-    if any(v is None for v in features.values()):
-        raise InvalidInput("An input was missing, so the model gave no score to explain.")
-    row = inputs_frame(model, features)
-    steps, estimator = (model[:-1], model[-1]) if isinstance(model, Pipeline) else (None, model)
-    transformed = steps.transform(row) if steps is not None else row.to_numpy(dtype=float)
-    explainer = _explainer(estimator, steps, background)
-    values = explainer(np.asarray(transformed, dtype=float))
-    effects = np.asarray(values.values).reshape(-1)
-    base = float(np.ravel(values.base_values)[0])
-    sources = _source_features(steps, list(row.columns), len(effects))
-    grouped: dict[str, float] = {}
-    for source, effect in zip(sources, effects, strict=True):
-        grouped[source] = grouped.get(source, 0.0) + float(effect)
-    contributions = sorted((Contribution(f, features.get(f), e) for f, e in grouped.items()),
-                           key=lambda c: abs(c.effect), reverse=True)
-    return Explanation(base, tuple(contributions))
-
-
-def _explainer(estimator: Any, steps: Any, background: pd.DataFrame | None) -> Any:
-    import shap  # imported on first use: it costs a second or two, and only case files need it
-
-    kind = type(estimator).__name__
-    if kind.startswith(_TREES):
-        return shap.TreeExplainer(estimator)  # path-dependent: no background needed
-    if hasattr(estimator, "coef_"):
-        if background is None:
-            raise InvalidInput("A linear model's explanation needs background data (the "
-                               "hold-out set).")
-        data = steps.transform(background) if steps is not None else background
-        return shap.LinearExplainer(estimator, np.asarray(data, dtype=float))
-    raise InvalidInput(f"Explanations cover tree and linear models; this version is a {kind}.")
-
-
-def _source_features(steps: Any, inputs: list[str], width: int) -> list[str]:
-    """For each transformed column, the original feature it came from."""
-    transformer = steps[-1] if isinstance(steps, Pipeline) else steps
-    if not isinstance(transformer, ColumnTransformer):
-        return inputs if len(inputs) == width else [f"x{i}" for i in range(width)]
-    sources: list[str] = []
-    for _name, step, columns in transformer.transformers_:
-        if step == "drop" or len(columns) == 0:
-            continue
-        if hasattr(step, "categories_"):  # one-hot: one output column per category
-            for column, categories in zip(columns, step.categories_, strict=True):
-                sources += [column] * len(categories)
-        else:
-            sources += list(columns)
-    return sources if len(sources) == width else [str(n) for n in
-                                                  transformer.get_feature_names_out()]
-
-
-def sentences(explanation: Explanation, *, outcome_word: str, top: int = 3) -> list[str]:
-    """The main reasons in words, e.g. 'credit amount (9,500) lowered the chance of repayment
-    most'. outcome_word names what the score is the probability of."""
-    said = []
-    for rank, c in enumerate(explanation.contributions[:top]):
-        if abs(c.effect) < 1e-9:
-            break
-        direction = "raised" if c.effect > 0 else "lowered"
-        strength = "most" if rank == 0 else "next most" if rank == 1 else "too"
-        said.append(f"{c.feature.replace('_', ' ')} ({_show(c.value)}) {direction} the chance "
-                    f"of {outcome_word} {strength}.")
-    return said
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+def show_value(value: Any, kind: str | None = None) -> str:
+    """An input as a person reads it: '(missing)', 35 for an integer (also when stored as
+    35.0), 0.125 for a fraction, text as it is."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "(missing)"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        if number.is_integer() and (kind in INTEGER_TYPES or abs(number) < 1e15):
+            return str(int(number))
+        return repr(round(number, 6))
     return str(value)
 
 
-@dataclass(frozen=True)
-class Counterfactual:
-    """The smallest single-input change found that would have flipped the decision."""
-
-    feature: str
-    logged: Any
-    changed_to: Any
-    new_score: float
-
-
-_STEPS = (0.9, 1.1, 0.8, 1.2, 0.75, 1.25, 0.6, 1.5, 0.5, 2.0, 0.25, 3.0)  # smallest first
-
-
-def smallest_flip(model: Any, features: dict[str, Any], *, threshold: float,
-                  categories: dict[str, list[Any]],
-                  never_change: frozenset[str]) -> Counterfactual | None:
-    """Try each input alone (numbers scaled step by step, categories swapped) and return the
-    smallest change that moves the score across the threshold. Sensitive inputs are never
-    changed: a hint must be something the person could act on."""
-    if any(v is None for v in features.values()):
-        return None
-    base = inputs_frame(model, features)
-    above = float(model.predict_proba(base)[:, 1][0]) >= threshold
-    candidates: list[tuple[float, str, Any]] = []  # (size of change, feature, new value)
-    for name, value in features.items():
-        if name in never_change:
-            continue
-        if isinstance(value, int | float) and not isinstance(value, bool) and value:
-            candidates += [(abs(step - 1), name, round(value * step, 2)) for step in _STEPS]
-        elif isinstance(value, str):
-            candidates += [(1.0, name, other) for other in categories.get(name, [])
-                           if other != value]
-    if not candidates:
-        return None
-    trials = pd.concat([base.assign(**{name: [new]}) for _, name, new in candidates],
-                       ignore_index=True)
-    scores = model.predict_proba(trials)[:, 1]
-    flips = [(size, name, new, float(score)) for (size, name, new), score
-             in zip(candidates, scores, strict=True) if (score >= threshold) != above]
-    if not flips:
-        return None
-    size, name, new, score = min(flips, key=lambda f: f[0])
-    return Counterfactual(name, features[name], new, score)
+def sentences(explanation: Explanation, *, outcome_word: str, top: int = 3) -> list[str]:
+    """The main reasons in words, e.g. 'credit amount (9500) lowered the chance of repayment
+    most (12.3 percentage points).' outcome_word names what the score is the probability of.
+    Only for an explanation that adds up: one that does not is no reason to give anyone."""
+    said = []
+    for rank, c in enumerate(explanation.contributions[:top]):
+        if abs(c.effect) < 5e-4:  # below 0.05 points: not a reason
+            break
+        direction = "raised" if c.effect > 0 else "lowered"
+        strength = "most" if rank == 0 else "next most" if rank == 1 else "too"
+        said.append(f"{c.feature.replace('_', ' ')} ({c.shown}) {direction} the chance of "
+                    f"{outcome_word} {strength} ({abs(c.effect) * 100:.1f} percentage points).")
+    return said

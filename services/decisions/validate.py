@@ -72,7 +72,7 @@ def _usual(raw: Mapping[str, Any], schema_of: Schema, now: datetime) -> dict[str
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     schema = schema_of(str(names[1]), str(names[2]))
-    if moment > now + CLOCK_SKEW or schema is None:
+    if moment > now + CLOCK_SKEW or not schema:
         return None
     problems: list[str] = []
     features = _features(get("features"), schema, problems)
@@ -118,6 +118,10 @@ def _checked(raw: Mapping[str, Any], schema_of: Schema, now: datetime) -> dict[s
         schema = schema_of(model, version)
         if schema is None:
             problems.append(f"model {model!r} has no version {version} in the registry")
+        elif not schema:
+            problems.append(f"version {version} of {model!r} has no input signature, so its "
+                            "inputs cannot be checked: log the model with signature= (or an "
+                            "input_example) and register it again")
         else:
             row["features"] = _features(raw.get("features"), schema, problems)
     if problems:

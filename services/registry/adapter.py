@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from services.core.errors import InvalidInput, NotFound, SourceUnavailable
+from services.registry.loaded import LoadedModel, ModelFormat
 
 # Fail fast instead of MLflow's default minutes of retries against a server that is down.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
@@ -92,6 +93,8 @@ class Lineage:
     datasets: tuple[DatasetInput, ...]
     holdout_artifact: str | None  # artifact path inside the run, e.g. holdout/holdout.parquet
     holdout_uri: str | None  # full URI MLflow can download from
+    # Flavors, the one the console loads by, and the input signature; None: MLmodel unreadable.
+    model_format: ModelFormat | None = None
 
 
 def _as_datetime(millis: int | None) -> datetime | None:
@@ -202,9 +205,11 @@ class Registry:
                 metrics.update({m.key: float(m.value) for m in logged.metrics or []})
             run = self._client.get_run(mv.run_id) if mv.run_id else None
             holdout = self._find_holdout(run) if run else None
+        model_format = self._format_or_none(name, version)
         if run is None:
             return Lineage(name, mv.version, None, None, None, None, None,
-                           mv.tags.get("code_version"), params, metrics, (), None, None)
+                           mv.tags.get("code_version"), params, metrics, (), None, None,
+                           model_format)
         params = {**run.data.params, **params}
         metrics = {**run.data.metrics, **metrics}
         tags = run.data.tags
@@ -233,6 +238,7 @@ class Registry:
             datasets=datasets,
             holdout_artifact=holdout,
             holdout_uri=f"{run.info.artifact_uri.rstrip('/')}/{holdout}" if holdout else None,
+            model_format=model_format,
         )
 
     def download(self, artifact_uri: str) -> Path:
@@ -242,35 +248,57 @@ class Registry:
                                                             tracking_uri=self.tracking_uri))
 
     def input_schema(self, name: str, version: str) -> dict[str, str]:
-        """The version's input columns and their MLflow types, from its own signature."""
+        """The version's input columns and their MLflow types (double, long, string, boolean,
+        ...), from its own signature; {} when it has none."""
+        return {i.name: i.type for i in self.model_format(name, version).inputs}
+
+    def model_format(self, name: str, version: str) -> ModelFormat:
+        """The version's flavors, the flavor the console loads it by, and its input signature,
+        read from its MLmodel file. NotFound, SourceUnavailable as the registry answers."""
+        from services.registry.flavors import read_format
+
         with self._translated(f"Version {version} of {name!r}"):
             uri = self._client.get_model_version_download_uri(name, str(version))
             local = mlflow.artifacts.download_artifacts(artifact_uri=f"{uri.rstrip('/')}/MLmodel",
                                                         tracking_uri=self.tracking_uri)
-        signature = mlflow.models.Model.load(local).signature
-        if signature is None or signature.inputs is None:
-            return {}
-        # Types read as MLflow names them: double, long, string, boolean, ...
-        return {str(column.name): str(column.type).rsplit(".", 1)[-1]
-                for column in signature.inputs.inputs}
+        try:
+            return read_format(Path(local))
+        except Exception as exc:  # an MLmodel file MLflow cannot parse
+            raise InvalidInput(f"The MLmodel file of version {version} of {name!r} cannot be "
+                               f"read: {(str(exc).splitlines() or [''])[0][:160]}",
+                               hint="Register the model with an MLflow log_model call.") from exc
 
     def load_model(self, name: str, version: str) -> Any:
-        """The exact version's model object (sklearn flavour), read with this registry's URIs.
+        """The exact version as a scikit-learn-compatible estimator (predict_proba, classes_;
+        a Booster or custom pyfunc model wrapped as one), loaded by its flavor with this
+        registry's URIs, never MLflow's process-wide ones (those may point elsewhere).
 
-        Never MLflow's process-wide URIs: those may point at another registry.
-        """
+        Raises InvalidInput when its flavor is not one the console loads or loading fails."""
+        return self.load_version(name, version).estimator
+
+    def load_version(self, name: str, version: str,
+                     positive_label: str | None = None) -> LoadedModel:
+        """The exact version loaded by its flavor (sklearn, lightgbm, xgboost, or a custom
+        pyfunc model), with its input signature; positive_label picks the predict_proba column
+        that is the score (default: the second class).
+
+        Raises InvalidInput when its flavor is not one the console loads or loading fails;
+        NotFound, SourceUnavailable as the registry answers."""
+        from services.registry.flavors import load_by_flavor, read_format
+
         with self._translated(f"Version {version} of {name!r}"):
             uri = self._client.get_model_version_download_uri(name, str(version))
-            local = mlflow.artifacts.download_artifacts(artifact_uri=uri,
-                                                        tracking_uri=self.tracking_uri)
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri,
+                                                             tracking_uri=self.tracking_uri))
         try:
-            return mlflow.sklearn.load_model(local)
-        except Exception as exc:  # any flavour or deserialisation failure
+            fmt = read_format(local)
+        except Exception as exc:  # no MLmodel file, or one MLflow cannot parse
             raise InvalidInput(
-                f"Version {version} of {name!r} cannot be loaded as a scikit-learn model: "
-                f"{str(exc).splitlines()[0][:200]}",
-                hint="Log the model with mlflow.sklearn.log_model (see the README's contract).",
-            ) from exc
+                f"Version {version} of {name!r} cannot be loaded: its MLmodel file cannot be "
+                f"read ({str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__}).",
+                hint="Register the model with an MLflow log_model call.") from exc
+        return load_by_flavor(local, fmt, model_name=name, version=str(version),
+                              positive_label=positive_label)
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -279,6 +307,12 @@ class Registry:
             raise NotFound(f"Model {name!r} has no version {version}.")
         with self._translated(f"Version {version} of {name!r}"):
             return self._client.get_model_version(name, str(version))
+
+    def _format_or_none(self, name: str, version: str) -> ModelFormat | None:
+        try:
+            return self.model_format(name, version)
+        except Exception:  # no MLmodel file, or one MLflow cannot parse: a gap, not a crash
+            return None
 
     def _find_holdout(self, run: Any) -> str | None:
         named = run.data.tags.get(HOLDOUT_TAG)

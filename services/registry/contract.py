@@ -9,6 +9,10 @@ from dataclasses import dataclass
 
 from services.core.policy import RISK_TIERS
 from services.registry.adapter import Lineage, ModelSummary
+from services.registry.loaded import ModelFormat
+
+LOADABLE = "model flavor the console loads"
+SIGNATURE = "input signature"
 
 REQUIRED_MODEL_TAGS: dict[str, str] = {
     "owner": "who answers for the model",
@@ -81,4 +85,19 @@ def check_contract(model: ModelSummary, lineage: Lineage | None) -> ContractRepo
         else ContractItem("code version", False,
                           "no mlflow.source.git.commit or code_version tag on the run")
     )
+    items += format_items(lineage.model_format)
     return ContractReport(tuple(items))
+
+
+def format_items(fmt: ModelFormat | None) -> tuple[ContractItem, ...]:
+    """A flavor the console loads, and an input signature: without them a version cannot be
+    evaluated, its decisions checked at ingest, replayed or explained."""
+    if fmt is None:
+        unreadable = "the version's MLmodel file cannot be read; register it with log_model"
+        return (ContractItem(LOADABLE, False, unreadable),
+                ContractItem(SIGNATURE, False, unreadable))
+    return (ContractItem(LOADABLE, fmt.flavor is not None,
+                         fmt.flavor.value if fmt.flavor else str(fmt.flavor_problem)),
+            ContractItem(SIGNATURE, bool(fmt.inputs),
+                         f"{len(fmt.inputs)} input(s)" if fmt.inputs
+                         else str(fmt.signature_problem)))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.registry.adapter import Registry
-from services.registry.contract import tag_items
+from services.registry.adapter import ModelSummary, Registry
+from services.registry.contract import format_items, tag_items
 
 
 @dataclass(frozen=True)
@@ -19,10 +19,17 @@ class InventoryRow:
     version_count: int
     last_change: datetime | None
     contract_gaps: int  # missing model-level records; version-level ones show on the model page
+    # With check_versions: the served (else latest) version's flavor and signature gaps, as
+    # "vN: requirement: what to do".
+    version_gaps: tuple[str, ...] = ()
 
 
-def inventory(*, registry: Registry) -> list[InventoryRow]:
-    """Every registered model with its owner, tier, aliases and governance gaps."""
+def inventory(*, registry: Registry, check_versions: bool = False) -> list[InventoryRow]:
+    """Every registered model with its owner, tier, aliases and governance gaps.
+
+    check_versions: also read the MLmodel file of each model's champion (else its latest
+    version) for a flavor the console loads and an input signature (one registry read each).
+    """
     return [
         InventoryRow(
             name=model.name,
@@ -33,6 +40,19 @@ def inventory(*, registry: Registry) -> list[InventoryRow]:
             version_count=model.version_count,
             last_change=model.last_updated,
             contract_gaps=sum(not item.satisfied for item in tag_items(model)),
+            version_gaps=_version_gaps(registry, model) if check_versions else (),
         )
         for model in registry.list_models()
     ]
+
+
+def _version_gaps(registry: Registry, model: ModelSummary) -> tuple[str, ...]:
+    version = model.aliases.get("champion") or model.latest_version
+    if version is None:
+        return ()
+    try:
+        fmt = registry.model_format(model.name, version)
+    except Exception:  # an unreadable MLmodel file is itself the gap
+        fmt = None
+    return tuple(f"v{version}: {item.requirement}: {item.detail}"
+                 for item in format_items(fmt) if not item.satisfied)

@@ -12,21 +12,28 @@ CONTEST_DAYS = 30
 
 
 def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Replay | None,
-             outcome_word: str) -> bytes:
+             outcome_word: str, shown_inputs: dict[str, str] | None = None) -> bytes:
+    """The letter and the record as PDF bytes. The reasons come from the explanation only when
+    it adds up to the replayed score; shown_inputs: each input as a person reads it (default:
+    as stored)."""
     row = file.row
     document = Document(f"About your application {row.subject_ref}")
     document.paragraph(f"Reference: {row.decision_id}", size=10)
     document.heading("What was decided")
     document.paragraph(_what_was_decided(file), size=11)
     document.heading("The main reasons")
-    if explanation is not None:
+    if explanation is not None and explanation.adds_up:
         document.paragraph("An automated model assessed the information in your application. "
                            "These facts weighed most in its assessment:", size=11)
         for line in sentences(explanation, outcome_word=outcome_word):
             document.paragraph(f"- {line}", size=11)
-    else:
+    elif row.score is None:
         document.paragraph("Part of the information the model needed was missing, so a person "
                            "reviewed your application.", size=11)
+    else:
+        document.paragraph("The main reasons for this decision could not be produced and "
+                           "checked automatically. A member of staff will explain them to you "
+                           "in writing on request.", size=11)
     document.heading("How to contest this decision")
     document.paragraph(
         "You may ask for the decision to be reviewed by a person, give your point of view and "
@@ -49,8 +56,9 @@ def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Repla
         ["Replay check", _replay_line(replayed)],
     ], (1, 2.5))
     document.heading("Inputs as logged")
-    document.table([["Input", "Value"]] + [[k, "(missing)" if v is None else str(v)]
-                                          for k, v in file.features.items()], (1, 2.5))
+    shown = shown_inputs or {k: "(missing)" if v is None else str(v)
+                             for k, v in file.features.items()}
+    document.table([["Input", "Value"]] + [[k, v] for k, v in shown.items()], (1, 2.5))
     if file.overrides:
         document.heading("Reviews by people")
         document.table([["When", "Reviewer", "Outcome", "Reason", "Justification"]] + [

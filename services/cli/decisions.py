@@ -1,0 +1,102 @@
+"""`govern explain`: the replay and the explanation of one logged decision, for analysts'
+scripts and CI."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from services.cli.common import print_json, sources
+from services.core.settings import Settings
+
+
+def add_commands(commands: Any) -> None:
+    explain = commands.add_parser(
+        "explain", help="replay and explain one logged decision; exits 0 only when the score "
+                        "is reproduced and the contributions add up to it")
+    explain.add_argument("decision_id")
+    explain.add_argument("--json", action="store_true", help="print the result as JSON")
+    explain.set_defaults(handler=_explain)
+
+
+def _explain(args: argparse.Namespace, settings: Settings) -> int:
+    # Heavy imports here, not at the top: `govern --help` must stay fast.
+    from services.core.errors import GovernanceError
+    from services.decisions.case_file import case_file
+    from services.decisions.why import CaseExplanation, explain_case, prepare_explainer
+    from services.store.engine import session_scope
+
+    engine, registry, _policy = sources(settings)
+    with session_scope(engine) as session:
+        file = case_file(session=session, decision_id=args.decision_id)
+    row = file.row
+    explainer, problem = None, None
+    try:
+        explainer = prepare_explainer(registry=registry, model_name=row.model_name,
+                                      version=row.model_version)
+        tag = registry.get_model(row.model_name).tags.get("sensitive_features", "")
+        sensitive = frozenset(s.strip() for s in tag.split(",") if s.strip())
+    except GovernanceError as exc:
+        problem = f"{exc.message} {exc.hint}".strip()
+        sensitive = frozenset(file.features)
+    explained: CaseExplanation = explain_case(file, explainer, load_problem=problem,
+                                              sensitive=sensitive)
+    report = _report(file.row, explained)
+    if args.json:
+        print_json(report)
+    else:
+        _print(report)
+    return 0 if report["verified"] else 1
+
+
+def _report(row: Any, explained: Any) -> dict[str, Any]:
+    explanation, replayed, flip = explained.explanation, explained.replay, explained.flip
+    return {
+        "decision_id": row.decision_id, "model_name": row.model_name,
+        "model_version": row.model_version, "outcome": row.outcome,
+        "threshold": row.threshold, "inputs": explained.shown_inputs,
+        "logged_score": row.score,
+        "replayed_score": replayed.recomputed if replayed else None,
+        "replay_matches": bool(replayed and replayed.matches),
+        "replay_problem": explained.replay_problem,
+        "method": explanation.method.value if explanation else None,
+        "background_rows": explanation.background_rows if explanation else None,
+        "base_value": explanation.base_value if explanation else None,
+        "contributions": [{"input": c.feature, "value": c.shown, "effect": c.effect}
+                          for c in explanation.contributions] if explanation else [],
+        "explained_score": explanation.explained_score if explanation else None,
+        "adds_up": bool(explanation and explanation.adds_up),
+        "explanation_problem": explained.explanation_problem,
+        "counterfactual": {"input": flip.feature, "from": flip.shown_logged,
+                           "to": flip.shown_changed, "new_score": flip.new_score}
+        if flip else None,
+        "counterfactual_note": explained.flip_note,
+        "verified": bool(replayed and replayed.matches and explanation and explanation.adds_up),
+    }
+
+
+def _print(report: dict[str, Any]) -> None:
+    print(f"Decision {report['decision_id']}: {report['model_name']} "
+          f"v{report['model_version']}, {report['outcome']}, score {report['logged_score']} "
+          f"against threshold {report['threshold']}")
+    print("Inputs: " + ", ".join(f"{k} = {v}" for k, v in report["inputs"].items()))
+    if report["replayed_score"] is not None:
+        verdict = "reproduced" if report["replay_matches"] else "NOT reproduced"
+        print(f"Replay: {verdict}, the version scores the inputs {report['replayed_score']:.6f}")
+    else:
+        print(f"Replay: not possible. {report['replay_problem']}")
+    if report["contributions"]:
+        verdict = "adds up" if report["adds_up"] else "DOES NOT ADD UP"
+        print(f"Explanation ({report['method']}, {report['background_rows']} hold-out rows): "
+              f"base {report['base_value']:.4f} + contributions = "
+              f"{report['explained_score']:.6f}; {verdict} against the replayed score")
+        for c in report["contributions"]:
+            print(f"  {c['effect'] * 100:+7.2f} points  {c['input']} = {c['value']}")
+    else:
+        print(f"Explanation: not possible. {report['explanation_problem']}")
+    flip = report["counterfactual"]
+    if flip:
+        print(f"Would have flipped: {flip['input']} {flip['to']} instead of {flip['from']} "
+              f"(score {flip['new_score']:.3f})")
+    elif report["counterfactual_note"]:
+        print(f"Counterfactual: {report['counterfactual_note']}")
