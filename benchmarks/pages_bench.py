@@ -62,7 +62,7 @@ def _shap_one_decision(home: Path, runs: int) -> Measure:
     from benchmarks.common import median_seconds
     from services.core.settings import Settings
     from services.decisions.case_file import case_file
-    from services.decisions.explain import explain
+    from services.decisions.why import prepare_explainer
     from services.registry.adapter import Registry
     from services.store.engine import make_engine, session_scope
     from services.store.models import Decision
@@ -74,11 +74,14 @@ def _shap_one_decision(home: Path, runs: int) -> Measure:
             Decision.outcome == "declined").limit(1))
         file = case_file(session=session, decision_id=str(decision_id))
     registry = Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri)
-    model = registry.load_model(file.row.model_name, file.row.model_version)
-    seconds = median_seconds(lambda: explain(model, file.features), runs)
-    return Measure("SHAP for one decision, model loaded (credit-risk, trees)", seconds * 1000,
-                   "ms", "< 300 ms", seconds < 0.3,
-                   "contributions summed back to the original inputs")
+    explainer = prepare_explainer(registry=registry, model_name=file.row.model_name,
+                                  version=file.row.model_version)
+    explainer.explain(file.features)  # the first explanation of a process imports its tools
+    seconds = median_seconds(lambda: explainer.explain(file.features), runs)
+    method = explainer.explain(file.features).method.value
+    return Measure("Shapley values for one decision, model loaded (credit-risk v2, boosted "
+                   "trees behind one-hot)", seconds * 1000, "ms", "< 300 ms", seconds < 0.3,
+                   f"{method} path over the logged inputs, checked to add up")
 
 
 def _a_declined_decision(home: Path) -> str:

@@ -13,6 +13,7 @@ from benchmarks import (
     browser_bench,
     drift_alarm_bench,
     evidence_bench,
+    explain_bench,
     ingest_bench,
     pages_bench,
     peer_bench,
@@ -67,6 +68,10 @@ def main() -> None:
             (root / "alarms").mkdir()
             sections["Drift verdicts: false alarms and detections (ours and Evidently's "
                      "defaults)"] = drift_alarm_bench.run(root / "alarms")
+            print("Explanations per model kind (20 inputs, model loaded)…", flush=True)
+            (root / "explain").mkdir()
+            sections["Explanations per model kind (20 inputs, model loaded)"] = \
+                explain_bench.run(root / "explain")
             print("Page renders…", flush=True)
             sections["Pages (AppTest, standard demo workspace)"] = pages_bench.run(
                 root / "demo", runs=max(args.runs, 5))

@@ -57,7 +57,7 @@ def smallest_flip(explainer: DecisionExplainer, features: dict[str, Any], *, thr
     if not candidates:
         return None
     trials = explainer.model.frame([{**features, c.feature: c.value} for c in candidates])
-    scores = explainer.model.scores(trials)
+    scores = explainer.score_frame(trials)
     flips = [(c, float(s)) for c, s in zip(candidates, scores, strict=True)
              if (s >= threshold) != above]
     if not flips:

@@ -1,12 +1,20 @@
-"""The tree fast path: SHAP's TreeExplainer (interventional, probability output) when a model
-ends in a tree ensemble whose transformed columns are its inputs one for one.
+"""The tree fast path: SHAP's TreeExplainer (interventional) when a model ends in a forest
+whose transformed columns are its inputs one for one.
 
-It applies when the preprocessing before the trees is separable (each transformed column is
-computed from one input: column transformers of single inputs or of column-wise transformers
-such as scalers, imputers, ordinal or one-hot encoders) and, probed on the decision's own row,
-gives each input at most one column. The Shapley values of those columns are then exactly the
-inputs' own. A one-hot input spreads over several columns, whose summed values are not the
-input's Shapley value: such models take the model-agnostic path instead.
+It applies when
+- the trees are a random forest, extra trees or a decision tree: their output is already the
+  probability (leaf class shares averaged), so SHAP's interventional values are exactly the
+  Shapley values of the score. Boosted trees (gradient boosting, LightGBM, XGBoost) output
+  log-odds; SHAP's probability output for them rescales each background row's log-odds
+  contributions to that row's change in probability, which is not the Shapley value of the
+  probability and, when a row's log-odds tie, does not even add up (5e-4 seen): they take the
+  model-agnostic path, which computes the same quantity as this one;
+- the preprocessing before the trees is separable (each transformed column is computed from
+  one input: column transformers of single inputs or of column-wise transformers such as
+  scalers, imputers, ordinal or one-hot encoders) and gives each input at most one column
+  (probed on the background and on the decision's own row). A one-hot input spreads over
+  several columns, whose summed values are not the input's Shapley value: such models take
+  the model-agnostic path too.
 """
 
 from __future__ import annotations
@@ -24,22 +32,19 @@ _COLUMN_WISE = frozenset({
     "OrdinalEncoder", "PowerTransformer", "QuantileTransformer", "RobustScaler",
     "SplineTransformer", "StandardScaler", "TargetEncoder", "SimpleImputer", "MissingIndicator",
 })
-_TREE_MODULES = ("sklearn.ensemble", "sklearn.tree", "lightgbm", "xgboost")
-# SHAP's walk of these trees is off by up to 0.002 in probability (measured): not a fast path.
-_INEXACT = ("HistGradientBoosting",)
-# Libraries whose trees compare float32 inputs with their thresholds.
-_FLOAT32 = ("sklearn.", "xgboost")
+# Forests whose output is the probability itself (no link function to rescale through).
+_FORESTS = ("RandomForestClassifier", "ExtraTreesClassifier", "DecisionTreeClassifier",
+            "ExtraTreeClassifier")
 
 
 class TreePath:
     """A model's tree ensemble, its preprocessing and SHAP's explainer over the transformed
     background, built once per version; None from `prepare` when the path does not apply."""
 
-    def __init__(self, preprocessing: Any, explainer: Any, positive: int, single: bool) -> None:
+    def __init__(self, preprocessing: Any, explainer: Any, positive: int) -> None:
         self._preprocessing = preprocessing
         self._explainer = explainer
         self._positive = positive
-        self._single = single  # the trees see float32 inputs
 
     @classmethod
     def prepare(cls, native: Any, background: pd.DataFrame, positive: int) -> TreePath | None:
@@ -48,22 +53,21 @@ class TreePath:
 
         preprocessing, trees = ((native[:-1], native[-1]) if isinstance(native, Pipeline)
                                 else (None, native))
-        if not type(trees).__module__.startswith(_TREE_MODULES) or \
-                type(trees).__name__.startswith(_INEXACT) or \
+        if not type(trees).__module__.startswith("sklearn.") or \
+                type(trees).__name__ not in _FORESTS or \
                 not _separable(preprocessing, background):
             return None
         if _owners(preprocessing, background.iloc[[0]], background) is None:
             return None  # an input spreads over several columns (one-hot): no fast path
-        single = type(trees).__module__.startswith(_FLOAT32)
         try:
             import shap  # imported on first use: it costs seconds, and only explanations need it
 
-            transformed = _dense(preprocessing, background, single)
+            transformed = _dense(preprocessing, background, single=True)
             explainer = shap.TreeExplainer(trees, data=transformed, model_output="probability",
                                            feature_perturbation="interventional")
         except Exception:  # a model or an encoding SHAP's tree code does not take
             return None
-        return cls(preprocessing, explainer, positive, single)
+        return cls(preprocessing, explainer, positive)
 
     def explain(self, row: pd.DataFrame, background: pd.DataFrame) -> Shapley | None:
         """The row's Shapley values by input; None when an input spreads over several
@@ -72,7 +76,7 @@ class TreePath:
         if owners is None:
             return None
         try:
-            values = self._explainer.shap_values(_dense(self._preprocessing, row, self._single),
+            values = self._explainer.shap_values(_dense(self._preprocessing, row, single=True),
                                                  check_additivity=False)
         except Exception:  # SHAP refusing this row: the model-agnostic path takes over
             return None
@@ -90,14 +94,10 @@ class TreePath:
             array = np.stack(values, axis=-1)
         if array.ndim == 3:  # (rows, columns, classes)
             return array[0, :, self._positive], float(expected[self._positive])
-        row = array.reshape(-1)
-        base = float(expected[0])
-        if self._positive == 0:  # one output, P(class 1), but the score is P(class 0)
-            return -row, 1.0 - base
-        return row, base
+        return array.reshape(-1), float(expected[0])
 
 
-def _dense(preprocessing: Any, frame: pd.DataFrame, single: bool = False) -> np.ndarray:
+def _dense(preprocessing: Any, frame: pd.DataFrame, *, single: bool = False) -> np.ndarray:
     if preprocessing is None:
         out: Any = frame.to_numpy(dtype=float)
     else:
@@ -105,9 +105,8 @@ def _dense(preprocessing: Any, frame: pd.DataFrame, single: bool = False) -> np.
     if hasattr(out, "toarray"):
         out = out.toarray()
     dense = np.asarray(out, dtype=float)
-    # scikit-learn's and XGBoost's trees compare float32 inputs with their thresholds: give
-    # SHAP's tree walk the same values, or a row near a threshold goes the other way (6e-4
-    # off, seen).
+    # scikit-learn's trees compare float32 inputs with their thresholds: give SHAP's tree
+    # walk the same values, or a row near a threshold goes the other way (6e-4 off, seen).
     return dense.astype(np.float32).astype(float) if single else dense
 
 
