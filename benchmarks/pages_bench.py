@@ -19,7 +19,7 @@ PAGES = {
     "model card": ("pages/model_card.py", 1.0),
     "evidence": ("pages/evidence.py", None),
     "decisions (last 30 days, all models)": ("pages/decisions.py", None),
-    "case file (SHAP, replay; model loaded)": ("pages/case_file.py", 1.0),
+    "case file (replay, explanation, counterfactual; model loaded)": ("pages/case_file.py", 1.0),
     "review queue and control check": ("pages/review_queue.py", None),
     "promotions": ("pages/promotions.py", None),
     "drift (30 days)": ("pages/drift.py", None),

@@ -238,6 +238,34 @@ def test_a_version_that_cannot_be_loaded_says_why_and_keeps_the_case_files_actio
     report = json.loads(capsys.readouterr().out)
     assert not report["verified"] and report["contributions"] == []
     assert "cannot be loaded" in report["explanation_problem"]
+    assert main(["models", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert [gap.split(":")[1].strip() for gap in rows[UNLOADABLE]["version_gaps"]] == [
+        "model flavor the console loads"]
+    assert all(rows[workspace.kinds[kind].model_name]["version_gaps"] == [] for kind in KINDS)
+
+
+@pytest.mark.parametrize("kind", ["lightgbm", "xgboost", "custom pyfunc"])
+def test_evidence_runs_on_versions_logged_by_other_flavors(matrix: Matrix, kind: str,
+                                                           tmp_path: Path) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from services.core.policy import load_policy
+    from services.core.settings import PROJECT_ROOT
+    from services.evidence.run import run_evidence
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'governance.db'}")
+    upgrade(engine)
+    registered = matrix.kinds[kind]
+    run = run_evidence(engine=engine, registry=Registry(matrix.uri),
+                       policy=load_policy(PROJECT_ROOT / "policy.toml"),
+                       actor=Principal("val", "Val", frozenset({Role.VALIDATOR})),
+                       model_name=registered.model_name, version=registered.version)
+    holdout = registered.holdout
+    expected = roc_auc_score(holdout["repaid"], registered.served(holdout[registered.inputs]))
+    figures = run.evaluation.evaluation().metrics.figures()
+    assert figures["roc_auc"] == pytest.approx(expected, abs=1e-9)
+    assert run.fairness is not None
 
 
 def _case_file(decision_id: str) -> AppTest:

@@ -94,3 +94,12 @@ def test_the_features_fast_check_agrees_with_the_one_by_one_check() -> None:
         assert _features(features, SCHEMA, fast_problems) == \
             _features_one_by_one(features, SCHEMA, plan, slow_problems)
         assert fast_problems == slow_problems
+
+
+def test_a_version_without_a_signature_is_refused_saying_what_to_do() -> None:
+    def unsigned(model: str, version: str) -> dict[str, str] | None:
+        return {} if (model, version) == ("credit-risk", "2") else None
+
+    with pytest.raises(RowRejected, match="has no input signature, so its inputs cannot be "
+                                          "checked: log the model with signature="):
+        clean_decision(_good(1), unsigned, NOW)
