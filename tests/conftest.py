@@ -95,9 +95,15 @@ def _run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that need the shared demo run after the others (in collection order otherwise),
-    so that each worker has other tests to run while the demo builds in the background."""
-    items.sort(key=lambda item: "shared_demo" in getattr(item, "fixturenames", ()))
+    """Tests that need the shared demo run after the others, so that each worker has other
+    tests to run while the demo builds in the background; among them the browser journeys,
+    the longest, run first, so none is left running alone at the end. Collection order
+    otherwise."""
+    def needs_demo(item: pytest.Item) -> bool:
+        return "shared_demo" in getattr(item, "fixturenames", ())
+
+    items.sort(key=lambda item: (needs_demo(item),
+                                 needs_demo(item) and item.get_closest_marker("browser") is None))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,12 +74,24 @@ def serving(home: Path) -> Iterator[str]:
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: `apt-get install -y chromium` (make test does)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=PATIENCE_MS)  # expect(...) waits as long as a step may
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
+
+
+# Counts the runs of the page that have ended: Streamlit's app element says whether its script
+# is running in an attribute, and each change from "running" is a run that ended.
+_COUNT_RUNS = """
+window.__runsEnded = 0;
+new MutationObserver((changes) => {
+  for (const change of changes) if (change.oldValue === "running") window.__runsEnded += 1;
+}).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                      attributeFilter: ["data-test-script-state"]});
+"""
 
 
 @pytest.fixture
@@ -86,8 +99,23 @@ def page(browser: object) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     tab = context.new_page()
     tab.set_default_timeout(PATIENCE_MS)
+    tab.add_init_script(_COUNT_RUNS)
     yield tab
     context.close()
+
+
+@contextmanager
+def a_run(page: Any) -> Iterator[None]:
+    """Around an action that makes Streamlit run the page again (a widget changed, a button):
+    afterwards, wait for a run that ended after the action, with no stale element left.
+
+    Neither a pause nor the running indicator tells: a run may not have begun yet when the
+    indicator is looked for, and the page then still shows the last run's elements.
+    """
+    ended = page.evaluate("window.__runsEnded")
+    yield
+    page.wait_for_function("ended => window.__runsEnded > ended"
+                           " && !document.querySelector(\"[data-stale='true']\")", arg=ended)
 
 
 def screenshot(page: object, name: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 
@@ -24,23 +25,23 @@ def _open_row(page: Any, row: int) -> None:
 def test_a_risk_manager_opens_a_model_from_the_portfolio(console_url: str, page: Any) -> None:
     page.goto(console_url)
     page.get_by_text("Select a row to open the model").wait_for()
-    assert page.get_by_text("Demo workspace.").is_visible()
-    assert page.get_by_text("Acting as (demo persona)").is_visible()
-    assert page.get_by_text("Roles: validator").is_visible()
+    expect(page.get_by_text("Demo workspace.")).to_be_visible()
+    expect(page.get_by_text("Acting as (demo persona)")).to_be_visible()
+    expect(page.get_by_text("Roles: validator")).to_be_visible()
     screenshot(page, "portfolio")
 
     _open_row(page, 0)  # credit-risk
     page.get_by_text("Lineage of v2").wait_for()
     assert "model=credit-risk" in page.url
-    assert page.get_by_text("Demo workspace.").is_visible()
-    assert page.get_by_text("Who served when").is_visible()
+    expect(page.get_by_text("Demo workspace.")).to_be_visible()
+    expect(page.get_by_text("Who served when")).to_be_visible()
     screenshot(page, "model-credit-risk")
 
 
 def test_the_gaps_of_an_ungoverned_model_are_named(console_url: str, page: Any) -> None:
     page.goto(f"{console_url}/model?model=marketing-propensity")
     page.get_by_text("10 gap(s).").wait_for()
-    assert page.get_by_text("Not stated: a contract gap.").first.is_visible()
+    expect(page.get_by_text("Not stated: a contract gap.").first).to_be_visible()
     page.get_by_text("Governance contract").scroll_into_view_if_needed()
     screenshot(page, "model-marketing-propensity-gaps")
 
@@ -49,7 +50,7 @@ def test_a_risk_manager_sees_the_challengers_failing_fairness_gate(
         console_url: str, page: Any) -> None:
     page.goto(f"{console_url}/card?model=credit-risk&version=3")
     page.get_by_text("gates do not pass").wait_for()
-    assert page.get_by_text("Model card: credit-risk v3").is_visible()
+    expect(page.get_by_text("Model card: credit-risk v3")).to_be_visible()
     page.get_by_text("Known gaps").scroll_into_view_if_needed()
     screenshot(page, "card-challenger-failing-gates")
     page.goto(f"{console_url}/evidence?model=credit-risk&version=3")
@@ -111,7 +112,7 @@ def test_an_executive_reads_the_portfolio_and_drills_into_a_model_at_risk(
     page.get_by_role("option", name="Executive · Grace Okafor (demo)").click()
     page.get_by_text("Roles: viewer").wait_for()
     page.get_by_text("Status by pillar").wait_for()
-    assert page.get_by_text("At risk", exact=True).is_visible()
+    expect(page.get_by_text("At risk", exact=True)).to_be_visible()
     # Hover the fraud model's drift cell of the status grid: its reason appears.
     grid = page.locator("[data-testid='stPlotlyChart']").nth(1)
     grid.scroll_into_view_if_needed()
@@ -122,5 +123,5 @@ def test_an_executive_reads_the_portfolio_and_drills_into_a_model_at_risk(
     _open_row(page, 1)  # fraud-screening, at risk
     page.get_by_text("Health of v1: at risk").wait_for()
     assert "model=fraud-screening" in page.url
-    assert page.get_by_text("inputs drifted from its reference").first.is_visible()
+    expect(page.get_by_text("inputs drifted from its reference").first).to_be_visible()
     screenshot(page, "portfolio-executive-drilled-into-fraud")

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from services.core.settings import Settings
 from services.registry.adapter import Registry
 from services.store.engine import make_engine
-from tests.browser.conftest import PATIENCE_MS, screenshot
+from tests.browser.conftest import a_run, screenshot
 
 pytestmark = pytest.mark.browser
 WHY = "Better discrimination on the hold-out; the fairness gap is being fixed in v4."
@@ -31,28 +31,22 @@ def url(own_console: str) -> str:
     return own_console
 
 
-def _settled(page: Any) -> None:
-    page.wait_for_timeout(400)
-    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=PATIENCE_MS)
-
-
 def _act_as(page: Any, persona: str) -> None:
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
-    page.get_by_role("option", name=re.compile(re.escape(persona))).click()
-    _settled(page)
+    with a_run(page):
+        page.get_by_role("option", name=re.compile(re.escape(persona))).click()
 
 
 def _waiting_tab(page: Any) -> None:
-    page.get_by_role("tab", name=re.compile("^Waiting")).last.click()
-    _settled(page)
+    page.get_by_role("tab", name=re.compile("^Waiting")).last.click()  # tabs switch in the page
 
 
 def _sign(page: Any, persona: str) -> None:
     _act_as(page, persona)
     _waiting_tab(page)
     _sign_off_form(page).get_by_label("Justification").fill(WHY)
-    _sign_off_form(page).get_by_role("button", name="Sign", exact=True).click()
-    _settled(page)
+    with a_run(page):
+        _sign_off_form(page).get_by_role("button", name="Sign", exact=True).click()
 
 
 def _sign_off_form(page: Any) -> Any:
@@ -67,7 +61,6 @@ def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
 
     _act_as(page, "Model owner (credit-risk)")
     page.get_by_role("tab", name="Request a promotion").click()
-    _settled(page)
     page.get_by_text("Approval will need an admin's policy exception").wait_for()
     screenshot(page, "promotion-request-failing-gates")
     page.get_by_placeholder("Why this version").fill(WHY)
@@ -88,8 +81,8 @@ def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
         has_text="Record a policy exception")
     exception.get_by_label("Justification").fill(
         "Accepted for a 30-day canary while the fairness fix is validated.")
-    exception.get_by_role("button", name="Record exception").click()
-    _settled(page)
+    with a_run(page):
+        exception.get_by_role("button", name="Record exception").click()
 
     _sign(page, "Model risk manager")
     assert registry.alias_holder("credit-risk", "champion") == "2"  # one approval of two
@@ -99,14 +92,12 @@ def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
     assert registry.alias_holder("credit-risk", "champion") == "3"
 
     page.get_by_role("tab", name="Roll back").click()
-    _settled(page)
     page.get_by_placeholder("What went wrong").fill(
         "Complaints doubled within a day of the switch.")
     page.get_by_role("button", name="Roll back @champion").click()
     page.get_by_text("Rolled back: credit-risk @champion is v2 again.").wait_for()
     assert registry.alias_holder("credit-risk", "champion") == "2"
     page.get_by_role("tab", name="History").click()
-    _settled(page)
     screenshot(page, "promotion-history")
 
 
