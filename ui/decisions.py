@@ -62,7 +62,18 @@ def why(file: CaseFile) -> CaseExplanation:
         sensitive = frozenset(s.strip() for s in tag.split(",") if s.strip())
     except GovernanceError:  # unknown which inputs are sensitive: change none of them
         sensitive = frozenset(file.features)
-    return explain_case(file, explainer, load_problem=problem, sensitive=sensitive)
+    if explainer is None:
+        return explain_case(file, None, load_problem=problem, sensitive=sensitive)
+    return _explained(context.settings().mlflow_registry_uri, file.row.decision_id,
+                      tuple(sorted(sensitive)), file, explainer)
+
+
+@st.cache_data(ttl=600, show_spinner="Replaying and explaining the decision…", max_entries=256)
+def _explained(registry_uri: str, decision_id: str, sensitive: tuple[str, ...], _file: CaseFile,
+               _explainer: DecisionExplainer) -> CaseExplanation:
+    # A logged decision and a registered version never change: each rerun of the page (every
+    # click in the override form) reuses the result instead of scoring thousands of rows again.
+    return explain_case(_file, _explainer, sensitive=frozenset(sensitive))
 
 
 def override(decision_id: str, actor: Principal, new_outcome: str, reason: str,

@@ -26,16 +26,18 @@ _threads: Any = None  # threadpoolctl's controller, made on first use (it scans 
 
 
 def _one_thread() -> AbstractContextManager[Any]:
-    """Native thread pools (OpenMP, BLAS) held to one thread while scoring: an explanation
-    scores a few thousand small rows, where a second thread contending with the server's other
-    work only spins (one histogram-boosting explanation: 100 ms median, 1 s at p95 with two
-    threads on a busy two-core machine)."""
+    """OpenMP (scikit-learn's histogram boosting, LightGBM, XGBoost) held to one thread while
+    scoring: an explanation scores a few thousand small rows, where a second thread contending
+    with the server's other work only spins (one histogram-boosting explanation: 100 ms median,
+    1 s at p95 with two threads on a busy two-core machine). OpenMP's setting belongs to the
+    calling thread, so concurrent sessions do not undo each other's; BLAS's is process-wide
+    and left alone."""
     global _threads
     if _threads is None:
         from threadpoolctl import ThreadpoolController
 
         _threads = ThreadpoolController()
-    limited: AbstractContextManager[Any] = _threads.limit(limits=1)
+    limited: AbstractContextManager[Any] = _threads.limit(limits=1, user_api="openmp")
     return limited
 
 REPLAY_TOLERANCE = 1e-6  # probability: the logged score must be reproduced to this
