@@ -191,9 +191,11 @@ class LoadedModel:
 
         Raises InvalidInput when the model's output is not a probability."""
         proba = np.asarray(self.estimator.predict_proba(frame), dtype=float)
-        if proba.ndim != 2 or proba.shape[0] != len(frame):
+        if proba.ndim != 2 or proba.shape[0] != len(frame) or \
+                proba.shape[1] <= self.positive_index:
             raise InvalidInput(f"predict_proba returned shape {proba.shape} for {len(frame)} "
-                               "row(s).")
+                               "row(s); the console needs a probability for each of two "
+                               "classes.", hint="Register a binary classifier.")
         return _probabilities(proba[:, self.positive_index], len(frame))
 
 
