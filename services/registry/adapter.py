@@ -198,14 +198,16 @@ class Registry:
         mv = self._version(self._model_version(name, version), ())
         params: dict[str, str] = {}
         metrics: dict[str, float] = {}
+        stored_at = None  # where the version's files are, when its LoggedModel says so
         with self._translated(f"Version {version} of {name!r}"):
             if mv.logged_model_id:
                 logged = self._client.get_logged_model(mv.logged_model_id)
                 params.update(logged.params or {})
                 metrics.update({m.key: float(m.value) for m in logged.metrics or []})
+                stored_at = logged.artifact_location
             run = self._client.get_run(mv.run_id) if mv.run_id else None
             holdout = self._find_holdout(run) if run else None
-        model_format = self._format_or_none(name, version)
+        model_format = self._format_or_none(name, version, stored_at)
         if run is None:
             return Lineage(name, mv.version, None, None, None, None, None,
                            mv.tags.get("code_version"), params, metrics, (), None, None,
@@ -254,13 +256,21 @@ class Registry:
 
     def model_format(self, name: str, version: str) -> ModelFormat:
         """The version's flavors, the flavor the console loads it by, and its input signature,
-        read from its MLmodel file. NotFound, SourceUnavailable as the registry answers."""
+        read from its MLmodel file. Raises InvalidInput when that file cannot be parsed;
+        NotFound, SourceUnavailable as the registry answers."""
+        return self._read_format(name, version, None)
+
+    def _read_format(self, name: str, version: str, stored_at: str | None) -> ModelFormat:
         from services.registry.flavors import read_format
 
         with self._translated(f"Version {version} of {name!r}"):
-            uri = self._client.get_model_version_download_uri(name, str(version))
-            local = mlflow.artifacts.download_artifacts(artifact_uri=f"{uri.rstrip('/')}/MLmodel",
-                                                        tracking_uri=self.tracking_uri)
+            uri = stored_at or self._client.get_model_version_download_uri(name, str(version))
+            mlmodel = f"{uri.rstrip('/')}/MLmodel"
+            if mlmodel.startswith("file://") and Path(mlmodel.removeprefix("file://")).is_file():
+                local = mlmodel.removeprefix("file://")  # a local store: read it where it is
+            else:
+                local = mlflow.artifacts.download_artifacts(artifact_uri=mlmodel,
+                                                            tracking_uri=self.tracking_uri)
         try:
             return read_format(Path(local))
         except Exception as exc:  # an MLmodel file MLflow cannot parse
@@ -308,9 +318,10 @@ class Registry:
         with self._translated(f"Version {version} of {name!r}"):
             return self._client.get_model_version(name, str(version))
 
-    def _format_or_none(self, name: str, version: str) -> ModelFormat | None:
+    def _format_or_none(self, name: str, version: str,
+                        stored_at: str | None) -> ModelFormat | None:
         try:
-            return self.model_format(name, version)
+            return self._read_format(name, version, stored_at)
         except Exception:  # no MLmodel file, or one MLflow cannot parse: a gap, not a crash
             return None
 
