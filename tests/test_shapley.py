@@ -164,3 +164,38 @@ def test_sentences_name_the_input_its_value_and_its_size() -> None:
     said = sentences(_explanation({"age": -0.123, "debt": 0.0001}, 0.1771),
                      outcome_word="repayment")
     assert said == ["age (35) lowered the chance of repayment most (12.3 percentage points)."]
+
+
+@pytest.mark.parametrize("kind", ["gradient boosting", "nested preprocessing",
+                                  "histogram boosting, native categories",
+                                  "logistic, sparse one-hot", "remainder passthrough"])
+def test_hybrids_of_transformed_columns_score_as_hybrids_of_the_inputs(kind: str) -> None:
+    from services.decisions.separable import TransformedSpace
+    from tests.model_kinds import LABEL, SKLEARN_KINDS, inputs_of, loan_book
+
+    book = loan_book(rows=400)
+    inputs = inputs_of(kind, book)
+    numbers = [c for c in inputs if pd.api.types.is_numeric_dtype(book[c])]
+    pipeline = SKLEARN_KINDS[kind](numbers).fit(book[inputs].iloc[:300], book[LABEL].iloc[:300])
+    types = {c: "long" if pd.api.types.is_integer_dtype(book[c]) else "double"
+             if pd.api.types.is_numeric_dtype(book[c]) else "string" for c in inputs}
+    model = LoadedModel("p", "1", Flavor.SKLEARN,
+                        tuple(ModelInput(c, types[c]) for c in inputs), pipeline, pipeline, 1)
+    explainer = DecisionExplainer(model, book.iloc[300:])
+    background = explainer.background
+    assert background is not None
+    space = TransformedSpace.prepare(pipeline, background, 1)
+    assert space is not None
+    for position in (300, 301, 302):
+        row = explainer.row({c: book[c].iloc[position] for c in inputs})
+        fast = space.shapley(row, background, _no_guard)
+        whole = shapley.model_agnostic(explainer.score_frame, row, background)
+        assert fast is not None and fast.method == whole.method
+        assert fast.effects == pytest.approx(whole.effects, abs=1e-12)
+        assert fast.base_value == pytest.approx(whole.base_value, abs=1e-12)
+
+
+def _no_guard() -> object:
+    import contextlib
+
+    return contextlib.nullcontext()

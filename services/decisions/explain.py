@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from services.core.errors import InvalidInput
+from services.decisions.separable import TransformedSpace
 from services.decisions.shapley import Shapley, model_agnostic
 from services.decisions.tree_path import TreePath
 from services.registry.loaded import INTEGER_TYPES, LoadedModel
@@ -104,7 +105,8 @@ class DecisionExplainer:
         self.holdout: pd.DataFrame | None = None
         self.background: pd.DataFrame | None = None
         self._tree: TreePath | None = None
-        self._tree_tried = False
+        self._space: TransformedSpace | None = None
+        self._prepared = False
         if holdout is not None and len(holdout):
             typed = model.typed(holdout)
             self.holdout = typed.head(HOLDOUT_ROWS) if len(typed) > HOLDOUT_ROWS else typed
@@ -152,18 +154,29 @@ class DecisionExplainer:
                      "gap on the Model page).")
         row = self.row(features)
         replayed = float(self.score_frame(row)[0])
-        tree = self._tree_path()
-        shapley = tree.explain(row, self.background) if tree is not None else None
+        self._prepare(self.background)
+        shapley = self._tree.explain(row, self.background) if self._tree is not None else None
         if shapley is None or abs(_total(shapley) - replayed) > ADDITIVITY_TOLERANCE:
-            shapley = model_agnostic(self.score_frame, row, self.background)
+            shapley = self._model_agnostic(row, self.background, replayed)
         return self._explanation(shapley, features, replayed)
 
-    def _tree_path(self) -> TreePath | None:
-        if not self._tree_tried and self.background is not None:
-            self._tree_tried = True
-            self._tree = TreePath.prepare(self.model.native, self.background,
-                                          self.model.positive_index)
-        return self._tree
+    def _model_agnostic(self, row: pd.DataFrame, background: pd.DataFrame,
+                        replayed: float) -> Shapley:
+        """Over the whole model: from transformed columns when the preprocessing is separable
+        (the same hybrids, without transforming each), else from the raw inputs."""
+        if self._space is not None:
+            shapley = self._space.shapley(row, background, _one_thread)
+            if shapley is not None and abs(_total(shapley) - replayed) <= ADDITIVITY_TOLERANCE:
+                return shapley
+        return model_agnostic(self.score_frame, row, background)
+
+    def _prepare(self, background: pd.DataFrame) -> None:
+        if not self._prepared:
+            self._prepared = True
+            native, positive = self.model.native, self.model.positive_index
+            self._tree = TreePath.prepare(native, background, positive)
+            if self._tree is None:
+                self._space = TransformedSpace.prepare(native, background, positive)
 
     def _explanation(self, shapley: Shapley, features: dict[str, Any],
                      replayed: float) -> Explanation:

@@ -37,14 +37,20 @@ class Shapley:
     model_rows: int  # rows the model scored for it (0 for the tree path)
 
 
-def model_agnostic(score: Score, row: pd.DataFrame, background: pd.DataFrame) -> Shapley:
+def model_agnostic(score: Score, row: pd.DataFrame, background: pd.DataFrame,
+                   groups: dict[str, list[str]] | None = None) -> Shapley:
     """Shapley values of the row's inputs for any model, by scoring hybrids of the row and the
-    background (each input from the row or from a background row)."""
-    columns = list(row.columns)
-    # A null player (its value equals the row's in every background row) never changes a
+    background (each input from the row or from a background row).
+
+    groups: input -> the columns of row and background it owns, when those are transformed
+    columns (separable preprocessing); a column no input owns is the same in every row. By
+    default each column is an input of its own."""
+    owned = groups if groups is not None else {c: [c] for c in row.columns}
+    # A null player (its columns equal the row's in every background row) never changes a
     # hybrid: its Shapley value is 0 and leaving it out changes no other input's value.
-    players = [c for c in columns if not _same_everywhere(row[c].iloc[0], background[c])]
-    effects = dict.fromkeys(columns, 0.0)
+    players = [name for name, columns in owned.items()
+               if not all(_same_everywhere(row[c].iloc[0], background[c]) for c in columns)]
+    effects = dict.fromkeys(owned, 0.0)
     size = len(players)
     rows = len(background)
     if size == 0:
@@ -52,14 +58,14 @@ def model_agnostic(score: Score, row: pd.DataFrame, background: pd.DataFrame) ->
         return Shapley(base, effects, "exact", rows)
     if (2 ** size) * rows <= ROW_BUDGET:
         masks = _all_masks(size)
-        values = _coalition_values(score, row, background, players, masks)
+        values = _coalition_values(score, row, background, owned, players, masks)
         phi = _exact(values, size)
         method = "exact"
     else:
         pairs = max(MIN_PERMUTATION_PAIRS, ROW_BUDGET // (rows * 2 * size))
         orders = _antithetic_orders(size, pairs)
         masks, index = _prefix_masks(orders)
-        values = _coalition_values(score, row, background, players, masks)
+        values = _coalition_values(score, row, background, owned, players, masks)
         phi = _permutation(values, index, orders)
         method = "permutation"
     for name, value in zip(players, phi, strict=True):
@@ -129,17 +135,20 @@ def _permutation(values: np.ndarray, index: np.ndarray, orders: np.ndarray) -> n
 
 
 def _coalition_values(score: Score, row: pd.DataFrame, background: pd.DataFrame,
-                      players: list[str], masks: np.ndarray) -> np.ndarray:
+                      owned: dict[str, list[str]], players: list[str],
+                      masks: np.ndarray) -> np.ndarray:
     """Mean score over the background of each coalition's hybrids, in one model call."""
     count, rows = len(masks), len(background)
+    player_of = {column: players.index(name) for name, columns in owned.items()
+                 if name in players for column in columns}
     hybrid: dict[str, Any] = {}
     for name in row.columns:
         own = row[name].to_numpy()
         base = background[name].to_numpy()
-        if name not in players:
+        if name not in player_of:
             hybrid[name] = np.tile(base, count)
             continue
-        from_row = np.repeat(masks[:, players.index(name)], rows)
+        from_row = np.repeat(masks[:, player_of[name]], rows)
         tiled = np.tile(base, count)
         hybrid[name] = np.where(from_row, own[0], tiled).astype(tiled.dtype, copy=False) \
             if tiled.dtype != object else _object_where(from_row, own[0], tiled)
