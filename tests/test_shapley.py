@@ -199,3 +199,21 @@ def _no_guard() -> object:
     import contextlib
 
     return contextlib.nullcontext()
+
+
+def test_a_holdout_without_an_input_still_replays_and_says_why_there_is_no_explanation(
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from services.core.errors import InvalidInput
+
+    row, background = _frames(3)
+    logistic = LogisticRegression().fit(background, (background["x0"] > 0).astype(int))
+    model = LoadedModel("l", "1", Flavor.SKLEARN,
+                        tuple(ModelInput(c, "double") for c in row.columns), logistic, logistic, 1)
+    explainer = DecisionExplainer(model, background.drop(columns=["x1"]))
+    inputs = {c: float(row[c].iloc[0]) for c in row.columns}
+    expected = float(logistic.predict_proba(row)[0, 1])
+    assert explainer.replay(inputs, expected).matches
+    with pytest.raises(InvalidInput, match="hold-out set lacks the model's input"):
+        explainer.explain(inputs)

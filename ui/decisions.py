@@ -57,6 +57,10 @@ def why(file: CaseFile) -> CaseExplanation:
         explainer = _explainer(context.settings().mlflow_registry_uri, name, version)
     except GovernanceError as exc:
         problem = f"{exc.message} {exc.hint}".strip()
+    except Exception as exc:  # a library failing while loading: words, and the actions stay
+        problem = (f"Version {version} of {name!r} could not be prepared for replay "
+                   f"({type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}). "
+                   "Tell the model's owner, with this decision's id.")
     try:
         tag = model_view(name).model.tags.get("sensitive_features", "")
         sensitive = frozenset(s.strip() for s in tag.split(",") if s.strip())

@@ -39,6 +39,11 @@ def _explain(args: argparse.Namespace, settings: Settings) -> int:
     except GovernanceError as exc:
         problem = f"{exc.message} {exc.hint}".strip()
         sensitive = frozenset(file.features)
+    except Exception as exc:  # a library failing while loading: a sentence, not a traceback
+        problem = (f"Version {row.model_version} of {row.model_name!r} could not be prepared "
+                   f"for replay ({type(exc).__name__}: "
+                   f"{(str(exc).splitlines() or [''])[0][:200]}).")
+        sensitive = frozenset(file.features)
     explained: CaseExplanation = explain_case(file, explainer, load_problem=problem,
                                               sensitive=sensitive)
     report = _report(file.row, explained)

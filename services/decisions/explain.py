@@ -107,8 +107,13 @@ class DecisionExplainer:
         self._tree: TreePath | None = None
         self._space: TransformedSpace | None = None
         self._prepared = False
+        self.holdout_problem: str | None = None  # why the hold-out set cannot serve
         if holdout is not None and len(holdout):
-            typed = model.typed(holdout)
+            try:
+                typed = model.typed(holdout)
+            except InvalidInput as exc:  # replay needs no hold-out: only explanations fail
+                self.holdout_problem = exc.message
+                return
             self.holdout = typed.head(HOLDOUT_ROWS) if len(typed) > HOLDOUT_ROWS else typed
             complete = typed.dropna()
             pool = complete if len(complete) >= min(10, len(typed)) else typed
@@ -148,10 +153,10 @@ class DecisionExplainer:
         cannot be scored."""
         if self.background is None:
             raise InvalidInput(
-                "This version has no hold-out set, so there is no background to measure the "
-                "inputs' contributions against.",
-                hint="Log the hold-out set as a Parquet artifact under holdout/ (a contract "
-                     "gap on the Model page).")
+                f"{self.holdout_problem or 'This version has no hold-out set.'} There is no "
+                "background to measure the inputs' contributions against.",
+                hint="Log the hold-out set, with every input of the model, as a Parquet "
+                     "artifact under holdout/ (a contract gap on the Model page).")
         row = self.row(features)
         replayed = float(self.score_frame(row)[0])
         self._prepare(self.background)
