@@ -12,8 +12,7 @@ import plotly.graph_objects as go
 from services.evidence.payloads import ClassificationEvaluation, FeatureAssessment, GroupRates
 from services.registry.aliases import AliasTenure
 
-if TYPE_CHECKING:  # for annotations only: explain.py imports scikit-learn
-    from services.decisions.explain import Explanation
+if TYPE_CHECKING:  # for annotations only
     from services.governance.model_card import ModelCard
 
 ALIAS_COLOURS = {"champion": "#1f4e79", "challenger": "#e07b39"}
@@ -199,26 +198,3 @@ def highlight_differences(row: pd.Series) -> list[str]:
     big = row["difference"] is not None and pd.notna(row["difference"]) and \
         abs(row["difference"]) > 0.02
     return ["" for _ in row.index[:-1]] + ["background-color: #fde2cf" if big else ""]
-
-
-def waterfall_figure(explanation: Explanation, *, top: int = 8) -> go.Figure:
-    """From the base log-odds to this decision's, feature by feature (largest first)."""
-    shown = list(explanation.contributions[:top])
-    rest = sum(c.effect for c in explanation.contributions[top:])
-    labels = [f"{c.feature} = {c.value}" for c in shown]
-    effects = [c.effect for c in shown]
-    if len(explanation.contributions) > top:
-        labels.append(f"{len(explanation.contributions) - top} other features")
-        effects.append(rest)
-    figure = go.Figure(go.Waterfall(
-        orientation="h", measure=["absolute", *["relative"] * len(effects), "total"],
-        y=["average applicant", *labels, "this decision"],
-        x=[explanation.base_value, *effects, 0],
-        increasing={"marker": {"color": "#1e7b34"}}, decreasing={"marker": {"color": "#b3261e"}},
-        totals={"marker": {"color": "#1f4e79"}}, connector={"line": {"color": "#bbb"}}))
-    figure.update_layout(
-        title=f"Contributions to the score (log-odds); this decision's score "
-              f"{explanation.explained_score:.3f}",
-        yaxis={"autorange": "reversed"}, height=120 + 32 * (len(labels) + 2),
-        margin={"l": 0, "r": 0, "t": 40, "b": 0}, showlegend=False)
-    return figure
