@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import text
 
 from services.core.settings import Settings
@@ -50,7 +51,15 @@ def _sign(page: Any, persona: str) -> None:
 
 
 def _sign_off_form(page: Any) -> Any:
-    return page.locator("[data-testid='stForm']").filter(has_text="Your sign-off")
+    return _one(page.locator("[data-testid='stForm']").filter(has_text="Your sign-off"))
+
+
+def _one(locator: Any) -> Any:
+    """The locator once the page holds exactly one such element: the last run's elements
+    stay on the page a moment after a run has ended, until Streamlit clears them (longer on
+    a busy machine), and an action then finds two."""
+    expect(locator).to_have_count(1)
+    return locator
 
 
 def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
@@ -63,8 +72,8 @@ def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
     page.get_by_role("tab", name="Request a promotion").click()
     page.get_by_text("Approval will need an admin's policy exception").wait_for()
     screenshot(page, "promotion-request-failing-gates")
-    page.get_by_placeholder("Why this version").fill(WHY)
-    page.get_by_role("button", name="Request promotion").click()
+    _one(page.get_by_placeholder("Why this version")).fill(WHY)
+    _one(page.get_by_role("button", name="Request promotion")).click()
     page.get_by_text("is waiting for sign-off").wait_for()
 
     _act_as(page, "Model risk manager")
@@ -76,9 +85,9 @@ def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
 
     _act_as(page, "Administrator")
     _waiting_tab(page)
-    page.get_by_text("Record a policy exception (admin)").click()
-    exception = page.locator("[data-testid='stExpander']").filter(
-        has_text="Record a policy exception")
+    _one(page.get_by_text("Record a policy exception (admin)")).click()
+    exception = _one(page.locator("[data-testid='stExpander']").filter(
+        has_text="Record a policy exception"))
     exception.get_by_label("Justification").fill(
         "Accepted for a 30-day canary while the fairness fix is validated.")
     with a_run(page):
@@ -92,9 +101,9 @@ def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
     assert registry.alias_holder("credit-risk", "champion") == "3"
 
     page.get_by_role("tab", name="Roll back").click()
-    page.get_by_placeholder("What went wrong").fill(
+    _one(page.get_by_placeholder("What went wrong")).fill(
         "Complaints doubled within a day of the switch.")
-    page.get_by_role("button", name="Roll back @champion").click()
+    _one(page.get_by_role("button", name="Roll back @champion")).click()
     page.get_by_text("Rolled back: credit-risk @champion is v2 again.").wait_for()
     assert registry.alias_holder("credit-risk", "champion") == "2"
     page.get_by_role("tab", name="History").click()
