@@ -3,12 +3,14 @@ and what is missing. A gap is shown as a gap, never as a pass."""
 
 import streamlit as st
 
+from services.governance.controls import ControlStatus
+from ui.governance import controls
 from ui.pickers import pick_model_version
 from ui.principal import may_open, page_guard
-from ui.reports import controls
 from ui.widgets import BadgeColour, plain, stop_on_error
 
-STATUS_MARKS = {"met": "● met", "partial": "▲ partial", "gap": "■ gap"}
+STATUS_MARKS = {ControlStatus.MET: "● met", ControlStatus.PARTIAL: "▲ partial",
+                ControlStatus.GAP: "■ gap"}
 
 principal = page_guard()
 
@@ -19,7 +21,7 @@ view, version = pick_model_version("controls")
 with stop_on_error():
     matrix = controls(view.model.name, version)
 
-met = sum(c.status == "met" for c in matrix.controls)
+met = sum(c.status == ControlStatus.MET for c in matrix.controls)
 held = ", ".join(matrix.aliases) or "no alias"
 if matrix.gaps:
     st.error(f"**{len(matrix.gaps)} of {len(matrix.controls)} controls are not met** for "
@@ -28,7 +30,8 @@ else:
     st.success(f"All {met} controls are met for {matrix.model_name} v{version} ({held}).",
                icon=":material/verified:")
 
-STATUS_COLOURS: dict[str, BadgeColour] = {"met": "green", "partial": "orange", "gap": "red"}
+STATUS_COLOURS: dict[str, BadgeColour] = {
+    ControlStatus.MET: "green", ControlStatus.PARTIAL: "orange", ControlStatus.GAP: "red"}
 widths = [3, 1.1, 6, 1.2]
 for framework in ("SR 11-7", "EU AI Act"):
     st.subheader(framework if framework == "SR 11-7" else "EU AI Act, high-risk systems")

@@ -9,7 +9,7 @@ from services.core.clock import utcnow
 from ui import monitoring
 from ui.context import policy
 from ui.data import inventory_rows
-from ui.drift_figures import four_fifths_trend, health_calibration, health_rates
+from ui.health_figures import four_fifths_trend, health_calibration, health_rates
 from ui.principal import page_guard
 from ui.widgets import stop_on_error
 

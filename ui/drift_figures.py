@@ -8,8 +8,6 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from services.monitoring.drift import DayCell, FeatureDrift
-from services.monitoring.fairness_watch import Selection
-from services.monitoring.health import HealthDay
 
 
 def drift_heatmap(cells: list[DayCell], statistic: str, bound: float | None) -> go.Figure:
@@ -56,46 +54,4 @@ def feature_histograms(drift: FeatureDrift) -> go.Figure:
     figure.update_layout(barmode="group", height=320, yaxis_tickformat=".0%",
                          margin={"l": 0, "r": 0, "t": 10, "b": 0},
                          legend={"orientation": "h", "y": 1.1})
-    return figure
-
-
-def health_rates(days: list[HealthDay]) -> go.Figure:
-    """Escalation, override and labelled shares per day: how much people are doing, and how
-    much of the ground truth has arrived."""
-    frame = pd.DataFrame({"day": d.day, "escalated to a person": d.escalation_rate,
-                          "overridden": d.override_rate, "outcome known": d.labelled_share}
-                         for d in days)
-    figure = px.line(frame.melt("day", var_name="share of decisions", value_name="share"),
-                     x="day", y="share", color="share of decisions")
-    figure.update_layout(height=300, yaxis_tickformat=".0%", xaxis_title=None,
-                         margin={"l": 0, "r": 0, "t": 10, "b": 0},
-                         legend={"orientation": "h", "y": 1.12})
-    return figure
-
-
-def health_calibration(days: list[HealthDay]) -> go.Figure:
-    """Mean score against the observed positive rate, for decisions whose outcome is known."""
-    frame = pd.DataFrame({"day": d.day, "mean score": d.mean_score,
-                          "observed positive rate": d.observed_rate}
-                         for d in days if d.labelled)
-    figure = px.line(frame.melt("day", var_name="series", value_name="rate"), x="day", y="rate",
-                     color="series", markers=True)
-    figure.update_layout(height=300, yaxis_tickformat=".0%", xaxis_title=None,
-                         margin={"l": 0, "r": 0, "t": 10, "b": 0},
-                         legend={"orientation": "h", "y": 1.12})
-    return figure
-
-
-def four_fifths_trend(weeks: list[Selection], bound: float) -> go.Figure:
-    """Least over most favoured group's approval rate, week by week, per sensitive input."""
-    frame = pd.DataFrame({"week": s.start, "sensitive input": s.feature,
-                          "four-fifths ratio": s.four_fifths_ratio} for s in weeks)
-    figure = px.line(frame, x="week", y="four-fifths ratio", color="sensitive input",
-                     markers=True)
-    figure.add_hrect(y0=0, y1=bound, fillcolor="#b3261e", opacity=0.07, line_width=0)
-    figure.add_hline(y=bound, line_dash="dash", line_color="#b3261e",
-                     annotation_text=f"four-fifths rule {bound:g}")
-    figure.update_layout(height=300, yaxis_range=[0, 1.05], xaxis_title=None,
-                         margin={"l": 0, "r": 0, "t": 10, "b": 0},
-                         legend={"orientation": "h", "y": 1.12})
     return figure

@@ -1,4 +1,5 @@
-"""Promotions, point in time and the audit trail for pages: cached reads, uncached writes."""
+"""Promotions, point in time, the control matrix and the audit trail for pages: cached reads,
+uncached writes."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from services.audit.trail import (
     verify_chain,
 )
 from services.core.principal import Principal
+from services.governance.controls import ControlMatrix, control_matrix
 from services.governance.promotions import execution, requests
 from services.governance.promotions.history import ServedAt, served_at
-from services.governance.promotions.views import OPEN_STATUSES, PromotionView, list_promotions
+from services.governance.promotions.status import OPEN_STATUSES
+from services.governance.promotions.views import PromotionView, list_promotions
 from services.store.engine import session_scope
 from ui import context, data
 
@@ -141,3 +144,16 @@ def facets(database_url: str) -> tuple[list[str], list[str]]:
 def export(filters: AuditFilter, fmt: str) -> bytes:
     with session_scope(context.engine()) as session:
         return export_events(session=session, filters=filters, fmt=fmt)
+
+
+def controls(model_name: str, version: str) -> ControlMatrix:
+    current = context.settings()
+    return _controls(current.mlflow_registry_uri, current.database_url, model_name, version)
+
+
+@st.cache_data(ttl=60, show_spinner="Judging the controls…")
+def _controls(registry_uri: str, database_url: str, model_name: str,
+              version: str) -> ControlMatrix:
+    with session_scope(context.engine()) as session:
+        return control_matrix(session=session, registry=context.registry(),
+                              policy=context.policy(), model_name=model_name, version=version)

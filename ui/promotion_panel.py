@@ -14,7 +14,8 @@ from services.core.justification import MIN_JUSTIFICATION
 from services.core.permissions import Action, allowed
 from services.core.principal import Principal
 from services.governance.promotions.execution import ExecutionResult
-from services.governance.promotions.views import PromotionStatus, PromotionView
+from services.governance.promotions.status import PromotionStatus
+from services.governance.promotions.views import PromotionView
 from ui import governance
 from ui.widgets import plain, status_style, submit
 

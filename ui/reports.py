@@ -1,4 +1,4 @@
-"""Evidence packs, the portfolio report and the control matrix for pages."""
+"""Evidence packs and the portfolio report for pages."""
 
 from __future__ import annotations
 
@@ -7,25 +7,10 @@ import streamlit as st
 from services.core.errors import GovernanceError
 from services.core.permissions import Action, allowed
 from services.core.principal import Principal
-from services.governance.controls import ControlMatrix, control_matrix
 from services.reports.pack import build_evidence_pack, pack_json
 from services.reports.pack_pdf import pack_pdf
-from services.store.engine import session_scope
 from ui import context
 from ui.widgets import show_error
-
-
-def controls(model_name: str, version: str) -> ControlMatrix:
-    current = context.settings()
-    return _controls(current.mlflow_registry_uri, current.database_url, model_name, version)
-
-
-@st.cache_data(ttl=60, show_spinner="Judging the controls…")
-def _controls(registry_uri: str, database_url: str, model_name: str,
-              version: str) -> ControlMatrix:
-    with session_scope(context.engine()) as session:
-        return control_matrix(session=session, registry=context.registry(),
-                              policy=context.policy(), model_name=model_name, version=version)
 
 
 def evidence_pack_panel(actor: Principal, model_name: str, version: str) -> None:

@@ -1,8 +1,9 @@
 """The tamper-evident audit trail: every write appends a hash-chained event in its transaction.
 
 hash = sha256(prev_hash + canonical JSON of the event). Database triggers refuse UPDATE and
-DELETE on events (migration 0004); `verify_chain` walks the chain and names the first broken
-link, so an edit made behind the triggers' back (or after dropping them) is still found.
+DELETE on events (migration 0004); `services.audit.trail.verify_chain` walks the chain and
+names the first broken link, so an edit made behind the triggers' back (or after dropping
+them) is still found.
 """
 
 from __future__ import annotations

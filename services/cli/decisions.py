@@ -1,16 +1,26 @@
-"""`govern explain`: the replay and the explanation of one logged decision, for analysts'
-scripts and CI."""
+"""`govern ingest` (decisions and outcomes from files) and `govern explain` (the replay and the
+explanation of one logged decision, for analysts' scripts and CI)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
-from services.cli.common import print_json, sources
+from services.cli.common import cli_principal, print_json, sources
 from services.core.settings import Settings
 
 
 def add_commands(commands: Any) -> None:
+    ingest = commands.add_parser("ingest", help="load decisions or outcomes from a file")
+    ingest_kinds = ingest.add_subparsers(title="what", metavar="KIND")
+    for kind, what in (("decisions", "decisions (JSONL, CSV or Parquet)"),
+                       ("outcomes", "outcomes: decision_id, label, observed_at")):
+        command = ingest_kinds.add_parser(kind, help=what)
+        command.add_argument("file", type=Path)
+        command.add_argument("--json", action="store_true")
+        command.set_defaults(handler=_ingest, kind=kind)
+
     explain = commands.add_parser(
         "explain", help="replay and explain one logged decision; exits 0 only when the score "
                         "is reproduced and the contributions add up to it")
@@ -105,3 +115,28 @@ def _print(report: dict[str, Any]) -> None:
               f"(score {flip['new_score']:.3f})")
     elif report["counterfactual_note"]:
         print(f"Counterfactual: {report['counterfactual_note']}")
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from services.decisions.ingest import ingest_decisions_file, ingest_outcomes_file
+
+    engine, registry, _policy = sources(settings)
+    say = (lambda _n, _m: None) if args.json else (lambda _n, message: print(message, flush=True))
+    if args.kind == "decisions":
+        report = ingest_decisions_file(engine=engine, registry=registry, actor=cli_principal(),
+                                       path=args.file, progress=say)
+    else:
+        report = ingest_outcomes_file(engine=engine, actor=cli_principal(), path=args.file,
+                                      progress=say)
+    if args.json:
+        print_json(report)
+        return 0
+    if report.already_ingested:
+        print(f"{args.file} was already ingested as batch #{report.batch_id}; nothing to do.")
+        return 0
+    print(f"Batch #{report.batch_id}: {report.accepted:,} {args.kind} stored, "
+          f"{report.duplicates:,} already present, {report.quarantined:,} quarantined "
+          f"({report.seconds:.1f} s).")
+    for reason, rows in report.reasons.items():
+        print(f"  {rows:>7,} quarantined: {reason}")
+    return 0

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from services.core.policy import Policy
 from services.evidence.profile import SCORE
 from services.governance.model_card import ModelCard, build_model_card
-from services.governance.promotions.views import PromotionStatus, PromotionView, list_promotions
+from services.governance.promotions.status import PromotionStatus
+from services.governance.promotions.views import PromotionView, list_promotions
 from services.monitoring.alerts import AlertStatus
 from services.monitoring.assessment import Pillar, PillarStatus
 from services.registry.adapter import Registry

@@ -21,7 +21,7 @@ from services.core.outcomes import WAITING
 from services.core.policy import TierPolicy
 from services.decisions.day_counts import outcome_counts, window_days
 from services.decisions.review_queue import control_violations
-from services.evidence.gates import GateReport
+from services.evidence.gates import GateReport, GateStatus
 from services.monitoring.drift import MIN_WINDOW_ROWS, drift_window
 from services.monitoring.fairness_watch import selection
 from services.store.hints import unindexed
@@ -120,8 +120,8 @@ def _breach(findings: list[Finding], finding: Finding) -> Pillar:
 
 def _evidence_pillar(gates: GateReport) -> Pillar:
     freshness = [g for g in gates.results if g.gate.endswith(" evidence")]
-    missing = [g.gate for g in freshness if g.status == "missing_evidence"]
-    stale = [g.gate for g in freshness if g.status == "fail"]
+    missing = [g.gate for g in freshness if g.status == GateStatus.MISSING_EVIDENCE]
+    stale = [g.gate for g in freshness if g.status == GateStatus.FAIL]
     if missing:
         return Pillar(PillarStatus.RED, f"No {', '.join(missing)} for v{gates.model_version}.")
     if stale:
@@ -132,7 +132,7 @@ def _evidence_pillar(gates: GateReport) -> Pillar:
 
 
 def _gates_pillar(gates: GateReport) -> Pillar:
-    failing = [g for g in gates.results if g.status != "pass"
+    failing = [g for g in gates.results if g.status != GateStatus.PASS
                and not g.gate.endswith(" evidence")]
     if not failing:
         return Pillar(PillarStatus.GREEN, f"All {len(gates.results)} gates pass under policy "

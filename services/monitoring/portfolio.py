@@ -112,8 +112,8 @@ def portfolio(*, session: Session, registry: Registry, policy: Policy,
     headlines = [
         Headline("In production", len(served), len(earlier_rows),
                  "Models whose champion alias points at a version."),
-        Headline("At risk", sum(r.status == "red" for r in served),
-                 sum(r.status == "red" for r in earlier_rows),
+        Headline("At risk", sum(r.status == PillarStatus.RED for r in served),
+                 sum(r.status == PillarStatus.RED for r in earlier_rows),
                  "Served models with at least one red pillar."),
         Headline("Overdue reviews", sum(_overdue(r, now.date()) for r in served),
                  sum(_overdue(r, then.date()) for r in earlier_rows),
@@ -268,6 +268,6 @@ def _trends(session: Session, now: datetime) -> list[TrendPoint]:
                                           .where(ModelHealth.id.in_(last_of_day))):
         for name, pillar in pillars.items():
             cell = counts[(as_of.date(), name)]
-            cell[0] += pillar["status"] == "red"
-            cell[1] += pillar["status"] == "amber"
+            cell[0] += pillar["status"] == PillarStatus.RED
+            cell[1] += pillar["status"] == PillarStatus.AMBER
     return [TrendPoint(d, name, red, amber) for (d, name), (red, amber) in sorted(counts.items())]

@@ -1,6 +1,6 @@
 """The one adapter over the MLflow registry. MLflow objects never leave this module.
 
-Pitfalls handled here (see shared facts): version searches return no aliases, versions are
+Pitfalls handled here: version searches return no aliases, versions are
 ints from a SQL store and strings over REST, and MLflow 3 LoggedModels may carry params and
 metrics that the version itself does not.
 """

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from services.core.canonical import canonical_json
 from services.evidence.gates import GateResult
+from services.governance.controls import ControlStatus
+from services.monitoring.assessment import PillarStatus
 from services.reports.card_document import ModelCardDocument
 
 PACK_SCHEMA = "model-governance-console/evidence-pack/v1"
@@ -67,7 +69,7 @@ class PackControl(_Part):
     ref: str
     title: str
     asks: str
-    status: str  # met | partial | gap
+    status: ControlStatus
     evidence: str
     dated: str | None
     link: str
@@ -103,7 +105,7 @@ class DriftUnavailable(_Part):
 class PillarJudgement(_Part):
     model_config = ConfigDict(extra="allow")  # as `govern monitor` stored it, any version
 
-    status: str  # green | amber | red | grey
+    status: PillarStatus
     reason: str
     figure: float | None = None
     bound: float | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.governance.controls import ControlStatus
 from services.reports.card_document import ModelCardDocument
 from services.reports.pack_document import (
     DriftUnavailable,
@@ -46,7 +47,7 @@ def pack_pdf(pack: EvidencePack) -> bytes:
 
 def _summary(doc: Document, pack: EvidencePack) -> None:
     controls = pack.controls
-    met = sum(c.status == "met" for c in controls)
+    met = sum(c.status == ControlStatus.MET for c in controls)
     gates = pack.gates.now
     verdict = pack.audit.verification
     intact = all(e.intact for e in pack.evidence)
@@ -56,8 +57,8 @@ def _summary(doc: Document, pack: EvidencePack) -> None:
              f"{'Yes' if gates.passed else 'No'} (policy {gates.policy_version}, "
              f"{sum(g.passed for g in gates.results)} of {len(gates.results)} pass)"],
             ["Controls met", f"{met} of {len(controls)}; gaps: "
-             + (", ".join(f"{c.framework} {c.ref}" for c in controls if c.status != "met")
-                or "none")],
+             + (", ".join(f"{c.framework} {c.ref}" for c in controls
+                          if c.status != ControlStatus.MET) or "none")],
             ["Evidence records intact", f"{'Yes' if intact else 'NO'}: "
              f"{len(pack.evidence)} record(s), each payload re-hashed"],
             ["Audit chain", f"{'Intact' if verdict.intact else 'BROKEN'}: "

@@ -275,7 +275,7 @@ class Alert(Base):
     bound: Mapped[float | None] = mapped_column(Float)
     message: Mapped[str] = mapped_column(Text)
     opened_at: Mapped[datetime] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged | closed
+    status: Mapped[str] = mapped_column(String(16), default="open")  # monitoring.alerts.AlertStatus
     acknowledged_by: Mapped[str | None] = mapped_column(String(128))
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
     action: Mapped[str | None] = mapped_column(String(32))

@@ -20,7 +20,8 @@ from services.core.errors import InvalidInput, NotFound, SourceUnavailable
 from services.core.justification import justified
 from services.core.permissions import Action, require
 from services.core.principal import Principal
-from services.governance.promotions.views import PromotionStatus, PromotionView, promotion_view
+from services.governance.promotions.status import PromotionStatus
+from services.governance.promotions.views import PromotionView, promotion_view
 from services.registry.adapter import Registry
 from services.store.engine import session_scope
 from services.store.models import AliasChange, PromotionRequest

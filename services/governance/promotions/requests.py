@@ -23,12 +23,8 @@ from services.core.policy import Policy
 from services.core.principal import Principal, Role
 from services.evidence.gates import gates_for_version
 from services.governance.promotions.execution import ExecutionResult, execute_promotion
-from services.governance.promotions.views import (
-    OPEN_STATUSES,
-    PromotionStatus,
-    PromotionView,
-    promotion_view,
-)
+from services.governance.promotions.status import OPEN_STATUSES, PromotionStatus
+from services.governance.promotions.views import PromotionView, promotion_view
 from services.registry.adapter import Registry
 from services.store.engine import session_scope
 from services.store.models import PolicyException, PromotionRequest, SignOff

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -13,21 +12,6 @@ from sqlalchemy.orm import Session
 from services.core.errors import NotFound
 from services.evidence.gates import GateResult
 from services.store.models import PolicyException, PromotionRequest, SignOff
-
-
-class PromotionStatus(StrEnum):
-    """A request's life: open for sign-off, then rejected or withdrawn, or approved and then
-    executed (the alias moved) or approved_not_executed (the registry refused the move)."""
-    OPEN = "open"
-    APPROVED = "approved"
-    APPROVED_NOT_EXECUTED = "approved_not_executed"
-    EXECUTED = "executed"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-
-
-OPEN_STATUSES = (PromotionStatus.OPEN, PromotionStatus.APPROVED,
-                 PromotionStatus.APPROVED_NOT_EXECUTED)
 
 
 @dataclass(frozen=True)
