@@ -52,7 +52,8 @@ else:
     if window.prediction and window.prediction.psi is not None:
         cols[3].metric("Score PSI (prediction drift)", f"{window.prediction.psi:.3f}")
     (st.error if window.dataset_drift else st.success)(
-        f"{sum(bool(f.drifted) for f in window.features)} of {len(window.features)} inputs of "
+        f"{sum(bool(f.drifted) for f in window.features)} of "
+        f"{sum(f.drifted is not None for f in window.features)} inputs judged of "
         f"v{version} drifted from its reference profile (evidence #{window.reference_id}, "
         f"{window.reference_rows:,} hold-out rows) under the {tier or 'high'}-risk policy.")
 

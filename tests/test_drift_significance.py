@@ -9,17 +9,18 @@ decisions or more. `make bench` runs the same table at larger sizes beside Evide
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import wasserstein_distance
+from scipy.stats import ks_2samp, wasserstein_distance
 
 from services.core.policy import load_policy
 from services.core.settings import PROJECT_ROOT
 from services.evidence.profile import bin_values, reference_for
 from services.monitoring import stats
-from services.monitoring.drift import MIN_DAY_ROWS, judge
+from services.monitoring.drift import MIN_DAY_ROWS, DriftWindow, judge
 
 THRESHOLDS = load_policy(PROJECT_ROOT / "policy.toml").for_tier("high").drift
 REFERENCE_ROWS = 1_000
@@ -130,3 +131,27 @@ def test_too_few_decisions_say_how_many_were_needed() -> None:
     reference = reference_for("x", pd.Series(np.arange(1_000.0)))
     verdict = judge(reference, bin_values(reference, np.arange(30.0)), THRESHOLDS)
     assert verdict.drifted is None and "30 with a value" in verdict.unjudged
+
+
+def test_a_move_off_a_mass_point_is_seen_as_scipy_sees_it() -> None:
+    """80% of the values move from 0 to 5: inside what was one bin "0 to halfway to the next
+    value", now a bin of its own."""
+    rng = np.random.default_rng(6)
+    before = POPULATIONS["zero-inflated"](rng, 3_000)
+    after = np.where(rng.random(3_000) < 0.8, 5.0, rng.lognormal(7, 1, 3_000))
+    reference = reference_for("overdraft", pd.Series(before))
+    counts = bin_values(reference, after)
+    assert stats.ks_statistic(reference.fine, counts.fine) == \
+        pytest.approx(ks_2samp(before, after).statistic, abs=0.01)
+    assert judge(reference, counts, THRESHOLDS).drifted
+
+
+def test_the_drifted_share_counts_only_inputs_that_could_be_judged() -> None:
+    rng = np.random.default_rng(7)
+    judged = reference_for("x", pd.Series(rng.normal(size=1_000)))
+    empty = reference_for("bonus", pd.Series([np.nan] * 1_000))
+    window = DriftWindow("m", "1", date(2026, 11, 1), date(2026, 11, 8), 500, 1, 1_000,
+                         [judge(judged, bin_values(judged, rng.normal(3, 1, 500)), THRESHOLDS),
+                          judge(empty, bin_values(empty, rng.normal(size=500)), THRESHOLDS)],
+                         None, THRESHOLDS)
+    assert window.drifted_share == 1.0 and window.dataset_drift

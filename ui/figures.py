@@ -109,6 +109,8 @@ def fairness_figure(assessment: FeatureAssessment, four_fifths: float) -> go.Fig
     figure.update_layout(title=f"Favourable outcome rate by {assessment.feature}",
                          yaxis_tickformat=".0%", height=360,
                          margin={"l": 0, "r": 0, "t": 40, "b": 0})
+    # Group names are names: "1", "2" and "(missing)" on a numeric axis would drop the last.
+    figure.update_xaxes(type="category")
     return figure
 
 
@@ -171,6 +173,7 @@ def representation_figure(feature: str, frame: pd.DataFrame) -> go.Figure:
     figure.update_layout(title=f"Representation by {feature}", yaxis_tickformat=".0%",
                          height=300, margin={"l": 0, "r": 0, "t": 40, "b": 0},
                          legend_title=None)
+    figure.update_xaxes(type="category")
     return figure
 
 

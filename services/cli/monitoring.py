@@ -13,7 +13,7 @@ def add_commands(commands: Any) -> None:
     drift = commands.add_parser("drift", help="per-input drift of a version over a window")
     drift.add_argument("model")
     drift.add_argument("--version", help="default: the version that holds @champion")
-    drift.add_argument("--days", type=int, default=30, help="the window: the last N days")
+    drift.add_argument("--days", type=_days, default=30, help="the window: the last N days")
     drift.add_argument("--json", action="store_true")
     drift.set_defaults(handler=_drift)
 
@@ -47,6 +47,7 @@ def _drift(args: argparse.Namespace, settings: Settings) -> int:
     version = args.version or model.aliases.get("champion")
     if version is None:
         raise NotFound(f"{args.model} has no @champion.", hint="Name a version with --version.")
+    registry.get_version(args.model, str(version))  # an unknown version: said as such
     end = utcnow().date() + timedelta(days=1)
     with engine.connect() as connection:
         window = drift_window(connection=connection,
@@ -106,3 +107,14 @@ def _profile_rebuild(args: argparse.Namespace, settings: Settings) -> int:
                                   progress=lambda line: print(line, flush=True))
     print(f"Profiled {seen:,} decisions of {args.model} v{args.version}.")
     return 0
+
+
+def _days(text: str) -> int:
+    """A window of at least one whole day (argparse turns the error into its usage line)."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"a window is at least 1 day, not {days}")
+    return days

@@ -105,21 +105,23 @@ def bin_edges(numbers: np.ndarray, bins: int) -> np.ndarray:
     """Inner edges of about `bins` bins (values at an edge go to the bin above it).
 
     A value held by at least 1/bins of the rows is a mass point and gets a bin of its own,
-    from the value to halfway to the next value seen; the other values are split at their
+    [v, the next float after v), holding v alone; the other values are split at their
     quantiles. Plain quantile edges would collapse on a mass point, leaving one or two bins in
-    which no change to the rest of the distribution shows.
+    which no change to the rest of the distribution shows, nor a move off the point itself.
     """
     values, counts = np.unique(numbers, return_counts=True)
-    heavy = counts * bins >= numbers.size
-    if not heavy.any():
+    heavy = values[counts * bins >= numbers.size]
+    if not heavy.size:
         return np.unique(np.quantile(numbers, np.linspace(0, 1, bins + 1)[1:-1]))
-    # A mass point's bin closes halfway to the next value, unless that one opens its own bin.
-    closes = heavy[:-1] & ~heavy[1:]
-    closing = (values[:-1][closes] + values[1:][closes]) / 2
-    rest = numbers[~np.isin(numbers, values[heavy])]
-    left = max(bins - 2 * int(heavy.sum()), 2)
+    rest = numbers[~np.isin(numbers, heavy)]
+    left = max(bins - 2 * heavy.size, 2)
     quantiles = np.quantile(rest, np.linspace(0, 1, left + 1)[1:-1]) if rest.size else []
-    return np.unique(np.concatenate([quantiles, values[heavy], closing]))
+    return np.unique(np.concatenate([quantiles, heavy, np.nextafter(heavy, np.inf)]))
+
+
+def is_point_bin(lower: float, upper: float) -> bool:
+    """True for a mass point's own bin, [v, the next float after v)."""
+    return bool(upper == np.nextafter(lower, np.inf))
 
 
 def _with_counts(partial: FeatureReference, counts: BinCounts) -> FeatureReference:

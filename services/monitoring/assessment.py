@@ -154,8 +154,11 @@ def _drift(session: Session, model_name: str, version: str, tier: TierPolicy, fi
         return Pillar(PillarStatus.GREY, exc.message)
     share, bound = window.drifted_share, window.thresholds["drifted_share_max"]
     if share is None:
-        return Pillar(PillarStatus.GREY, f"Only {window.rows:,} decisions of v{version} since "
-                      f"{window.start:%Y-%m-%d}: too few to judge drift.")
+        why = f"Only {window.rows:,} decisions of v{version} since {window.start:%Y-%m-%d}: " \
+            "too few to judge drift." if not window.judged else \
+            f"No input of v{version} can be judged: {window.features[0].unjudged}." \
+            if window.features else f"v{version} has no inputs to judge."
+        return Pillar(PillarStatus.GREY, why)
     drifted = [f.feature for f in window.features if f.drifted]
     if window.dataset_drift:
         message = (f"{share:.0%} of v{version}'s inputs drifted from its reference from "

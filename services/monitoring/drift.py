@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select
 
 from services.core.errors import NotFound
 from services.decisions.daily_profiles import ReferenceProfile, reference_profile
-from services.evidence.profile import SCORE, BinCounts, FeatureReference
+from services.evidence.profile import SCORE, BinCounts, FeatureReference, is_point_bin
 from services.monitoring import stats
 from services.store.models import Profile
 
@@ -79,9 +79,12 @@ class DriftWindow:
 
     @property
     def drifted_share(self) -> float | None:
-        if not self.judged or not self.features:
+        """The share of the inputs that could be judged which drifted (an input with no
+        reference values, or too few of them in the window, is neither drifted nor stable)."""
+        judged = [f for f in self.features if f.drifted is not None]
+        if not self.judged or not judged:
             return None
-        return sum(bool(f.drifted) for f in self.features) / len(self.features)
+        return sum(bool(f.drifted) for f in judged) / len(judged)
 
     @property
     def dataset_drift(self) -> bool | None:
@@ -207,8 +210,14 @@ def _bounds(ref: FeatureReference, coarse: Any, thresholds: dict[str, float], *,
 def _bin_labels(ref: FeatureReference) -> list[str]:
     if ref.kind == "categorical":
         return [*ref.categories, "other"]
-    edges = [f"{e:.4g}" for e in ref.coarse_edges]
+    edges = ref.coarse_edges
     if not edges:
         return ["all"]
-    return [f"< {edges[0]}", *(f"{a} – {b}" for a, b in zip(edges, edges[1:], strict=False)),
-            f"≥ {edges[-1]}"]
+    # The edge closing a point's bin is the next float after it: shown as the point itself.
+    shown = [f"{edges[i - 1] if i and is_point_bin(edges[i - 1], e) else e:.4g}"
+             for i, e in enumerate(edges)]
+    inner = [shown[i] if is_point_bin(a, b) else f"{shown[i]} – {shown[i + 1]}"
+             for i, (a, b) in enumerate(zip(edges, edges[1:], strict=False))]
+    last = f"> {edges[-2]:.4g}" if len(edges) > 1 and is_point_bin(edges[-2], edges[-1]) \
+        else f"≥ {edges[-1]:.4g}"
+    return [f"< {edges[0]:.4g}", *inner, last]

@@ -156,8 +156,9 @@ def _monitoring(doc: Document, monitoring: PackMonitoring) -> None:
         doc.table([["Input", "PSI", "KS D", "JS distance", "Wasserstein (sd)", "Chi-square",
                     "Drifted"]] + [
             [f.feature, _fmt(f.psi), _fmt(f.ks), _fmt(f.js), _fmt(f.wasserstein),
-             _fmt(f.chi_square), "yes" if f.drifted else "no"] for f in features], size=8,
-            fills=[{6: STATUS_FILLS["fail" if f.drifted else "pass"]} for f in features])
+             _fmt(f.chi_square), _drifted_word(f.drifted)] for f in features], size=8,
+            fills=[{6: STATUS_FILLS["grey" if f.drifted is None else
+                                    "fail" if f.drifted else "pass"]} for f in features])
     doc.heading("Health as `govern monitor` judged it")
     snapshots = monitoring.health
     if not snapshots:
@@ -228,3 +229,7 @@ def _audit(doc: Document, audit: PackAudit) -> None:
 
 def _fmt(value: float | str | None) -> str:
     return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _drifted_word(drifted: bool | None) -> str:
+    return "cannot be judged" if drifted is None else "yes" if drifted else "no"
