@@ -90,9 +90,9 @@ def _first_page(home: Path) -> list[Measure]:
             page_cpu = _process_cpu(pid) - ready_cpu
         browser.close()
     return [
-        Measure("first page after `govern serve` (portfolio, demo persona)", wall, "s",
-                "< 5 s", wall < 5, f"from navigation to the page drawn, the server ready; the "
-                f"server spent {page_cpu:.2f} CPU s on it and {ready_cpu:.2f} CPU s starting"),
+        Measure("first page after `govern serve` (portfolio, demo persona)", page_cpu, "CPU s",
+                "< 5 s", page_cpu < 5, f"the server's CPU from navigation to the page drawn "
+                f"(the server ready; {ready_cpu:.2f} CPU s starting); wall {wall:.2f} s"),
     ]
 
 
