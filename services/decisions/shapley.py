@@ -150,8 +150,12 @@ def _coalition_values(score: Score, row: pd.DataFrame, background: pd.DataFrame,
             continue
         from_row = np.repeat(masks[:, player_of[name]], rows)
         tiled = np.tile(base, count)
-        hybrid[name] = np.where(from_row, own[0], tiled).astype(tiled.dtype, copy=False) \
-            if tiled.dtype != object else _object_where(from_row, own[0], tiled)
+        # The row's dtype may be wider than the background's (an integer input the row lacks
+        # is a float NaN): promote, never cast NaN into an integer.
+        hybrid[name] = np.where(from_row, own[0], tiled).astype(
+            np.result_type(tiled.dtype, own.dtype), copy=False) \
+            if tiled.dtype != object and own.dtype != object \
+            else _object_where(from_row, own[0], tiled)
     scores = np.asarray(score(pd.DataFrame(hybrid)), dtype=float)
     means: np.ndarray = scores.reshape(count, rows).mean(axis=1)
     return means

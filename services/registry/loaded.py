@@ -162,7 +162,8 @@ class LoadedModel:
     def frame(self, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         """Rows of inputs as the typed frame the model takes: columns in the signature's order,
         long and integer inputs as integers (floats when a value is missing), double as float64,
-        float as float32, strings as objects with None for missing.
+        float as float32, booleans as bool (floats with NaN when a value is missing), strings as
+        objects with NaN for missing.
 
         Raises InvalidInput when a row lacks an input the model takes.
         """
@@ -208,14 +209,19 @@ def typed_column(values: list[Any], kind: str | None) -> Any:
             return numbers.to_numpy().astype("int32" if kind == "integer" else "int64")
         return numbers.to_numpy(dtype="float32" if kind == "float" else "float64")
     if kind == "boolean":
-        if any(v is None for v in values):
-            return np.array(values, dtype=object)
+        if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in values):
+            # A missing boolean as NaN in a float column, which LightGBM, XGBoost and
+            # scikit-learn all take; an object column with None is refused by the first two.
+            return np.array([np.nan if v is None else float(v) for v in values],
+                            dtype="float64")
         return np.array(values, dtype=bool)
     if kind == "datetime":
         return pd.to_datetime(pd.Series(values)).to_numpy()
     if kind is None:
         return pd.Series(values).to_numpy()  # no signature: as pandas infers it
-    return np.array([None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+    # Missing text as NaN, as pandas reads it and as scikit-learn's imputers look for it
+    # (SimpleImputer's default missing_values=np.nan does not match None).
+    return np.array([np.nan if v is None or (isinstance(v, float) and math.isnan(v)) else v
                      for v in values], dtype=object)
 
 
