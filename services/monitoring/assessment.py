@@ -36,8 +36,6 @@ class PillarStatus(StrEnum):
     RED = "red"
     GREY = "grey"
 
-
-Status = PillarStatus  # the name the portfolio and the controls use
 # In the order the portfolio shows them. alerts and revalidation are read live (see view.py).
 JUDGED = ("evidence", "gates", "drift", "performance", "fairness", "oversight")
 PERFORMANCE_DAYS = 90  # outcomes arrive late: performance is judged over a longer window
@@ -58,7 +56,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Pillar:
-    status: Status
+    status: PillarStatus
     reason: str
     figure: float | None = None
     bound: float | None = None

@@ -167,17 +167,16 @@ def judge(reference: FeatureReference, counts: BinCounts, thresholds: dict[str, 
 
 def _drift(ref: FeatureReference, current: list[Any] | None, thresholds: dict[str, float],
            minimum: int) -> FeatureDrift:
-    rows, missing = (int(current[3]), int(current[2])) if current else (0, 0)
+    coarse, fine, missing, rows = current if current is not None else ([], [], 0, 0)
+    rows, missing = int(rows), int(missing)
     reference_values = int(sum(ref.coarse))
     unjudged = "no reference values: the hold-out set has none for this input" \
         if not reference_values else \
         f"too few decisions: {rows - missing:,} with a value, {minimum:,} needed" \
-        if current is None or rows - missing < minimum else ""
+        if rows - missing < minimum else ""
     if unjudged:
         return FeatureDrift(ref.name, ref.kind, rows, missing, None, None, None, None, None,
                             None, unjudged=unjudged)
-    assert current is not None
-    coarse, fine = current[0], current[1]
     numeric = ref.kind == "numeric"
     figures: dict[Statistic, float | None] = {
         "psi": stats.psi(ref.coarse, coarse), "js": stats.js_distance(ref.coarse, coarse),

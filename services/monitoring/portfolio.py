@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.core.policy import Policy
 from services.monitoring.alerts import AlertStatus
-from services.monitoring.assessment import ACTIVITY_DAYS, JUDGED, Pillar, PillarStatus, Status
+from services.monitoring.assessment import ACTIVITY_DAYS, JUDGED, Pillar, PillarStatus
 from services.registry.adapter import ModelSummary, Registry
 from services.registry.contract import tag_items
 from services.store.models import Alert, AliasChange, Evidence, ModelHealth, Override
@@ -26,7 +26,7 @@ PILLARS = (*JUDGED[:5], "alerts", "revalidation", "oversight")
 TREND_DAYS = 90
 DUE_SOON_DAYS = 30  # revalidation due within this many days is amber
 ALERT_AGE_RED_DAYS = 7  # an alert nobody took on for a week makes the pillar red
-_RANK: dict[Status, int] = {PillarStatus.RED: 3, PillarStatus.AMBER: 2, PillarStatus.GREY: 1,
+_RANK: dict[PillarStatus, int] = {PillarStatus.RED: 3, PillarStatus.AMBER: 2, PillarStatus.GREY: 1,
                            PillarStatus.GREEN: 0}
 STATUS_WORDS: dict[str, str] = {"green": "ok", "amber": "watch", "red": "at risk",
                                 "grey": "unknown"}
@@ -49,7 +49,7 @@ class PortfolioRow:
     contract_gaps: int  # registered-model tags the governance contract requires, missing
 
     @property
-    def status(self) -> Status:
+    def status(self) -> PillarStatus:
         return max((p.status for p in self.pillars.values()), key=_RANK.__getitem__,
                    default=PillarStatus.GREY)
 
