@@ -10,6 +10,7 @@ from services.core.permissions import Action
 from services.decisions.search import DecisionFilter
 from ui.data import inventory_rows
 from ui.decisions import search
+from ui.next_steps import NO_DECISIONS
 from ui.principal import page_guard
 from ui.widgets import stop_on_error
 
@@ -67,7 +68,10 @@ for column, outcome in zip(counts[1:], OUTCOMES, strict=True):
                   else f"{page.counts_by_outcome.get(outcome, 0):,}")
 
 if not page.rows:
-    st.info("No decision matches these filters. Widen the dates or clear a filter.")
+    with stop_on_error():  # an empty log needs its first ingest, not wider filters
+        log_is_empty = search(DecisionFilter(include_shadow=True), 1, 1).total == 0
+    st.info(NO_DECISIONS if log_is_empty
+            else "No decision matches these filters. Widen the dates or clear a filter.")
     st.stop()
 
 table = pd.DataFrame({

@@ -7,6 +7,7 @@ from services.core.clock import utcnow
 from services.monitoring.portfolio import STATUS_WORDS
 from ui.data import inventory_rows, model_view, version_view
 from ui.figures import alias_timeline
+from ui.next_steps import NO_MODELS
 from ui.portfolio import BADGE_COLOURS, PILLAR_TITLES, portfolio_view
 from ui.principal import page_guard
 from ui.widgets import plain, stop_on_error
@@ -17,7 +18,7 @@ with stop_on_error():
     names = [row.name for row in inventory_rows()]
 if not names:
     st.title("Model")
-    st.info("The MLflow registry has no registered models yet.")
+    st.info(NO_MODELS)
     st.stop()
 
 asked = st.query_params.get("model")

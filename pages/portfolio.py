@@ -5,6 +5,7 @@ import streamlit as st
 
 from services.monitoring.portfolio import PILLARS
 from services.reports.portfolio_pdf import portfolio_pdf
+from ui.next_steps import FIRST_STEPS
 from ui.portfolio import PILLAR_TITLES, STATUS_MARKS, pillar_trends, portfolio_view, status_grid
 from ui.principal import page_guard
 from ui.widgets import stop_on_error
@@ -19,8 +20,7 @@ with stop_on_error():
     view = portfolio_view()
 
 if not view.rows:
-    st.info("The MLflow registry has no registered models yet. Register a model as the "
-            "README's governance contract shows, or run `govern demo`.")
+    st.info(FIRST_STEPS)
     st.stop()
 
 judged = view.last_judged

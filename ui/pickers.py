@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.data import ModelView, inventory_rows, model_view
+from ui.next_steps import NO_MODELS
 from ui.widgets import stop_on_error
 
 
@@ -18,7 +19,7 @@ def pick_model_version(key: str) -> tuple[ModelView, str]:
     with stop_on_error():
         names = [row.name for row in inventory_rows()]
     if not names:
-        st.info("The MLflow registry has no registered models yet.")
+        st.info(NO_MODELS)
         st.stop()
     asked = st.query_params.get("model")
     left, right = st.columns([3, 2])

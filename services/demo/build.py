@@ -38,6 +38,7 @@ from services.demo.decisions import (
     fraud_traffic,
     generate,
 )
+from services.demo.guard import SEED_ACTOR, foreign_records, refuse_foreign_workspace
 from services.demo.models import (
     TrainedVersion,
     register_ungoverned_model,
@@ -53,7 +54,6 @@ from services.store.models import AliasChange, Decision, IngestBatch, Outcome
 from services.store.workspace import DEMO_KEY, WorkspaceState, set_setting, workspace_state
 
 Progress = Callable[[str], None]
-SEED_ACTOR = "demo.seed"
 SEED_VALIDATOR = Principal(SEED_ACTOR, "Demo seed (validator)", frozenset({Role.VALIDATOR}))
 _CHUNK = 20_000
 _MLFLOW_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
@@ -102,13 +102,14 @@ def build_demo(settings: Settings, *, size: str = "standard", seed: int = 7,
         progress(f"The demo workspace is already in {settings.home}; nothing to do.")
         return DemoReport(False, size, len(Registry(settings.mlflow_tracking_uri).list_models()),
                           count, 0, time.perf_counter() - started)
+    # A half-built demo's registry holds the demo's own models; anybody else's are foreign.
+    models = 0 if state == WorkspaceState.DEMO_BUILDING else \
+        len(Registry(settings.mlflow_tracking_uri).list_models())
+    with session_scope(engine) as session:
+        refuse_foreign_workspace(foreign_records(session=session, registered_models=models),
+                                 home=str(settings.home))
     if state == WorkspaceState.DEMO_BUILDING:
         engine = _start_again(settings, engine, progress)
-    elif state == WorkspaceState.WORKSPACE or Registry(settings.mlflow_tracking_uri).list_models():
-        raise InvalidInput(
-            f"{settings.home} already holds a workspace that is not the demo.",
-            hint="Point GOVERNANCE_HOME at an empty folder to build the demo there.",
-        )
     with session_scope(engine) as session:
         set_setting(session=session, key=DEMO_KEY, value="building")
 

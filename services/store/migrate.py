@@ -58,5 +58,6 @@ def check_schema(engine: Engine) -> None:
         state = "has no schema yet" if current is None else f"is at revision {current}"
         raise SchemaOutOfDate(
             f"The governance store at {describe(engine)} {state}; this version needs {head}.",
-            hint="Run `govern db upgrade` (or `govern demo` for the demo workspace).",
+            # Never `govern demo` here: this may be somebody's real workspace, merely behind.
+            hint="Run `govern db upgrade`.",
         )

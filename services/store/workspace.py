@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from services.store.models import Decision, Evidence, WorkspaceSetting
+from services.store.models import Decision, Evidence, User, WorkspaceSetting
 
 DEMO_KEY = "demo"
 
@@ -16,15 +16,17 @@ class WorkspaceState(StrEnum):
     EMPTY = "empty"
     DEMO_BUILDING = "demo_building"  # a demo build started and has not finished
     DEMO = "demo"
-    WORKSPACE = "workspace"  # a real one: records that are not the demo's
+    WORKSPACE = "workspace"  # a real one: accounts, decisions or evidence, and no demo marker
 
 
 def workspace_state(*, session: Session) -> WorkspaceState:
     marker = session.get(WorkspaceSetting, DEMO_KEY)
     if marker is not None:
         return WorkspaceState.DEMO if marker.value == "ready" else WorkspaceState.DEMO_BUILDING
-    has_records = session.scalar(select(exists().where(Decision.id.is_not(None)))) or \
-        session.scalar(select(exists().where(Evidence.id.is_not(None))))
+    # Accounts count: a workspace whose admin has added people, before any decision or
+    # evidence arrives, is already somebody's real one.
+    has_records = any(session.scalar(select(exists().where(table.id.is_not(None))))
+                      for table in (User, Decision, Evidence))
     return WorkspaceState.WORKSPACE if has_records else WorkspaceState.EMPTY
 
 
