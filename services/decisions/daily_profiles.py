@@ -20,6 +20,7 @@ from services.audit.actions import AuditAction
 from services.audit.chain import append, lock_trail
 from services.core.outcomes import VERDICTS, DecisionOutcome
 from services.core.principal import Principal
+from services.evidence.calibration import CalibrationMap
 from services.evidence.groups import MISSING_GROUP, band_labels, group_key
 from services.evidence.payloads import ReferenceProfilePayload
 from services.evidence.profile import SCORE, FeatureReference, bin_numbers, bin_values
@@ -55,6 +56,7 @@ class ReferenceProfile:
     data_sha256: str
     features: dict[str, FeatureReference]  # the model's inputs, and SCORE when it scores
     sensitive: tuple[SensitiveInput, ...] = ()  # sensitive inputs the log carries
+    calibration: CalibrationMap | None = None  # the score's; None before maps were stored
 
     @property
     def inputs(self) -> list[FeatureReference]:
@@ -75,7 +77,9 @@ def reference_profile(connection: Connection, model_name: str,
                                                  what=f"Reference profile #{row.id}")
     features = {f.name: f.reference() for f in stored.features}
     sensitive = tuple(SensitiveInput(s.name, s.edges or None) for s in stored.sensitive)
-    return ReferenceProfile(row.id, row.created_at, row.data_sha256, features, sensitive)
+    calibration = stored.calibration.calibration_map() if stored.calibration else None
+    return ReferenceProfile(row.id, row.created_at, row.data_sha256, features, sensitive,
+                            calibration)
 
 
 def sensitive_labels(connection: Connection, model_name: str) -> dict[str, dict[str, str]]:

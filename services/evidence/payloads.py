@@ -6,16 +6,19 @@ SHA-256 is the record's; these models read it back. They keep every key as writt
 (`as_stored()` gives the same canonical JSON bytes, tested), allow keys they do not know (a
 record is never refused for holding more), and give defaults only to parts that a record may
 lack: the run's context, which records made outside an evidence run do not carry, the data
-profile and the reference's sensitive inputs, added after the first records were written.
+profile, the reference's sensitive inputs and its calibration map, added after the first
+records were written.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from services.core.errors import InvalidInput
+from services.evidence.calibration import CalibrationMap
 from services.evidence.profile import FeatureReference
 
 Interval = tuple[float | None, float | None]  # percentile bootstrap interval; None: no value
@@ -308,9 +311,35 @@ class SensitiveInputPayload(StoredPayload):
     labels: dict[str, str] = {}
 
 
+class CalibrationMapPayload(StoredPayload):
+    """The score's calibration map (services.evidence.calibration), one figure per fine bin of
+    the score's reference."""
+
+    method: Literal["isotonic"]
+    threshold: float
+    rows: int
+    positives: int
+    probability: tuple[float, ...]
+    above_threshold: tuple[float, ...]
+    resampled: tuple[tuple[float, ...], ...]
+    calibration_error: float  # out-of-fold ECE of the map on the hold-out
+    calibration_error_bound: float
+    raw_calibration_error: float
+
+    def calibration_map(self) -> CalibrationMap:
+        return CalibrationMap(self.threshold, self.rows, self.positives,
+                              np.asarray(self.probability, dtype=float),
+                              np.asarray(self.above_threshold, dtype=float),
+                              np.asarray(self.resampled, dtype=float),
+                              self.calibration_error, self.calibration_error_bound,
+                              self.raw_calibration_error)
+
+
 class ReferenceProfilePayload(RunContext):
     rows: int
     coarse_bins: int
     fine_bins: int
     features: tuple[FeatureReferencePayload, ...]
     sensitive: tuple[SensitiveInputPayload, ...] = ()
+    # Added with performance estimation: profiles made before it have none.
+    calibration: CalibrationMapPayload | None = None

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from services.evidence.binning import bin_index
+from services.evidence.calibration import calibration_payload
 
 COARSE_BINS = 10
 FINE_BINS = 100
@@ -59,8 +60,9 @@ class BinCounts:
     rows: int
 
 
-def reference_for(name: str, values: pd.Series) -> FeatureReference:
-    """The reference of one input from its hold-out values."""
+def reference_for(name: str, values: pd.Series, cuts: Sequence[float] = ()) -> FeatureReference:
+    """The reference of one input from its hold-out values; `cuts` are extra fine edges (the
+    score's operating threshold, so that a fine bin never straddles it)."""
     present = values.dropna()
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = present.to_numpy(float)
@@ -74,7 +76,8 @@ def reference_for(name: str, values: pd.Series) -> FeatureReference:
         coarse = bin_edges(sample, COARSE_BINS)
         # Coarse edges are fine edges too, so a coarse bin is a run of fine bins.
         coarse_edges = tuple(float(e) for e in coarse)
-        fine_edges = tuple(float(e) for e in np.union1d(bin_edges(sample, FINE_BINS), coarse))
+        fine_edges = tuple(float(e) for e in np.union1d(
+            np.union1d(bin_edges(sample, FINE_BINS), coarse), np.asarray(cuts, dtype=float)))
         fine_index = bin_index(np.asarray(fine_edges), numbers)
         counts = np.bincount(fine_index, minlength=len(fine_edges) + 1)
         # Each fine bin's mass sits at the mean of the reference's values in it: the outer bins
@@ -192,17 +195,33 @@ def _coarse_of_fine(coarse_edges: tuple[float, ...],
     return np.searchsorted(coarse_edges, lower, side="right")
 
 
-def score_reference(scores: np.ndarray) -> FeatureReference:
+def score_reference(scores: np.ndarray, threshold: float | None = None) -> FeatureReference:
     """The reference of the model's scores, binned as an input is: even bins of [0, 1] would
-    put most of a fraud model's scores (nearly all below 0.1) in one bin."""
-    return reference_for(SCORE, pd.Series(np.asarray(scores, dtype=float)))
+    put most of a fraud model's scores (nearly all below 0.1) in one bin. The operating
+    threshold, when given, is a fine edge: decisions on either side of it are never counted in
+    one bin (the estimated confusion matrix splits there exactly)."""
+    return reference_for(SCORE, pd.Series(np.asarray(scores, dtype=float)),
+                         cuts=() if threshold is None else (float(threshold),))
 
 
-def reference_payload(inputs: pd.DataFrame, scores: np.ndarray | None) -> dict[str, Any]:
-    """The reference profile as stored (an evidence record of kind reference_profile)."""
+def reference_payload(inputs: pd.DataFrame, scores: np.ndarray | None,
+                      labels: np.ndarray | None = None,
+                      threshold: float | None = None) -> dict[str, Any]:
+    """The reference profile as stored (an evidence record of kind reference_profile). With
+    labels (1 positive, 0 not) and the operating threshold it holds the score's calibration
+    map too (services.evidence.calibration), hashed with the rest."""
     features = [reference_for(str(name), inputs[name]) for name in inputs.columns]
+    payload: dict[str, Any] = {"rows": len(inputs), "coarse_bins": COARSE_BINS,
+                               "fine_bins": FINE_BINS}
     if scores is not None:
-        features.append(score_reference(np.asarray(scores, dtype=float)))
-    return {"rows": len(inputs), "coarse_bins": COARSE_BINS, "fine_bins": FINE_BINS,
-            "features": [f.as_payload() for f in features]}
+        score = score_reference(np.asarray(scores, dtype=float), threshold)
+        features.append(score)
+        if labels is not None and threshold is not None:
+            calibration = calibration_payload(score.fine_edges, score.fine_midpoints,
+                                              np.asarray(scores, dtype=float),
+                                              np.asarray(labels, dtype=float), threshold)
+            if calibration is not None:
+                payload["calibration"] = calibration
+    payload["features"] = [f.as_payload() for f in features]
+    return payload
 

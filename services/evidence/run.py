@@ -86,8 +86,10 @@ def run_evidence(*, engine: Engine, registry: Registry, policy: Policy, actor: P
             groups=groups, policy=policy.fairness, min_group_size=tier.min_group_size)
     step(0.9, "Profiling the hold-out set: the reference that drift is measured against")
     inputs = model_inputs(loaded, holdout)
-    reference = reference_payload(inputs,
-                                  scored.scores if scored.task == "classification" else None)
+    classifier = scored.task == "classification"
+    reference = reference_payload(inputs, scored.scores if classifier else None,
+                                  labels=scored.y_true if classifier else None,
+                                  threshold=threshold if classifier else None)
     # Sensitive inputs travel with each logged decision: selection by group can be followed.
     reference["sensitive"] = [
         {"name": c, "edges": list(edges)} if is_continuous(holdout.frame[c]) else
