@@ -204,7 +204,7 @@ def test_bulk_written_rows_read_back_exactly_through_the_orm(engine: Engine,
 
 def test_a_chunk_of_only_stored_decisions_adds_nothing(engine: Engine,
                                                        registry_uri: str) -> None:
-    from services.decisions import ingest
+    from services.decisions import batches
 
     rows = [decision(n) for n in range(1, 4)]
     record_decisions(engine=engine, registry=Registry(registry_uri), actor=OWNER,
@@ -214,4 +214,4 @@ def test_a_chunk_of_only_stored_decisions_adds_nothing(engine: Engine,
                               decisions=rows[::-1])
     assert not report.already_ingested
     assert (report.accepted, report.duplicates) == (0, 3)
-    assert ingest._CHUNK > 3 and _count(engine, Decision) == 3
+    assert batches.CHUNK > 3 and _count(engine, Decision) == 3

@@ -10,8 +10,14 @@ from operator import itemgetter
 from typing import Any
 
 from services.core.outcomes import OUTCOMES, VERDICTS
+from services.decisions.cells import TextCells, typed_inputs
 
 NUMERIC_TYPES = {"double", "float", "long", "integer"}
+WHOLE_TYPES = {"long", "integer"}
+# Epoch times: seconds from 2001-09-09 (1e9) or milliseconds from then (1e12); a smaller number
+# is a mistake (17 is not a decision's time), and one in between is neither unit.
+_EPOCH_SECONDS, _EPOCH_MILLIS = (1e9, 1e11), (1e12, 1e14)
+_PLANS_KEPT = 256  # schemas whose checks are kept worked out (a process sees few versions)
 CLOCK_SKEW = timedelta(minutes=5)  # a serving clock a little ahead is not a future decision
 
 
@@ -23,7 +29,16 @@ Schema = Callable[[str, str], dict[str, str] | None]  # (model, version) -> inpu
 
 
 def clean_decision(raw: Mapping[str, Any], schema_of: Schema, now: datetime) -> dict[str, Any]:
-    """A row ready to insert, or RowRejected naming every problem found."""
+    """A row ready to insert, or RowRejected naming every problem found.
+
+    A CSV row's inputs arrive as text (TextCells) and are read by the version's signature
+    first: a boolean as TRUE or yes, a postcode "02134" as written."""
+    features = raw.get("features")
+    if type(features) is TextCells:
+        model, version = raw.get("model_name"), raw.get("model_version")
+        schema = schema_of(model, str(version)) if isinstance(model, str) and \
+            isinstance(version, str | int) else None
+        raw = {**raw, "features": typed_inputs(features, schema or {})}
     usual = _usual(raw, schema_of, now)
     if usual is not None:
         return usual
@@ -88,7 +103,7 @@ def _usual(raw: Mapping[str, Any], schema_of: Schema, now: datetime) -> dict[str
 def _checked(raw: Mapping[str, Any], schema_of: Schema, now: datetime) -> dict[str, Any]:
     """Every field checked, every problem named."""
     problems: list[str] = []
-    model = _text(raw, "model_name", problems)
+    model = _text(raw, "model_name", problems, exact=True)  # as registered: "scorecard "
     version = _text(raw, "model_version", problems, allow_int=True)
     row: dict[str, Any] = {
         "decision_id": _text(raw, "decision_id", problems),
@@ -129,7 +144,8 @@ def _checked(raw: Mapping[str, Any], schema_of: Schema, now: datetime) -> dict[s
     return row
 
 
-_NUMBER, _FLAG, _TEXT = 0, 1, 2
+_NUMBER, _FLAG, _TEXT, _WHOLE = 0, 1, 2, 3
+_PLAIN_TYPE = (float, bool, str, float)  # each kind's type when nothing needs converting
 
 
 @dataclass(frozen=True)
@@ -140,19 +156,32 @@ class _Plan:
     pick: Callable[[dict[str, Any]], tuple[Any, ...]]  # the inputs' values, in schema order
     types: tuple[type, ...]  # each input's exact type when nothing needs converting
     pick_numbers: Callable[[dict[str, Any]], tuple[Any, ...]] | None
+    pick_wholes: Callable[[dict[str, Any]], tuple[Any, ...]] | None  # integer inputs
 
 
-# Keyed by the schema object the ingest caches (and kept with it, so an id is never reused).
+# Keyed by the schema object the ingest caches (and kept with it, so an id is never reused),
+# at most _PLANS_KEPT of them, oldest first out: a caller that reads schemas afresh per batch
+# (each a new dict) would otherwise add an entry per call for as long as the process lives.
 _PLANS: dict[int, tuple[dict[str, str], _Plan]] = {}
 
 
+def _plan_of(schema: dict[str, str]) -> _Plan:
+    held = _PLANS.get(id(schema))
+    if held is None or held[0] is not schema:
+        while len(_PLANS) >= _PLANS_KEPT:
+            del _PLANS[next(iter(_PLANS))]
+        held = _PLANS[id(schema)] = (schema, _plan(schema))
+    return held[1]
+
+
 def _plan(schema: dict[str, str]) -> _Plan:
-    checks = tuple((name, _NUMBER if kind in NUMERIC_TYPES else _FLAG if kind == "boolean"
-                    else _TEXT) for name, kind in schema.items())
-    numbers = [name for name, kind in checks if kind == _NUMBER]
+    checks = tuple((name, _WHOLE if kind in WHOLE_TYPES else _NUMBER if kind in NUMERIC_TYPES
+                    else _FLAG if kind == "boolean" else _TEXT) for name, kind in schema.items())
+    numbers = [name for name, kind in checks if kind in (_NUMBER, _WHOLE)]
+    wholes = [name for name, kind in checks if kind == _WHOLE]
     return _Plan(checks, _picker([name for name, _ in checks]),
-                 tuple((float, bool, str)[kind] for _, kind in checks),
-                 _picker(numbers) if numbers else None)
+                 tuple(_PLAIN_TYPE[kind] for _, kind in checks),
+                 _picker(numbers) if numbers else None, _picker(wholes) if wholes else None)
 
 
 def _picker(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
@@ -173,10 +202,7 @@ def _features(features: Any, schema: dict[str, str], problems: list[str]) -> dic
             return {}
         features = dict(features)
     row: dict[str, Any] = features
-    held = _PLANS.get(id(schema))
-    if held is None or held[0] is not schema:
-        held = _PLANS[id(schema)] = (schema, _plan(schema))
-    plan = held[1]
+    plan = _plan_of(schema)
     # Hot path of every ingest (rows x features): the usual row has every input, each of its
     # exact type and no NaN, and is kept as it is; checked in C (map, itemgetter), not per value.
     if len(features) == len(plan.types):
@@ -185,7 +211,8 @@ def _features(features: Any, schema: dict[str, str], problems: list[str]) -> dic
         except KeyError:
             values = ()
         if tuple(map(type, values)) == plan.types and (
-                plan.pick_numbers is None or not any(map(math.isnan, plan.pick_numbers(row)))):
+                plan.pick_numbers is None or not any(map(math.isnan, plan.pick_numbers(row)))) \
+                and (plan.pick_wholes is None or all(map(float.is_integer, plan.pick_wholes(row)))):
             return row
     return _features_one_by_one(row, schema, plan, problems)
 
@@ -202,13 +229,16 @@ def _features_one_by_one(features: dict[str, Any], schema: dict[str, str], plan:
         if kind_of is float:
             if value != value:  # NaN is missing too
                 clean = _converted(clean, features, name, None)
-            elif kind != _NUMBER:
+            elif kind == _WHOLE and not value.is_integer():
+                problems.append(f"feature {name} should be a whole number (its signature type "
+                                f"is {schema[name]}), not {value!r}"[:200])
+            elif kind not in (_NUMBER, _WHOLE):
                 problems.append(_mistyped(name, kind, value))
         elif value is None:
             pass  # a missing input is allowed: such a decision is escalated
         elif value is _ABSENT:
             absent += 1
-        elif kind == _NUMBER:
+        elif kind in (_NUMBER, _WHOLE):
             if kind_of is int:
                 clean = _converted(clean, features, name, float(value))
             else:
@@ -235,12 +265,13 @@ def _converted(clean: dict[str, Any], original: dict[str, Any], name: str,
 
 
 def _mistyped(name: str, kind: int, value: Any) -> str:
-    wanted = "a number" if kind == _NUMBER else "true or false" if kind == _FLAG else "text"
+    wanted = "a number" if kind in (_NUMBER, _WHOLE) else "true or false" if kind == _FLAG \
+        else "text"
     return f"feature {name} should be {wanted}, not {value!r}"[:200]
 
 
 def _text(raw: Mapping[str, Any], field: str, problems: list[str], *,
-          allow_int: bool = False) -> str:
+          allow_int: bool = False, exact: bool = False) -> str:
     value = raw.get(field)
     if allow_int and isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
@@ -249,7 +280,7 @@ def _text(raw: Mapping[str, Any], field: str, problems: list[str], *,
         return ""
     if len(value) > 128:
         problems.append(f"{field} is longer than 128 characters")
-    return value.strip()
+    return value if exact else value.strip()
 
 
 def _optional_text(raw: Mapping[str, Any], field: str, problems: list[str]) -> str | None:
@@ -275,7 +306,12 @@ def _number(raw: Mapping[str, Any], field: str, problems: list[str]) -> float | 
 
 def parse_time(value: Any, now: datetime, problems: list[str],
                field: str = "decided_at") -> datetime | None:
-    """An ISO 8601 time (or datetime) as naive UTC; a future time is a problem."""
+    """An ISO 8601 time (or datetime, or epoch seconds or milliseconds) as naive UTC; a future
+    time is a problem."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = _from_epoch(value, field, problems)
+        if value is None:
+            return None
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -291,3 +327,14 @@ def parse_time(value: Any, now: datetime, problems: list[str],
     if moment > now + CLOCK_SKEW:
         problems.append(f"{field} {moment:%Y-%m-%d %H:%M} is in the future")
     return moment
+
+
+def _from_epoch(value: float, field: str, problems: list[str]) -> datetime | None:
+    """Epoch seconds or milliseconds (told apart by size) as a UTC time."""
+    if _EPOCH_SECONDS[0] <= value < _EPOCH_SECONDS[1]:
+        return datetime.fromtimestamp(value, UTC)
+    if _EPOCH_MILLIS[0] <= value < _EPOCH_MILLIS[1]:
+        return datetime.fromtimestamp(value / 1000, UTC)
+    problems.append(f"{field} {value!r} is neither an ISO 8601 time nor epoch seconds or "
+                    "milliseconds since 2001"[:200])
+    return None
