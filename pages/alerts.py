@@ -4,12 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from services.core.clock import utcnow
-from services.core.justification import MIN_JUSTIFICATION
 from services.core.permissions import Action, allowed
 from services.monitoring.alerts import ACTIONS, AlertStatus
 from ui import monitoring
 from ui.principal import page_guard
-from ui.widgets import plain, stop_on_error, submit
+from ui.widgets import justification_box, plain, stop_on_error, submit
 
 actor = page_guard()
 st.title("Alerts")
@@ -41,9 +40,8 @@ else:
             action = st.radio("Action", ACTIONS, horizontal=True,
                               format_func=lambda a: "accept with reason" if a == "accept"
                               else a)
-            note = st.text_area("What you are doing and why",
-                                placeholder=f"At least {MIN_JUSTIFICATION} characters; shown "
-                                            "exactly as written.")
+            note = justification_box("What you are doing and why",
+                                     placeholder="Shown exactly as written.")
             if st.form_submit_button("Acknowledge", type="primary"):
                 submit(lambda: monitoring.acknowledge(actor, chosen.id, action, note),
                        lambda done: f"Alert #{done.id} acknowledged: {done.action}.",

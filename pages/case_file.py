@@ -4,16 +4,16 @@ import pandas as pd
 import streamlit as st
 
 from services.core.errors import GovernanceError
-from services.core.justification import MIN_JUSTIFICATION
 from services.core.outcomes import VERDICTS
 from services.core.permissions import Action, allowed
 from services.decisions.explain import sentences
-from services.decisions.overrides import REASON_CATEGORIES
+from services.decisions.overrides import reasons_for
 from services.reports.letter import case_pdf
 from ui.case_figures import contribution_waterfall
 from ui.decisions import case, outcome_word, override, why
 from ui.principal import page_guard
-from ui.widgets import plain, show_error, stop_on_error
+from ui.traces import case_file_download, case_file_opened
+from ui.widgets import justification_box, plain, show_error, stop_on_error
 
 principal = page_guard(Action.VIEW_DECISIONS)
 
@@ -26,21 +26,23 @@ if not decision_id:
 st.query_params["decision"] = decision_id
 with stop_on_error():
     file = case(decision_id)
+    case_file_opened(principal, file)  # recorded before any of it is shown
 row = file.row
 
-st.title(f"Decision {decision_id}")
-held = f" ({', '.join(file.aliases_then)} at the time)" if file.aliases_then else ""
+st.title(f"Decision {plain(decision_id)}")
+held = f" ({plain(', '.join(file.aliases_then))} at the time)" if file.aliases_then else ""
 when = f"{row.decided_at:%Y-%m-%d %H:%M}"
-st.caption(f"{row.model_name} v{row.model_version}{held} · decided {when} UTC · subject "
-           f"{row.subject_ref}" + (" · shadow score, never acted on" if row.shadow else ""))
+st.caption(f"{plain(row.model_name)} v{plain(row.model_version)}{held} · decided {when} UTC · "
+           f"subject {plain(row.subject_ref) or 'not given'}"
+           + (" · shadow score, never acted on" if row.shadow else ""))
 facts = st.columns(4)
 facts[0].metric("Outcome now", file.current_outcome,
                 delta="overridden" if file.overrides else None, delta_color="off")
-facts[1].metric("Logged outcome", row.outcome, help=row.escalation_reason)
+facts[1].metric("Logged outcome", row.outcome, help=plain(row.escalation_reason) or None)
 facts[2].metric("Score", "none" if row.score is None else f"{row.score:.3f}")
 facts[3].metric("Threshold", "—" if row.threshold is None else f"{row.threshold:g}")
 if row.escalation_reason:
-    st.warning(f"Sent to a person: {row.escalation_reason.replace('_', ' ')}.",
+    st.warning(f"Sent to a person: {plain(row.escalation_reason.replace('_', ' '))}.",
                icon=":material/front_hand:")
 
 explained = why(file)  # never raises: what cannot be done is said in its own section
@@ -82,11 +84,12 @@ st.subheader("Replay check")
 if explained.replay is not None:
     replayed = explained.replay
     if replayed.matches:
-        st.success(f"Reproduced: version {row.model_version}, reloaded from MLflow, scores the "
-                   f"logged inputs {replayed.recomputed:.6f}; the log says {row.score:.6f}.",
+        st.success(f"Reproduced: version {plain(row.model_version)}, reloaded from MLflow, "
+                   f"scores the logged inputs {replayed.recomputed:.6f}; the log says "
+                   f"{row.score:.6f}.",
                    icon=":material/check_circle:")
     else:
-        st.error(f"Not reproduced: version {row.model_version} now scores the logged inputs "
+        st.error(f"Not reproduced: version {plain(row.model_version)} now scores the logged inputs "
                  f"{replayed.recomputed:.6f}, but the log says {row.score}. The record or the "
                  "model is not what served this decision.", icon=":material/error:")
 else:
@@ -94,9 +97,9 @@ else:
 
 st.download_button(
     "Case file and letter to the applicant (PDF)", icon=":material/picture_as_pdf:",
-    data=lambda: case_pdf(file, explanation=explanation, replayed=explained.replay,
-                          outcome_word=outcome_word(row.model_name),
-                          shown_inputs=explained.shown_inputs),
+    data=case_file_download(principal, file, lambda: case_pdf(
+        file, explanation=explanation, replayed=explained.replay,
+        outcome_word=outcome_word(row.model_name), shown_inputs=explained.shown_inputs)),
     file_name=f"case-{decision_id}.pdf", mime="application/pdf")
 
 st.subheader("What happened next")
@@ -127,18 +130,21 @@ if not allowed(principal, Action.OVERRIDE):
     st.caption("Your roles can read case files but not override them (analysts and admins "
                "can).")
     st.stop()
-with st.form("override", clear_on_submit=True):
-    st.markdown("**Record a person's verdict** (the logged decision stays as it was)")
-    choice = st.columns(2)
-    verdict = choice[0].radio("New outcome", VERDICTS, horizontal=True)
-    reason = choice[1].selectbox("Reason", REASON_CATEGORIES)
-    justification = st.text_area(
-        "Justification", max_chars=5000,
-        placeholder=f"Why, in at least {MIN_JUSTIFICATION} characters; shown as written.")
-    if st.form_submit_button("Record verdict", type="primary"):
-        try:
-            override(decision_id, principal, verdict, reason, justification)
-            st.toast(f"Verdict recorded for {decision_id}.")
-            st.rerun()
-        except GovernanceError as exc:
-            show_error(exc)
+# No st.form: the reasons offered follow the verdict chosen, and the text typed is kept when
+# the service refuses it. A second click while the first is still running sends the same
+# verdict again, which the service answers with the one already stored (idempotent).
+st.markdown("**Record a person's verdict** (the logged decision stays as it was)")
+form = f"override_{decision_id}_{st.session_state.get('override_round', 0)}"
+choice = st.columns(2)
+verdict = choice[0].radio("New outcome", VERDICTS, horizontal=True, key=f"{form}_verdict")
+reason = choice[1].selectbox("Reason", reasons_for(row.outcome, verdict), key=f"{form}_reason")
+justification = justification_box(key=f"{form}_why")
+if st.button("Record verdict", type="primary", key=f"{form}_record"):
+    try:
+        override(decision_id, principal, verdict, reason, justification)
+    except GovernanceError as exc:
+        show_error(exc)
+    else:
+        st.session_state["override_round"] = st.session_state.get("override_round", 0) + 1
+        st.toast(f"Verdict recorded for {plain(decision_id)}.")
+        st.rerun()

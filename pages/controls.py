@@ -25,9 +25,10 @@ met = sum(c.status == ControlStatus.MET for c in matrix.controls)
 held = ", ".join(matrix.aliases) or "no alias"
 if matrix.gaps:
     st.error(f"**{len(matrix.gaps)} of {len(matrix.controls)} controls are not met** for "
-             f"{matrix.model_name} v{version} ({held}).", icon=":material/gpp_bad:")
+             f"{plain(matrix.model_name)} v{version} ({plain(held)}).", icon=":material/gpp_bad:")
 else:
-    st.success(f"All {met} controls are met for {matrix.model_name} v{version} ({held}).",
+    st.success(f"All {met} controls are met for {plain(matrix.model_name)} v{version} "
+               f"({plain(held)}).",
                icon=":material/verified:")
 
 STATUS_COLOURS: dict[str, BadgeColour] = {

@@ -11,7 +11,7 @@ from ui.context import policy
 from ui.data import evidence_records, model_card, run_evidence_now
 from ui.pickers import pick_model_version, version_label
 from ui.principal import page_guard
-from ui.widgets import show_error, stop_on_error
+from ui.widgets import plain, show_error, stop_on_error
 
 principal = page_guard()
 
@@ -23,7 +23,8 @@ if allowed(principal, Action.RUN_EVIDENCE):
     if st.button(f"Run evidence for v{version}", icon=":material/play_arrow:",
                  help="Loads this exact version and its hold-out set from MLflow and stores "
                       "new evaluation and fairness records; earlier records stay as they are."):
-        with st.status(f"Running evidence for {name} v{version}…", expanded=True) as status:
+        with st.status(f"Running evidence for {plain(name)} v{version}…",
+                       expanded=True) as status:
             bar = st.progress(0.0)
 
             def report(fraction: float, message: str) -> None:
@@ -45,7 +46,7 @@ with stop_on_error():
     records = evidence_records(name, version)
 evaluations = [r for r in records if r.kind == "evaluation"]
 if not evaluations:
-    st.info(f"No evidence has been run for {name} v{version} yet.")
+    st.info(f"No evidence has been run for {plain(name)} v{version} yet.")
     st.stop()
 
 chosen = st.selectbox(

@@ -11,7 +11,7 @@ from ui.context import policy
 from ui.data import inventory_rows
 from ui.health_figures import four_fifths_trend, health_calibration, health_rates
 from ui.principal import page_guard
-from ui.widgets import stop_on_error
+from ui.widgets import plain, stop_on_error
 
 page_guard()
 st.title("Health over time")
@@ -28,7 +28,7 @@ end = utcnow().date() + timedelta(days=1)
 with stop_on_error():
     days = monitoring.health(name, end - timedelta(days=span), end)
 if not days:
-    st.info(f"No decisions of {name} in the last {span} days.")
+    st.info(f"No decisions of {plain(name)} in the last {span} days.")
     st.stop()
 
 total = sum(d.decisions for d in days)
@@ -58,8 +58,8 @@ with stop_on_error():
     weeks = monitoring.selection_by_group(name, end - timedelta(days=span), end,
                                           tier.min_group_size, by_week=True)
 if not whole:
-    st.info(f"No sensitive input of {name} is logged with its decisions, so approval rates by "
-            "group cannot be followed here; the fairness evidence on the hold-out still "
+    st.info(f"No sensitive input of {plain(name)} is logged with its decisions, so approval "
+            "rates by group cannot be followed here; the fairness evidence on the hold-out still "
             "applies.")
 else:
     st.plotly_chart(four_fifths_trend(weeks, bound), width="stretch")

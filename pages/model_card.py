@@ -1,5 +1,7 @@
 """Model card: one version on one page, from purpose to gates, with exports."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -8,6 +10,7 @@ from ui.data import model_card
 from ui.pickers import pick_model_version
 from ui.principal import page_guard
 from ui.reports import evidence_pack_panel
+from ui.traces import model_card_download
 from ui.widgets import plain, status_style, stop_on_error
 
 principal = page_guard()
@@ -17,7 +20,7 @@ with stop_on_error():
     card = model_card(view.model.name, version)
 tags = card.model.tags
 
-st.title(f"Model card: {card.model.name} v{version}")
+st.title(f"Model card: {plain(card.model.name)} v{version}")
 if card.gates.passed:
     st.success(f"Every gate of the {card.gates.risk_tier}-risk policy passes "
                f"(policy {card.gates.policy_version}).", icon=":material/verified:")
@@ -36,7 +39,7 @@ with facts:
                 f"**Risk tier** {plain(tags.get('risk_tier')) or '—'}  \n"
                 f"**Aliases** {', '.join(card.version.aliases) or 'none'}  \n"
                 f"**Sensitive features** {plain(tags.get('sensitive_features')) or '—'}  \n"
-                f"**Code version** `{plain(card.lineage.code_version) or 'missing'}`  \n"
+                f"**Code version** {plain(card.lineage.code_version) or 'missing'}  \n"
                 f"**Training run** {plain(card.lineage.run_name)}")
 
 st.subheader("Evaluation")
@@ -107,15 +110,20 @@ st.caption("Promotion requests and sign-offs join this history with the promotio
 
 st.subheader("Export")
 stem = f"model-card-{card.model.name}-v{version}"
+# Each file is made when its button is clicked, and recorded then as `model_card.exported`.
+recorded = partial(model_card_download, principal, card.model.name, version)
 exports = st.columns(4)
-exports[0].download_button("PDF", data=lambda: card_pdf(card), file_name=f"{stem}.pdf",
+exports[0].download_button("PDF", data=recorded("pdf", lambda: card_pdf(card)),
+                           file_name=f"{stem}.pdf",
                            mime="application/pdf", icon=":material/picture_as_pdf:")
-exports[1].download_button("HTML", data=lambda: card_html(card), file_name=f"{stem}.html",
+exports[1].download_button("HTML", data=recorded("html", lambda: card_html(card)),
+                           file_name=f"{stem}.html",
                            mime="text/html", icon=":material/html:")
-exports[2].download_button("Markdown", data=lambda: card_markdown(card),
+exports[2].download_button("Markdown", data=recorded("markdown", lambda: card_markdown(card)),
                            file_name=f"{stem}.md", mime="text/markdown",
                            icon=":material/description:")
-exports[3].download_button("JSON", data=lambda: card_json(card), file_name=f"{stem}.json",
+exports[3].download_button("JSON", data=recorded("json", lambda: card_json(card)),
+                           file_name=f"{stem}.json",
                            mime="application/json", icon=":material/data_object:")
 
 st.subheader("Evidence pack")

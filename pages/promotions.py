@@ -5,7 +5,6 @@ from datetime import datetime, time
 import pandas as pd
 import streamlit as st
 
-from services.core.justification import MIN_JUSTIFICATION
 from services.core.permissions import Action, allowed
 from ui import governance
 from ui.context import policy
@@ -13,7 +12,7 @@ from ui.data import inventory_rows, model_card, model_view
 from ui.pickers import version_label
 from ui.principal import page_guard
 from ui.promotion_panel import request_panel
-from ui.widgets import plain, stop_on_error, submit
+from ui.widgets import justification_box, plain, stop_on_error, submit
 
 actor = page_guard()
 
@@ -64,8 +63,7 @@ with tab_request:
                      f"{plain(', '.join(g.gate for g in gates.failing))}. Approval will need an "
                      "admin's policy exception.", icon=":material/gpp_bad:")
         with st.form("request_promotion"):
-            why = st.text_area("Justification", placeholder=f"Why this version, in at least "
-                               f"{MIN_JUSTIFICATION} characters.")
+            why = justification_box(placeholder="Why this version.")
             if st.form_submit_button("Request promotion", type="primary"):
                 submit(lambda: governance.request(actor, name, version, alias, why),
                        lambda made: f"Request #{made.id} is waiting for sign-off.",
@@ -80,11 +78,10 @@ with tab_rollback:
         st.write(f"@champion is v{champion or '—'} now. A rollback gives it back to the "
                  "version that held it before the console's last move, with its own record.")
         with st.form("rollback"):
-            why = st.text_area("Justification", placeholder="What went wrong, in at least "
-                               f"{MIN_JUSTIFICATION} characters.")
+            why = justification_box(placeholder="What went wrong.")
             if st.form_submit_button("Roll back @champion"):
                 submit(lambda: governance.rollback(actor, name, why),
-                       lambda done: f"Rolled back: {name} @champion is "
+                       lambda done: f"Rolled back: {plain(name)} @champion is "
                                     f"v{done.request.model_version} again.",
                        key="promotion_notice")
 
@@ -96,7 +93,7 @@ with tab_when:
     with stop_on_error():
         served = governance.point_in_time(name, datetime.combine(day, moment))
     if served.tenure is None:
-        st.info(f"No version of {name} held @champion then, as far as the console recorded.")
+        st.info(f"No version of {plain(name)} held @champion then, as far as the console recorded.")
     else:
         t = served.tenure
         st.metric("Served as @champion", f"v{t.version}")

@@ -139,7 +139,7 @@ def test_a_resolved_escalation_leaves_the_queue(own_store: Engine) -> None:
         oldest = before.rows[0]
         assert oldest.outcome in ("escalated", "error") and before.oldest == oldest.decided_at
     override_decision(engine=own_store, actor=ANALYST, decision_id=oldest.decision_id,
-                      new_outcome="declined", reason_category="confirmed as decided",
+                      new_outcome="declined", reason_category="decided by a person on review",
                       justification="Checked by hand: the debt ratio is far too high.")
     with session_scope(own_store) as session:
         after = review_queue(session=session, model_name="credit-risk")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui.data import ModelView, inventory_rows, model_view
 from ui.next_steps import NO_MODELS
-from ui.widgets import stop_on_error
+from ui.widgets import plain, stop_on_error
 
 
 def version_label(view: ModelView, version: str) -> str:
@@ -29,7 +29,7 @@ def pick_model_version(key: str) -> tuple[ModelView, str]:
         view = model_view(name)
     versions = [v.version for v in view.versions]
     if not versions:
-        st.info(f"{name} has no versions yet.")
+        st.info(f"{plain(name)} has no versions yet.")
         st.stop()
     wanted = st.query_params.get("version") if asked == name else None
     default = wanted if wanted in versions else view.model.aliases.get("champion", versions[0])

@@ -10,21 +10,20 @@ import pandas as pd
 import streamlit as st
 
 from services.core.clock import utcnow
-from services.core.justification import MIN_JUSTIFICATION
 from services.core.permissions import Action, allowed
 from services.core.principal import Principal
 from services.governance.promotions.execution import ExecutionResult
 from services.governance.promotions.status import PromotionStatus
 from services.governance.promotions.views import PromotionView
 from ui import governance
-from ui.widgets import plain, status_style, submit
+from ui.widgets import justification_box, plain, status_style, submit
 
-_WHY = f"Why, in at least {MIN_JUSTIFICATION} characters; shown exactly as written."
+_WHY = "Why, in your own words; shown exactly as written."
 
 
 def request_panel(view: PromotionView, actor: Principal, owner: str | None,
                   approvals_needed: int) -> None:
-    st.subheader(f"Request #{view.id}: {view.model_name} v{view.model_version} → "
+    st.subheader(f"Request #{view.id}: {plain(view.model_name)} v{plain(view.model_version)} → "
                  f"@{view.alias}")
     st.caption(f"{view.kind.capitalize()} requested by {plain(view.requested_by)} on "
                f"{view.requested_at:%Y-%m-%d %H:%M} UTC · status "
@@ -86,7 +85,7 @@ def _actions(view: PromotionView, actor: Principal, owner: str | None) -> None:
         _done(lambda: governance.retry(actor, view.id))
     if view.status == PromotionStatus.OPEN and actor.id == view.requested_by:
         with st.expander("Withdraw this request"), st.form(f"withdraw_{view.id}"):
-            why = st.text_area("Justification", placeholder=_WHY)
+            why = justification_box(placeholder=_WHY)
             if st.form_submit_button("Withdraw"):
                 _done(lambda: governance.withdraw(actor, view.id, why))
 
@@ -96,7 +95,7 @@ def _sign_off_form(view: PromotionView, actor: Principal) -> None:
         st.markdown("**Your sign-off**")
         verdict = st.radio("Verdict", ["approve", "reject"], horizontal=True,
                            format_func=str.capitalize, key=f"verdict_{view.id}")
-        why = st.text_area("Justification", placeholder=_WHY, key=f"why_{view.id}")
+        why = justification_box(placeholder=_WHY, key=f"why_{view.id}")
         if st.form_submit_button("Sign", type="primary"):
             _done(lambda: governance.sign(actor, view.id, verdict, why))
 
@@ -107,7 +106,7 @@ def _exception_form(view: PromotionView, actor: Principal) -> None:
                                default=list(view.failing_gates))
         expires = st.date_input("Expires on", utcnow().date() + timedelta(days=30),
                                 min_value=utcnow().date())
-        why = st.text_area("Justification", placeholder=_WHY)
+        why = justification_box(placeholder=_WHY)
         if st.form_submit_button("Record exception"):
             _done(lambda: governance.grant(actor, view.id, tuple(gates), why, expires))
 

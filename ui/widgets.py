@@ -10,13 +10,27 @@ from typing import Literal, TypeVar
 import streamlit as st
 
 from services.core.errors import GovernanceError, NotFound, PermissionDenied, SourceUnavailable
+from services.core.justification import MAX_JUSTIFICATION, MIN_JUSTIFICATION
+from services.core.visible import visible
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
-def plain(text: str | None) -> str:
-    """Escape text from users or the registry so Streamlit shows it literally, never as markup."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "")
+def plain(text: object) -> str:
+    """Text from outside the console (registry, ingest, sign-in, typed by people) as Streamlit
+    must draw it: literally, never as markup (links, images, colours), and without invisible or
+    direction-changing characters. The one rule for every such string, wherever it is drawn."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", visible(None if text is None else str(text)))
+
+
+def justification_box(label: str = "Justification", *, key: str | None = None,
+                      placeholder: str = "Why, in your own words; shown as written.") -> str:
+    """A justification field that shows its limits before typing: the counter stops at the
+    store's maximum, and the help says what counts towards the minimum."""
+    return st.text_area(
+        label, key=key, max_chars=MAX_JUSTIFICATION, placeholder=placeholder,
+        help=f"At least {MIN_JUSTIFICATION} visible characters (spaces and invisible characters "
+             f"do not count), at most {MAX_JUSTIFICATION:,}.")
 
 
 def demo_marker() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -14,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.audit.chain import GENESIS, AuditRecord, as_record, recomputed_hash
 from services.core.clock import utcnow
+from services.core.spreadsheet import csv_bytes
 from services.store.models import AuditEvent, AuditHead
 
 _READ = 5_000  # events read per round trip while verifying
@@ -130,11 +129,7 @@ def export_events(*, session: Session, filters: AuditFilter, fmt: str) -> bytes:
     rows = [{**asdict(e), "at": e.at.isoformat(timespec="microseconds")} for e in events]
     if fmt == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False).encode()
-    out = io.StringIO()
     fields = ["id", "at", "actor", "action", "subject_type", "subject_id", "model_name",
               "payload", "prev_hash", "hash"]
-    writer = csv.DictWriter(out, fieldnames=fields)
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "payload": json.dumps(row["payload"], sort_keys=True)})
-    return out.getvalue().encode()
+    return csv_bytes(fields, ({**row, "payload": json.dumps(row["payload"], sort_keys=True)}
+                              for row in rows))

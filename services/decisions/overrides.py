@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from services.audit.actions import AuditAction
-from services.audit.chain import append, refusals_recorded
+from services.audit.chain import append, lock_trail, refusals_recorded
 from services.core.clock import utcnow
 from services.core.errors import InvalidInput, NotFound
 from services.core.justification import justified
@@ -21,9 +22,21 @@ from services.core.principal import Principal
 from services.store.engine import session_scope
 from services.store.models import Decision, Override
 
-REASON_CATEGORIES = ("confirmed as decided", "model error", "missing or wrong input",
-                     "new information from the applicant", "complaint upheld",
-                     "policy exception")
+CONFIRMED = "confirmed as decided"
+REVIEWED = "decided by a person on review"
+CHANGED_REASONS = ("model error", "missing or wrong input", "new information from the applicant",
+                   "complaint upheld", "policy exception")
+REASON_CATEGORIES = (CONFIRMED, REVIEWED, *CHANGED_REASONS)
+
+
+def reasons_for(logged_outcome: str, new_outcome: str) -> tuple[str, ...]:
+    """The reasons that can go with a verdict: a verdict equal to the model's automatic outcome
+    confirms it; one that differs says why; a decision the model sent to a person (escalated or
+    errored) is decided on review, or for one of the reasons a verdict differs. So the letter
+    never says "confirmed as decided" beside a changed outcome."""
+    if logged_outcome not in VERDICTS:
+        return (REVIEWED, *CHANGED_REASONS)
+    return (CONFIRMED,) if new_outcome == logged_outcome else CHANGED_REASONS
 
 
 @dataclass(frozen=True)
@@ -40,7 +53,17 @@ class OverrideRecord:
 def override_decision(*, engine: Engine, actor: Principal, decision_id: str,
                       new_outcome: str, reason_category: str,
                       justification: str) -> OverrideRecord:
-    """A person's verdict on a decision, with the reason; the logged decision stays as it was."""
+    """A person's verdict on a decision, with the reason; the logged decision stays as it was.
+
+    Idempotent: the same reviewer sending the same verdict, reason and justification again
+    (a double click, a retried request) gets the verdict already stored, and nothing is added.
+
+    Raises:
+        PermissionDenied: the actor may not override.
+        InvalidInput: an unknown verdict or reason, a reason that does not go with the verdict
+            (see reasons_for), a justification too short or too long, a shadow decision.
+        NotFound: no such decision.
+    """
     with refusals_recorded(engine, actor, AuditAction.DECISION_OVERRIDE_REFUSED, "decision",
                            decision_id):
         require(actor, Action.OVERRIDE)
@@ -57,6 +80,15 @@ def override_decision(*, engine: Engine, actor: Principal, decision_id: str,
             if decision.shadow:
                 raise InvalidInput("A shadow decision was never acted on; there is nothing to "
                                    "override.")
+            if reason_category not in (fitting := reasons_for(decision.outcome, new_outcome)):
+                raise InvalidInput(
+                    f"{reason_category.capitalize()!r} does not go with a verdict of "
+                    f"{new_outcome} on a decision logged as {decision.outcome}.",
+                    hint=f"Choose one of: {', '.join(fitting)}.")
+            lock_trail(session=session)  # two identical submits: the second sees the first
+            if (same := _same_verdict(session, decision_id, actor, new_outcome,
+                                      reason_category, text)) is not None:
+                return as_override(same)
             row = Override(decision_id=decision_id, reviewer=actor.id, new_outcome=new_outcome,
                            reason_category=reason_category, justification=text,
                            created_at=utcnow())
@@ -69,6 +101,18 @@ def override_decision(*, engine: Engine, actor: Principal, decision_id: str,
                             "reason_category": reason_category, "justification": text,
                             "model_version": decision.model_version})
             return as_override(row)
+
+
+def _same_verdict(session: Session, decision_id: str, actor: Principal, new_outcome: str,
+                  reason_category: str, text: str) -> Override | None:
+    """The reviewer's latest verdict on the decision, when it is the one being sent again."""
+    latest = session.scalars(select(Override).where(
+        Override.decision_id == decision_id, Override.reviewer == actor.id)
+        .order_by(Override.id.desc()).limit(1)).first()
+    if latest is not None and (latest.new_outcome, latest.reason_category,
+                               latest.justification) == (new_outcome, reason_category, text):
+        return latest
+    return None
 
 
 def as_override(row: Override) -> OverrideRecord:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from fpdf import FPDF, FontFace, XPos, YPos
 
+from services.core.visible import visible
+
 _LATIN = {"²": "2", "–": "-", "—": "-", "…": "...", "≥": ">=", "≤": "<=", "×": "x",
           "’": "'", "“": '"', "”": '"', "·": "-"}
 Colour = tuple[int, int, int]
@@ -14,8 +16,9 @@ HEADER_FILL: Colour = (231, 236, 243)
 
 
 def latin(text: str) -> str:
-    """The PDF's built-in fonts cover Latin-1; other characters are spelled or transliterated."""
-    spelled = "".join(_LATIN.get(ch, ch) for ch in text)
+    """The PDF's built-in fonts cover Latin-1; other characters are spelled or transliterated,
+    and invisible or direction-changing ones dropped (services.core.visible)."""
+    spelled = "".join(_LATIN.get(ch, ch) for ch in visible(text))
     return "".join(ch if ord(ch) < 256 else
                    (unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
                     or "?") for ch in spelled)
