@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from services.core.policy import Policy, load_policy
 from services.core.settings import Settings, load_settings
 from services.registry.adapter import Registry
+from services.registry.transport import fail_fast_mlflow_http
 from services.store.engine import make_engine, session_scope
 from services.store.migrate import check_schema
 from services.store.workspace import is_demo
@@ -34,6 +35,7 @@ def _engine(url: str) -> Engine:
 
 @st.cache_resource(show_spinner=False)
 def _registry(tracking_uri: str, registry_uri: str) -> Registry:
+    fail_fast_mlflow_http()  # the console's process owns its environment
     return Registry(tracking_uri, registry_uri)
 
 

@@ -18,9 +18,11 @@ from services.cli import (
 )
 from services.core.errors import GovernanceError
 from services.core.settings import load_settings
+from services.registry.transport import fail_fast_mlflow_http
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    fail_fast_mlflow_http()  # this process owns its environment
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "handler"):

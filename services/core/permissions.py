@@ -26,7 +26,7 @@ class Action(StrEnum):
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RUN_EVIDENCE: frozenset({Role.VALIDATOR, Role.MODEL_OWNER, Role.ADMIN}),
-    Action.INGEST: frozenset({Role.MODEL_OWNER, Role.ADMIN}),
+    Action.INGEST: frozenset({Role.MODEL_OWNER, Role.ADMIN, Role.INGEST}),
     Action.OVERRIDE: frozenset({Role.ANALYST, Role.ADMIN}),
     Action.REQUEST_PROMOTION: frozenset({Role.MODEL_OWNER, Role.VALIDATOR}),
     Action.SIGN_OFF: frozenset({Role.VALIDATOR}),

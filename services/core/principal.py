@@ -13,6 +13,7 @@ class Role(StrEnum):
     MODEL_OWNER = "model_owner"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    INGEST = "ingest"  # a serving system's service token: posts decisions and outcomes only
 
 
 @dataclass(frozen=True)

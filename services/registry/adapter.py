@@ -7,7 +7,6 @@ metrics that the version itself does not.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,16 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import mlflow
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
 from services.core.errors import InvalidInput, NotFound, SourceUnavailable
 from services.registry.loaded import LoadedModel, ModelFormat
 
-# Fail fast instead of MLflow's default minutes of retries against a server that is down.
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
-
-import mlflow  # noqa: E402 - must see the settings above
-from mlflow import MlflowClient  # noqa: E402
-from mlflow.exceptions import MlflowException  # noqa: E402
+# MLflow's HTTP retries and timeout are the owning process's to set, at its start
+# (services.registry.transport), never here on import: a serving process imports this too.
 
 HOLDOUT_DIR = "holdout"  # the governance contract: hold-out Parquet under this artifact folder
 HOLDOUT_TAG = "governance.holdout"  # optional run tag naming the artifact path exactly
