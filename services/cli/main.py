@@ -12,6 +12,7 @@ from services.cli import (
     decisions,
     evidence,
     monitoring,
+    performance,
     registry,
     reports,
     workspace,
@@ -49,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_commands(commands)
     decisions.add_commands(commands)
     monitoring.add_commands(commands)
+    performance.add_commands(commands)
     reports.add_commands(commands)
     registry.add_commands(commands)
     return parser

@@ -24,6 +24,7 @@ from services.decisions.review_queue import control_violations
 from services.evidence.gates import GateReport, GateStatus
 from services.monitoring.drift import MIN_WINDOW_ROWS, drift_window
 from services.monitoring.fairness_watch import selection
+from services.monitoring.performance import performance_window
 from services.store.hints import unindexed
 from services.store.models import Decision, Outcome, Override
 
@@ -102,7 +103,9 @@ def assess(*, session: Session, model_name: str, version: str, tier: TierPolicy,
         pillars["evidence"], pillars["gates"] = _evidence_pillar(gates), _gates_pillar(gates)
     pillars["drift"] = _drift(session, model_name, version, tier, first, last, severity,
                               findings)
-    pillars["performance"] = _performance(session, model_name, tier, as_of, severity, findings)
+    pillars["performance"] = _estimated(
+        session, model_name, version, tier, first, last, severity, findings,
+        _performance(session, model_name, tier, as_of, severity, findings))
     pillars["fairness"] = _fairness(session, model_name, tier, first, last, severity, days,
                                     findings)
     pillars["oversight"] = _oversight(session, model_name, tier, days, first, as_of, findings)
@@ -198,6 +201,41 @@ def _performance(session: Session, model_name: str, tier: TierPolicy, as_of: dat
         return _breach(findings, Finding("performance", severity, auc, floor, message))
     return Pillar(PillarStatus.GREEN, f"ROC AUC {auc:.3f} on {len(labelled):,} labelled decisions "
                   f"(floor {floor:g}).", auc, floor)
+
+
+def _estimated(session: Session, model_name: str, version: str, tier: TierPolicy, first: date,
+               last: date, severity: str, findings: list[Finding], realised: Pillar) -> Pillar:
+    """The window's estimated performance (services.monitoring.performance): a finding when
+    its band lies wholly below a floor; the pillar itself when outcomes are too few to judge."""
+    try:
+        window = performance_window(connection=session.connection(), model_name=model_name,
+                                    version=version, start=first, end=last + timedelta(days=1),
+                                    floors=tier.metric_floors)
+    except NotFound:
+        return realised  # no map (an older reference, no reference): the drift pillar says so
+    auc = window.estimate.figure("roc_auc")
+    if not window.estimate.judged or auc is None or auc.estimate is None or auc.low is None \
+            or auc.high is None:
+        return realised
+    caveat = "" if window.calibration.trustworthy else " (calibration on the hold-out is " \
+        "poor: the estimate is not trustworthy)"
+    if breaches := window.breaches():
+        message = (f"v{version}'s {'; '.join(breaches)}, over {window.estimate.decisions:,} "
+                   f"decisions from {first:%Y-%m-%d}{caveat}.")
+        finding = Finding("performance_estimate", severity, auc.estimate,
+                          window.floors.get("roc_auc"), message)
+        if realised.status != PillarStatus.GREY:
+            findings.append(finding)
+            return realised
+        return _breach(findings, finding)
+    if realised.status != PillarStatus.GREY:
+        return realised
+    floor = window.floors.get("roc_auc")
+    status = PillarStatus.AMBER if caveat or (floor is not None and auc.estimate < floor) \
+        else PillarStatus.GREEN
+    return Pillar(status, f"Outcomes too few to judge; estimated ROC AUC {auc.estimate:.3f} "
+                  f"(band {auc.low:.3f}–{auc.high:.3f}) over {window.estimate.decisions:,} "
+                  f"decisions from {first:%Y-%m-%d}{caveat}.", auc.estimate, floor)
 
 
 def _fairness(session: Session, model_name: str, tier: TierPolicy, first: date,
