@@ -11,9 +11,10 @@ from services.core.permissions import Action
 from ui import context, governance
 from ui.data import inventory_rows
 from ui.principal import page_guard
+from ui.traces import trail_download
 from ui.widgets import plain, stop_on_error
 
-page_guard(Action.VIEW_AUDIT)
+principal = page_guard(Action.VIEW_AUDIT)
 
 st.title("Audit trail")
 st.caption("Every write appends an event whose hash covers the one before it; the database "
@@ -77,8 +78,9 @@ if page.events:
                     f"hash `{event.hash}`")
         st.json(event.payload)  # shown as data: a justification's markup stays text
 left, right = st.columns(2)
-left.download_button("Export CSV", data=lambda: governance.export(filters, "csv"),
+# Exported and recorded (`audit.exported`, with these filters) when the button is clicked.
+left.download_button("Export CSV", data=trail_download(principal, filters, "csv"),
                      file_name="audit-trail.csv", mime="text/csv", icon=":material/download:")
-right.download_button("Export JSON", data=lambda: governance.export(filters, "json"),
+right.download_button("Export JSON", data=trail_download(principal, filters, "json"),
                       file_name="audit-trail.json", mime="application/json",
                       icon=":material/download:")

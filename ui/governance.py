@@ -12,7 +12,6 @@ from services.audit.trail import (
     AuditPage,
     ChainVerdict,
     audit_facets,
-    export_events,
     search_events,
     verify_chain,
 )
@@ -139,11 +138,6 @@ def _events(database_url: str, filters: AuditFilter, page: int) -> AuditPage:
 def facets(database_url: str) -> tuple[list[str], list[str]]:
     with session_scope(context.engine()) as session:
         return audit_facets(session=session)
-
-
-def export(filters: AuditFilter, fmt: str) -> bytes:
-    with session_scope(context.engine()) as session:
-        return export_events(session=session, filters=filters, fmt=fmt)
 
 
 def controls(model_name: str, version: str) -> ControlMatrix:

@@ -10,6 +10,7 @@ from services.core.principal import Principal
 from services.reports.pack import build_evidence_pack, pack_json
 from services.reports.pack_pdf import pack_pdf
 from ui import context
+from ui.traces import evidence_pack_download
 from ui.widgets import show_error
 
 
@@ -37,8 +38,14 @@ def evidence_pack_panel(actor: Principal, model_name: str, version: str) -> None
         digest, pdf, document = st.session_state[key]
         stem = f"evidence-pack-{model_name}-v{version}"
         left, right = st.columns(2)
-        left.download_button("Evidence pack (PDF)", data=pdf, file_name=f"{stem}.pdf",
+        # Built above (recorded as `evidence_pack.exported`); each file handed over on a click
+        # is recorded too, with its format.
+        left.download_button("Evidence pack (PDF)", file_name=f"{stem}.pdf",
+                             data=evidence_pack_download(actor, model_name, version, "pdf",
+                                                         digest, pdf),
                              mime="application/pdf", icon=":material/picture_as_pdf:")
-        right.download_button("Evidence pack (JSON)", data=document, file_name=f"{stem}.json",
+        right.download_button("Evidence pack (JSON)", file_name=f"{stem}.json",
+                              data=evidence_pack_download(actor, model_name, version, "json",
+                                                          digest, document),
                               mime="application/json", icon=":material/data_object:")
         st.caption(f"Pack SHA-256 `{digest}`, recorded in the audit trail.")

@@ -27,6 +27,12 @@ class AuditAction(StrEnum):
     EVIDENCE_RECORDED = "evidence.recorded"
     EVIDENCE_PACK_EXPORTED = "evidence_pack.exported"
     EVIDENCE_PACK_EXPORT_REFUSED = "evidence_pack.export.refused"
+    EVIDENCE_PACK_DOWNLOADED = "evidence_pack.downloaded"
+    MODEL_CARD_EXPORTED = "model_card.exported"
+    # reads and exports of personal data and of the trail (services.audit.reads)
+    CASE_FILE_VIEWED = "case_file.viewed"
+    CASE_FILE_EXPORTED = "case_file.exported"
+    AUDIT_EXPORTED = "audit.exported"
     # promotions, exceptions and aliases
     PROMOTION_REQUESTED = "promotion.requested"
     PROMOTION_REQUEST_REFUSED = "promotion.request.refused"
