@@ -10,6 +10,7 @@ from ui import monitoring
 from ui.context import policy
 from ui.data import inventory_rows
 from ui.health_figures import four_fifths_trend, health_calibration, health_rates
+from ui.performance_panel import performance_panel
 from ui.principal import page_guard
 from ui.widgets import plain, stop_on_error
 
@@ -48,6 +49,11 @@ if any(d.labelled for d in days):
                "positive label. A widening gap is a model losing calibration.")
 else:
     st.info("No outcome has arrived yet for this window.")
+
+st.subheader("Estimated performance, before the outcomes arrive")
+served = next(r for r in inventory_rows() if r.name == name)
+performance_panel(name, str(served.champion), served.risk_tier, end - timedelta(days=span), end,
+                  key="health_metric")
 
 st.subheader("Approval rate by group")
 tier = policy().for_tier(next(r.risk_tier for r in inventory_rows() if r.name == name))

@@ -1,5 +1,7 @@
 """Model: one registered model, its versions and aliases, a version's lineage and its gaps."""
 
+from datetime import timedelta
+
 import pandas as pd
 import streamlit as st
 
@@ -8,6 +10,7 @@ from services.monitoring.portfolio import STATUS_WORDS
 from ui.data import inventory_rows, model_view, version_view
 from ui.figures import alias_timeline
 from ui.next_steps import NO_MODELS
+from ui.performance_panel import performance_panel
 from ui.portfolio import BADGE_COLOURS, PILLAR_TITLES, portfolio_view
 from ui.principal import page_guard
 from ui.widgets import plain, stop_on_error
@@ -55,6 +58,12 @@ if health and health.champion:
     if health.judged_at:
         st.caption(f"As judged by `govern monitor` at {health.judged_at:%Y-%m-%d %H:%M} UTC; "
                    "hover a badge for its reason.")
+
+if "champion" in model.aliases:
+    st.subheader(f"Estimated performance of v{model.aliases['champion']}, week by week")
+    today = utcnow().date() + timedelta(days=1)
+    performance_panel(model.name, model.aliases["champion"], model.risk_tier,
+                      today - timedelta(weeks=12), today, key="model_metric", table=False)
 
 purpose = st.columns(2)
 purpose[0].markdown("**Intended use**")

@@ -11,6 +11,7 @@ from services.monitoring.alerts import AlertStatus, AlertView, acknowledge_alert
 from services.monitoring.drift import DayCell, DriftWindow, Statistic, daily_drift, drift_window
 from services.monitoring.fairness_watch import Selection, selection
 from services.monitoring.health import HealthDay, health_by_day
+from services.monitoring.performance import PerformanceWindow, performance_by_week
 from services.store.engine import session_scope
 from ui import context
 
@@ -81,3 +82,18 @@ def _selection(database_url: str, model: str, start: date, end: date, min_group_
     with context.engine().connect() as connection:
         return selection(connection=connection, model_name=model, start=start, end=end,
                          min_group_size=min_group_size, by_week=by_week)
+
+
+def performance_weeks(model: str, version: str, tier: str | None, start: date,
+                      end: date) -> list[PerformanceWindow]:
+    """Estimated and realised performance week by week (NotFound without a calibration map)."""
+    return _performance_weeks(context.settings().database_url, model, version, tier, start, end)
+
+
+@st.cache_data(ttl=60, show_spinner="Estimating performance from the score profiles…")
+def _performance_weeks(database_url: str, model: str, version: str, tier: str | None,
+                       start: date, end: date) -> list[PerformanceWindow]:
+    with context.engine().connect() as connection:
+        return performance_by_week(connection=connection, model_name=model, version=version,
+                                   start=start, end=end,
+                                   floors=context.policy().for_tier(tier).metric_floors)

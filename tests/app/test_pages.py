@@ -421,6 +421,7 @@ def test_health_over_time_shows_label_delay_and_scores_against_outcomes(
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["Decisions"].replace(",", "")) > 0
     assert 0 < float(metrics["Outcome known"].rstrip("%")) < 100  # outcomes still arriving
-    assert len(at.get("plotly_chart")) == 3  # shares, calibration, four-fifths by week
-    by_group = at.dataframe[0].value
+    # shares, calibration, estimated performance by week, four-fifths by week
+    assert len(at.get("plotly_chart")) == 4
+    by_group = next(d.value for d in at.dataframe if "Sensitive input" in d.value.columns)
     assert {"age", "sex"} <= set(by_group["Sensitive input"])
