@@ -19,7 +19,7 @@ from services.core.principal import Principal, Role
 from services.core.spreadsheet import inert_cell
 from services.core.visible import visible, visible_length
 from services.decisions.overrides import CONFIRMED, REVIEWED, override_decision, reasons_for
-from services.governance.accounts import SignInRefused, sign_in
+from services.governance.sign_in import SignInRefused, sign_in
 from services.store.engine import session_scope
 from services.store.models import AuditEvent, Decision, Override
 

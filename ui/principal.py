@@ -15,12 +15,8 @@ from services.core.clock import utcnow
 from services.core.errors import GovernanceError
 from services.core.permissions import Action, allowed
 from services.core.principal import DEMO_PERSONAS, Principal, demo_persona
-from services.governance.accounts import (
-    account_principal,
-    principal_from_claims,
-    record_sign_in,
-    sign_in,
-)
+from services.governance.accounts import account_principal, principal_from_claims, record_sign_in
+from services.governance.sign_in import sign_in
 from services.store.engine import session_scope
 from ui import context
 from ui.widgets import plain, show_error
@@ -118,7 +114,9 @@ def _local_principal() -> Principal | None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            principal = sign_in(engine=context.engine(), username=username, password=password)
+            # The address as this server saw it: behind a proxy, the proxy's (README, Security).
+            principal = sign_in(engine=context.engine(), username=username, password=password,
+                                address=st.context.ip_address)
         except GovernanceError as exc:
             show_error(exc)
             return None

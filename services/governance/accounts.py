@@ -1,4 +1,5 @@
-"""Local accounts (argon2 password hashes), sign-in with throttling, and roles from OIDC claims.
+"""Local accounts (argon2 password hashes) and roles from OIDC claims; the password check
+that sign-in (services.governance.sign_in) uses.
 
 Every change to an account is an audited write that only an admin may make; a refused one
 leaves its refusal in the trail.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,23 +20,17 @@ from sqlalchemy.orm import Session
 from services.audit.actions import AuditAction
 from services.audit.chain import append, refusals_recorded
 from services.core.clock import utcnow
-from services.core.errors import InvalidInput, NotFound, PermissionDenied
+from services.core.errors import InvalidInput, NotFound
 from services.core.permissions import Action, require
 from services.core.principal import Principal, Role
 from services.store.engine import session_scope
 from services.store.models import User
 
 MIN_PASSWORD = 12
-FREE_FAILURES = 5  # failed sign-ins in a row before each further try must wait
-MAX_WAIT = timedelta(minutes=15)
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,127}$")
 _HASHER = PasswordHasher()
 # Verified when the username is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _HASHER.hash("not a password anyone has")
-
-
-class SignInRefused(PermissionDenied):
-    """Wrong name or password, a disabled account, or too many failures: said the same way."""
 
 
 @dataclass(frozen=True)
@@ -83,12 +78,12 @@ def add_user(*, engine: Engine, actor: Principal, username: str, password: str,
             user = User(username=username, display_name=display_name.strip() or username,
                         email=email, roles=sorted(r.value for r in roles),
                         password_hash=_HASHER.hash(password), disabled=False,
-                        created_at=utcnow(), failed_sign_ins=0)
+                        created_at=utcnow())
             session.add(user)
             session.flush()
             append(session=session, actor=actor, action=AuditAction.USER_ADDED, subject_type="user",
                    subject_id=username, payload={"roles": user.roles, "email": email})
-            return _account(user)
+            return account_of(user)
 
 
 def set_roles(*, engine: Engine, actor: Principal, username: str,
@@ -103,7 +98,7 @@ def set_roles(*, engine: Engine, actor: Principal, username: str,
             append(session=session, actor=actor, action=AuditAction.USER_ROLES_SET,
                    subject_type="user",
                    subject_id=username, payload={"before": before, "after": user.roles})
-            return _account(user)
+            return account_of(user)
 
 
 def disable_user(*, engine: Engine, actor: Principal, username: str) -> Account:
@@ -119,51 +114,11 @@ def disable_user(*, engine: Engine, actor: Principal, username: str) -> Account:
             append(session=session, actor=actor, action=AuditAction.USER_DISABLED,
                    subject_type="user",
                    subject_id=username)
-            return _account(user)
+            return account_of(user)
 
 
 def list_users(*, session: Session) -> list[Account]:
-    return [_account(u) for u in session.scalars(select(User).order_by(User.username))]
-
-
-def sign_in(*, engine: Engine, username: str, password: str,
-            now: datetime | None = None) -> Principal:
-    """Check a local account's password; throttled after repeated failures.
-
-    After FREE_FAILURES failures in a row each further try waits 1 s, then 2 s, 4 s, ...
-    at most MAX_WAIT, counted from the last failure.
-
-    Args:
-        now: the time of the attempt (UTC, naive); the clock's when not given.
-
-    Raises:
-        SignInRefused: a wrong name or password, a disabled account, or a try inside the
-            pause; all but the pause read the same.
-    """
-    name = username.strip().lower()[:128]
-    now = now or utcnow()
-    with session_scope(engine) as session:
-        user = session.scalar(select(User).where(User.username == name))
-        wait = _wait(user, now)
-        if wait is not None:
-            append(session=session, actor=name or "anonymous", action=AuditAction.SIGN_IN_THROTTLED,
-                   subject_type="user", subject_id=name)
-            refusal = SignInRefused(
-                "Too many failed sign-ins for this account.",
-                hint=f"Try again in {int(wait.total_seconds()) + 1} seconds.")
-        elif _password_matches(user, password) and user is not None and not user.disabled:
-            user.failed_sign_ins, user.last_sign_in_at = 0, now
-            append(session=session, actor=name, action=AuditAction.SIGNED_IN, subject_type="user",
-                   subject_id=name, payload={"method": "password"})
-            return _account(user).principal()
-        else:
-            if user is not None:
-                user.failed_sign_ins, user.last_failed_at = user.failed_sign_ins + 1, now
-            append(session=session, actor=name or "anonymous", action=AuditAction.SIGN_IN_FAILED,
-                   subject_type="user", subject_id=name)
-            refusal = SignInRefused("Unknown username, wrong password, or a disabled account.",
-                                    hint="Check both and try again; an admin can help.")
-    raise refusal  # after the commit: the failure itself is recorded
+    return [account_of(u) for u in session.scalars(select(User).order_by(User.username))]
 
 
 def account_principal(*, session: Session, username: str) -> Principal | None:
@@ -173,7 +128,7 @@ def account_principal(*, session: Session, username: str) -> Principal | None:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or user.disabled:
         return None
-    return _account(user).principal()
+    return account_of(user).principal()
 
 
 def record_sign_in(*, engine: Engine, principal: Principal, method: str) -> None:
@@ -184,15 +139,9 @@ def record_sign_in(*, engine: Engine, principal: Principal, method: str) -> None
                payload={"method": method, "roles": sorted(r.value for r in principal.roles)})
 
 
-def _wait(user: User | None, now: datetime) -> timedelta | None:
-    if user is None or user.failed_sign_ins < FREE_FAILURES or user.last_failed_at is None:
-        return None
-    pause = min(timedelta(seconds=2 ** (user.failed_sign_ins - FREE_FAILURES)), MAX_WAIT)
-    left = user.last_failed_at + pause - now
-    return left if left > timedelta(0) else None
-
-
-def _password_matches(user: User | None, password: str) -> bool:
+def password_matches(user: User | None, password: str) -> bool:
+    """Whether the password is the account's: one argon2 verification whatever the account
+    (a fixed dummy hash when there is none), so a wrong name costs what a wrong password does."""
     try:
         return _HASHER.verify(user.password_hash if user and user.password_hash
                               else _DUMMY_HASH, password)
@@ -221,7 +170,7 @@ def _user(session: Session, username: str) -> User:
     return user
 
 
-def _account(user: User) -> Account:
+def account_of(user: User) -> Account:
     return Account(user.username, user.display_name, user.email,
                    frozenset(Role(r) for r in user.roles if r in Role._value2member_map_),
                    user.disabled, user.created_at, user.last_sign_in_at)

@@ -56,10 +56,36 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
-    # Consecutive failed sign-ins since the last good one: each further try waits longer.
-    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    last_failed_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SignInFailure(Base):
+    """A failed or paused local sign-in: the state of the pauses (services.governance.sign_in),
+    kept outside the chain; the chain holds the first failures and summaries of the rest."""
+
+    __tablename__ = "sign_in_failures"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    attempted_at: Mapped[datetime] = mapped_column(DateTime)
+    address: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(128))  # as tried: may name no account
+    paused: Mapped[bool] = mapped_column(Boolean)  # tried inside a pause: does not lengthen it
+    chained: Mapped[bool] = mapped_column(Boolean)  # in the audit trail, alone or summarised
+    __table_args__ = (Index("ix_sign_in_failures_address", "address", "username", "attempted_at"),)
+
+
+class ServiceToken(Base):
+    """A serving system's credential for the ingest API: only the SHA-256 of its secret is kept
+    (migration 0008); revoked, it stays as the record of who it was."""
+
+    __tablename__ = "service_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    roles: Mapped[list[Any]] = mapped_column()
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(128))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Evidence(Base):
