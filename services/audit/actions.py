@@ -16,7 +16,8 @@ class AuditAction(StrEnum):
     # sign-in and accounts
     SIGNED_IN = "auth.signed_in"
     SIGN_IN_FAILED = "auth.sign_in_failed"
-    SIGN_IN_THROTTLED = "auth.sign_in_throttled"
+    SIGN_IN_THROTTLED = "auth.sign_in_throttled"  # written before failures were summarised
+    SIGN_IN_FAILURES_SUMMARISED = "auth.sign_in_failures_summarised"
     USER_ADDED = "user.added"
     USER_ADD_REFUSED = "user.add.refused"
     USER_ROLES_SET = "user.roles_set"
@@ -52,6 +53,12 @@ class AuditAction(StrEnum):
     # the decision log
     INGEST_DECISIONS = "ingest.decisions"
     INGEST_OUTCOMES = "ingest.outcomes"
+    INGEST_REFUSED = "ingest.refused"  # a service token without the ingest role, by the API
+    # service tokens of serving systems (the ingest API)
+    TOKEN_CREATED = "token.created"
+    TOKEN_CREATE_REFUSED = "token.create.refused"
+    TOKEN_REVOKED = "token.revoked"
+    TOKEN_REVOKE_REFUSED = "token.revoke.refused"
     DAY_COUNTS_REBUILT = "day_counts.rebuilt"
     PROFILES_REBUILT = "profiles.rebuilt"
     DECISION_OVERRIDDEN = "decision.overridden"
