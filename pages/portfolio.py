@@ -6,15 +6,29 @@ import streamlit as st
 from services.monitoring.portfolio import PILLARS
 from services.reports.portfolio_pdf import portfolio_pdf
 from ui.next_steps import FIRST_STEPS
-from ui.portfolio import PILLAR_TITLES, STATUS_MARKS, pillar_trends, portfolio_view, status_grid
+from ui.portfolio import (
+    PILLAR_TITLES,
+    STATUS_MARKS,
+    broken_chain_alert,
+    pillar_trends,
+    portfolio_view,
+    status_grid,
+)
 from ui.principal import page_guard
-from ui.widgets import stop_on_error
+from ui.widgets import plain, stop_on_error
 
 page_guard()
 
 st.title("Portfolio")
 st.caption("Every model in the registry, judged per pillar against the policy of its risk "
            "tier. Hover a cell of the grid for its reason; select a row to open the model.")
+
+with stop_on_error():
+    broken = broken_chain_alert()
+if broken is not None:  # above everything: no figure below can be trusted to the trail
+    st.error(f"**The audit trail does not verify.** {plain(broken.message)} (alert "
+             f"#{broken.id}, opened {broken.opened_at:%Y-%m-%d %H:%M} UTC)",
+             icon=":material/gpp_bad:")
 
 with stop_on_error():
     view = portfolio_view()

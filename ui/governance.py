@@ -13,7 +13,6 @@ from services.audit.trail import (
     ChainVerdict,
     audit_facets,
     search_events,
-    verify_chain,
 )
 from services.core.principal import Principal
 from services.governance.controls import ControlMatrix, control_matrix
@@ -21,6 +20,7 @@ from services.governance.promotions import execution, requests
 from services.governance.promotions.history import ServedAt, served_at
 from services.governance.promotions.status import OPEN_STATUSES
 from services.governance.promotions.views import PromotionView, list_promotions
+from services.monitoring.chain_watch import verify_and_alert
 from services.store.engine import session_scope
 from ui import context, data
 
@@ -116,8 +116,8 @@ def chain_verdict() -> ChainVerdict:
 
 @st.cache_data(ttl=60, show_spinner="Verifying the audit chain…")
 def _verdict(database_url: str) -> ChainVerdict:
-    with session_scope(context.engine()) as session:
-        return verify_chain(session=session)
+    # A break found here opens the chain alert (once) for admins, auditors and the portfolio.
+    return verify_and_alert(engine=context.engine())
 
 
 def reverify() -> None:

@@ -10,6 +10,8 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from services.core.clock import utcnow
+from services.monitoring.alerts import AlertView
+from services.monitoring.chain_watch import chain_alert
 from services.monitoring.portfolio import (
     PILLARS,
     STATUS_WORDS,
@@ -29,6 +31,13 @@ STATUS_MARKS = {"green": "● ok", "amber": "▲ watch", "red": "■ at risk", "
 PILLAR_TITLES = {"evidence": "Evidence", "gates": "Gates", "drift": "Drift",
                  "performance": "Performance", "fairness": "Fairness", "alerts": "Alerts",
                  "revalidation": "Revalidation", "oversight": "Oversight"}
+
+
+def broken_chain_alert() -> AlertView | None:
+    """The open audit_chain_broken alert, if any. Not cached: one indexed row, and a break
+    must show at once."""
+    with session_scope(context.engine()) as session:
+        return chain_alert(session=session)
 
 
 def portfolio_view() -> Portfolio:

@@ -33,11 +33,9 @@ def add_commands(commands: Any) -> None:
 
 
 def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from services.audit.trail import verify_chain
-    from services.store.engine import session_scope
+    from services.monitoring.chain_watch import verify_and_alert
 
-    with session_scope(store(settings)) as session:
-        verdict = verify_chain(session=session)
+    verdict = verify_and_alert(engine=store(settings))  # a break opens the chain alert
     if args.json:
         print_json(verdict)
     elif verdict.intact:
@@ -46,7 +44,8 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     else:
         where = f" at event #{verdict.broken_at}" if verdict.broken_at else ""
         print(f"The audit chain is BROKEN{where}: {verdict.problem}.")
-        print(f"  {verdict.events:,} events before it verified.")
+        print(f"  {verdict.events:,} events before it verified. An audit_chain_broken alert "
+              "is open for admins and auditors.")
     return 0 if verdict.intact else 1
 
 

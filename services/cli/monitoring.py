@@ -76,6 +76,7 @@ def _drift(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _monitor(args: argparse.Namespace, settings: Settings) -> int:
+    from services.monitoring.chain_watch import verify_and_alert
     from services.monitoring.monitor import backfill_health, monitor
 
     engine, registry, policy = sources(settings)
@@ -87,15 +88,22 @@ def _monitor(args: argparse.Namespace, settings: Settings) -> int:
         if not args.json:
             print(f"Backfilled {written} day(s) of model health.")
     report = monitor(engine=engine, registry=registry, policy=policy, actor=cli_principal())
+    # The scheduled run also walks the audit chain: a break opens its alert even when nobody
+    # opens the Audit page.
+    # Exits 1 then, so that the scheduler sees it too.
+    chain = verify_and_alert(engine=engine)
     if args.json:
         print_json(report)
-        return 0
+        return 0 if chain.intact else 1
     print(f"Judged {report.models} served model(s) in {report.seconds:.2f} s; "
           f"{len(report.opened)} new alert(s).")
     for name, found in report.findings.items():
         for finding in found:
             print(f"  {name:<24} {finding.kind:<12} {finding.message}")
-    return 0
+    if not chain.intact:
+        print(f"The audit chain does NOT verify: {chain.problem}. An audit_chain_broken alert "
+              "is open for admins and auditors; run `govern audit verify` for details.")
+    return 0 if chain.intact else 1
 
 
 def _profile_rebuild(args: argparse.Namespace, settings: Settings) -> int:
