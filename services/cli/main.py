@@ -15,6 +15,7 @@ from services.cli import (
     performance,
     registry,
     reports,
+    service_api,
     workspace,
 )
 from services.core.errors import GovernanceError
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     performance.add_commands(commands)
     reports.add_commands(commands)
     registry.add_commands(commands)
+    service_api.add_commands(commands)
     return parser
 
 

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # A signed-in browser session ends after this many hours, whatever it does.
     session_hours: float = Field(default=8.0, gt=0, le=24 * 7,
                                  validation_alias="GOVERNANCE_SESSION_HOURS")
+    # The ingest API (`govern api`) refuses a request body larger than this with 413.
+    api_max_body_mb: float = Field(default=5.0, gt=0, le=1024,
+                                   validation_alias="GOVERNANCE_API_MAX_BODY_MB")
 
     @model_validator(mode="after")
     def _fill_workspace_defaults(self) -> Settings:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from services.audit.actions import AuditAction
 from services.audit.chain import append, lock_trail
 from services.core.clock import utcnow
-from services.core.errors import GovernanceError
+from services.core.errors import SourceUnavailable
 from services.core.permissions import Action, require
 from services.core.principal import Principal
 from services.decisions.daily_profiles import DailyProfiler
@@ -113,12 +113,14 @@ def store_decisions(*, engine: Engine, schema_of: Schema, actor: Principal, rows
         try:
             tally, batch_id = _decisions_batch(engine, schema_of, actor, rows, source, digest,
                                                progress)
-        except GovernanceError as exc:
+        except Exception as exc:
             # Another batch stored some of these ids first (or the same content won the
             # race): judged again, its rows are now duplicates or conflicts, row by row.
-            if attempt + 1 < _ATTEMPTS and _lost_a_race(exc):
-                continue
-            raise
+            if not _lost_a_race(exc):
+                raise
+            if attempt + 1 == _ATTEMPTS:
+                raise _busy() from exc
+            continue
         return _report("decisions", source, batch_id, tally, started, rows, per_row)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -135,10 +137,12 @@ def store_outcomes(*, engine: Engine, actor: Principal, rows: list[Row], source:
             return _already("outcomes", source, earlier)
         try:
             tally, batch_id = _outcomes_batch(engine, actor, rows, source, digest, progress)
-        except GovernanceError as exc:
-            if attempt + 1 < _ATTEMPTS and _lost_a_race(exc):
-                continue
-            raise
+        except Exception as exc:
+            if not _lost_a_race(exc):
+                raise
+            if attempt + 1 == _ATTEMPTS:
+                raise _busy() from exc
+            continue
         return _report("outcomes", source, batch_id, tally, started, rows, per_row)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -226,14 +230,23 @@ def _finish(session: Session, actor: Principal, batch: IngestBatch, tally: _Tall
                     "accepted": batch.accepted, "quarantined": batch.quarantined})
 
 
-def _lost_a_race(exc: GovernanceError) -> bool:
+def _busy() -> SourceUnavailable:
+    return SourceUnavailable(f"Concurrent batches took the same ids {_ATTEMPTS} times in a "
+                             "row; nothing of this batch was stored.",
+                             hint="Send the batch again.")
+
+
+def _lost_a_race(exc: BaseException) -> bool:
     """A unique key another transaction took first, or PostgreSQL breaking a deadlock or a
-    serialization conflict between two batches: worth judging the batch again."""
-    cause = exc.__cause__
-    if isinstance(cause, IntegrityError):
-        return True
-    return isinstance(cause, OperationalError) and \
-        getattr(cause.orig, "sqlstate", None) in ("40P01", "40001")
+    serialization conflict between two batches: worth judging the batch again. The driver's
+    own error arrives bare from PostgreSQL's COPY, wrapped by SQLAlchemy otherwise."""
+    for error in (exc, exc.__cause__):
+        if isinstance(error, IntegrityError):
+            return True
+        driver = error.orig if isinstance(error, OperationalError) else error
+        if getattr(driver, "sqlstate", None) in ("23505", "40P01", "40001"):
+            return True
+    return False
 
 
 def _new_in_batch(checked: Iterator[tuple[int, dict[str, Any]]],

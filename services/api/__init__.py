@@ -1,0 +1,1 @@
+"""The HTTP ingest service (`govern api`): serving systems post decisions and outcomes."""
