@@ -17,6 +17,7 @@ from benchmarks import (
     ingest_bench,
     pages_bench,
     peer_bench,
+    performance_bench,
     startup_bench,
 )
 from benchmarks.common import Measure, write_results
@@ -68,6 +69,11 @@ def main() -> None:
             (root / "alarms").mkdir()
             sections["Drift verdicts: false alarms and detections (ours and Evidently's "
                      "defaults)"] = drift_alarm_bench.run(root / "alarms")
+            print("Performance estimated without labels beside NannyML's CBPE (its own venv; "
+                  "the first run makes it)…", flush=True)
+            (root / "performance").mkdir()
+            sections["Performance estimated without labels, beside NannyML's CBPE"] = \
+                performance_bench.run(root / "performance", runs=args.runs)
             print("Explanations per model kind (20 inputs, model loaded)…", flush=True)
             (root / "explain").mkdir()
             sections["Explanations per model kind (20 inputs, model loaded)"] = \
