@@ -250,3 +250,20 @@ def test_the_map_is_stored_in_the_reference_profile_hashed_and_reads_back_to_its
     score = next(f for f in typed.features if f.name == SCORE)
     assert len(typed.calibration.probability) == len(score.fine_edges) + 1
     assert THRESHOLD in score.fine_edges
+
+
+def test_traffic_counted_against_an_earlier_reference_asks_for_a_rebuild(engine: Engine) -> None:
+    rng = np.random.default_rng(12)
+    _stored_reference(engine, rng)
+    scores, labels = _population(rng, 500)
+    _log(engine, scores, labels, np.arange(500) < 10, days=7)
+    with session_scope(engine) as session:  # a new evidence run: other bins
+        add_evidence(session=session, kind="reference_profile", model_name="m",
+                     model_version="1", data_sha256="0" * 64,
+                     payload=reference_payload(pd.DataFrame({"x": scores[:300]}), scores[:300],
+                                               labels[:300], THRESHOLD),
+                     policy_sha256="0" * 64, code_version=None, created_by="test")
+    with engine.connect() as connection, pytest.raises(NotFound,
+                                                       match="govern profile rebuild m 1"):
+        performance_window(connection=connection, model_name="m", version="1", start=DAY,
+                           end=DAY + timedelta(days=7), floors={})

@@ -97,8 +97,9 @@ def performance_window(*, connection: Connection, model_name: str, version: str,
     """Estimated and realised performance of a version over the days [start, end).
 
     Raises:
-        NotFound: the version has no reference profile, or one made before calibration maps
-            were stored (the hint says what to run).
+        NotFound: the version has no reference profile, one made before calibration maps
+            were stored, or daily profiles counted against an earlier one (the hint says what
+            to run).
     """
     return performance_by_week(connection=connection, model_name=model_name, version=version,
                                start=start, end=end, floors=floors, days=(end - start).days)[0]
@@ -119,6 +120,12 @@ def performance_by_week(*, connection: Connection, model_name: str, version: str
                              calibration.calibration_error_bound,
                              calibration.raw_calibration_error, calibration.rows)
     shown = {m: f for m, f in floors.items() if m in METRICS}
+    if any(len(cell["fine"]) != edges.size + 1 for _, cell in daily):
+        # A newer evidence run brought new bins; the traffic was counted in the old ones.
+        raise NotFound(f"The daily profiles of {model_name} v{version} were counted against an "
+                       "earlier reference profile than its newest.",
+                       hint=f"Run `govern profile rebuild {model_name} {version}` to count its "
+                            "traffic again in the newest bins.")
     windows = []
     first = start
     while first < end:
