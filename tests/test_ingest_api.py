@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -141,8 +141,8 @@ def test_posted_rows_are_stored_exactly_as_the_file_path_stores_them(
                                           outcome="escalated", score=None,
                                           escalation_reason="missing_input"),
         decision(f"{prefix}-3", features={"income": "x", "debt": 1.0}),
-        decision(f"{prefix}-4", decided_at=int((NOW.timestamp())) - 60, shadow=True,
-                 reason_codes=["R1"], request_id="req-9")]
+        decision(f"{prefix}-4", decided_at=int(NOW.replace(tzinfo=UTC).timestamp()) - 60,
+                 shadow=True, reason_codes=["R1"], request_id="req-9")]
     answer = api.post("/v1/decisions", rows(f"a{p}")).json()
     path = tmp_path / "same.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows(f"f{p}")) + "\n")
