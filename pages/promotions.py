@@ -38,7 +38,7 @@ with tab_waiting:
         model = models.get(view.model_name)
         with st.container(border=True):
             request_panel(view, actor, model.owner if model else None,
-                          policy().for_tier(model.risk_tier if model else None).approvers)
+                          policy().for_tier(model.risk_tier if model else None))
 
 with tab_request:
     if not allowed(actor, Action.REQUEST_PROMOTION):

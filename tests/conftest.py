@@ -15,11 +15,16 @@ from sqlalchemy import Engine, create_engine, text
 
 from services.core.settings import Settings
 from services.demo.build import DemoReport
+from services.registry.transport import fail_fast_mlflow_http
 from services.store.engine import make_engine
 from services.store.migrate import upgrade
 from tests.factories import governed_registry, log_version
 from tests.workspaces import SharedDemo, build_in_background, copy_demo, fingerprint
 from tests.workspaces import shared_demo as shared_demo_of
+
+# The test process owns its environment, as the console's and govern's do: a registry that is
+# down fails at once instead of after MLflow's minutes of retries.
+fail_fast_mlflow_http()
 
 POSTGRES_URL = os.environ.get("GOVERNANCE_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

@@ -41,6 +41,7 @@ OWNER = Principal("olga", "Olga", frozenset({Role.MODEL_OWNER}))
 VICTOR = Principal("victor", "Victor", frozenset({Role.VALIDATOR}))
 WANDA = Principal("wanda", "Wanda", frozenset({Role.VALIDATOR}))
 ADMIN = Principal("adam", "Adam", frozenset({Role.ADMIN}))
+ADMIN2 = Principal("bea", "Bea", frozenset({Role.ADMIN}))
 ANALYST = Principal("ana", "Ana", frozenset({Role.ANALYST}))
 WHY = "Better discrimination on the hold-out and no fairness regressions found."
 POLICY = load_policy(PROJECT_ROOT / "policy.toml")
@@ -78,9 +79,10 @@ def test_a_tracking_server_stopped_mid_session_moves_nothing(
     registry = Registry(url)
     request = request_promotion(engine=engine, registry=registry, policy=POLICY, actor=OWNER,
                                 model_name="loan-approval", version="2", justification=WHY)
-    grant_exception(engine=engine, actor=ADMIN, request_id=request.id,
-                    justification="Accepted for the test: evidence is run nightly instead.",
-                    expires_on=utcnow().date() + timedelta(days=30))
+    for admin in (ADMIN, ADMIN2):  # the high-risk tier needs two admins' exceptions
+        grant_exception(engine=engine, actor=admin, request_id=request.id,
+                        justification="Accepted for the test: evidence is run nightly instead.",
+                        expires_on=utcnow().date() + timedelta(days=30))
     _stop(server)
     outcomes = []
     for validator in (VICTOR, WANDA):

@@ -11,7 +11,7 @@ from pathlib import Path
 import mlflow
 import pytest
 from mlflow import MlflowClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from services.core.clock import utcnow
 from services.core.errors import (
@@ -32,7 +32,13 @@ from services.governance.promotions.history import served_at
 from services.governance.promotions.requests import grant_exception, request_promotion, sign_off
 from services.registry.adapter import Registry
 from services.store.engine import session_scope
-from services.store.models import AliasChange, AuditEvent, PromotionRequest, SignOff
+from services.store.models import (
+    AliasChange,
+    AuditEvent,
+    PolicyException,
+    PromotionRequest,
+    SignOff,
+)
 from tests.conftest import closed_port
 from tests.factories import GOVERNED_TAGS, log_version
 
@@ -42,6 +48,7 @@ VICTOR = Principal("victor", "Victor", frozenset({Role.VALIDATOR}))
 WANDA = Principal("wanda", "Wanda", frozenset({Role.VALIDATOR}))
 XAVIER = Principal("xavier", "Xavier", frozenset({Role.VALIDATOR}))
 ADMIN = Principal("adam", "Adam", frozenset({Role.ADMIN}))
+ADMIN2 = Principal("bea", "Bea", frozenset({Role.ADMIN}))
 WHY = "Better discrimination on the hold-out and no fairness regressions found."
 MODEL = "loan-approval"
 
@@ -86,10 +93,13 @@ def _sign(engine: Engine, registry: Registry, policy: Policy, actor: Principal,
                     request_id=request_id, verdict=verdict, justification=WHY)
 
 
-def _excuse(engine: Engine, request_id: int) -> None:
-    grant_exception(engine=engine, actor=ADMIN, request_id=request_id,
-                    justification="Accepted for the test: evidence is run nightly instead.",
-                    expires_on=utcnow().date() + timedelta(days=30))
+def _excuse(engine: Engine, request_id: int, admins: tuple[Principal, ...] = (ADMIN, ADMIN2),
+            days: int = 30) -> None:
+    """Exceptions by two admins: the high-risk tier needs both (exception_approvers)."""
+    for admin in admins:
+        grant_exception(engine=engine, actor=admin, request_id=request_id,
+                        justification="Accepted for the test: evidence is run nightly instead.",
+                        expires_on=utcnow().date() + timedelta(days=days))
 
 
 def _count(engine: Engine, table: type, **where: object) -> int:
@@ -285,3 +295,50 @@ def test_point_in_time_names_the_version_its_approvals_and_its_evidence_then(
     assert before.version is None  # the console recorded no holder before its first move
     assert now.version == "2" and now.request is not None
     assert now.request.approvers == ("victor", "wanda") and now.request.exceptions
+
+
+def test_one_admins_exception_does_not_excuse_a_high_risk_gate(
+        engine: Engine, registry: Registry, policy: Policy) -> None:
+    request_id = _request(engine, registry, policy)
+    _excuse(engine, request_id, admins=(ADMIN,))
+    with pytest.raises(GateFailed, match="2 admin"):
+        _sign(engine, registry, policy, VICTOR, request_id)
+    with pytest.raises(InvalidInput, match="already excused"):
+        _excuse(engine, request_id, admins=(ADMIN,))
+    _excuse(engine, request_id, admins=(ADMIN2,))
+    _sign(engine, registry, policy, VICTOR, request_id)
+    assert _count(engine, SignOff) == 1
+
+
+def test_a_rollback_after_a_rollback_is_refused(engine: Engine, registry: Registry,
+                                                policy: Policy) -> None:
+    request_id = _request(engine, registry, policy)
+    _excuse(engine, request_id)
+    _sign(engine, registry, policy, VICTOR, request_id)
+    _sign(engine, registry, policy, WANDA, request_id)
+    rollback_alias(engine=engine, registry=registry, actor=VICTOR, model_name=MODEL,
+                   justification="Complaints doubled within a day of the switch.")
+    with pytest.raises(InvalidInput, match="only an executed promotion can be rolled back"):
+        rollback_alias(engine=engine, registry=registry, actor=WANDA, model_name=MODEL,
+                       justification="Pressing it again to see whether v2 comes back.")
+    assert registry.alias_holder(MODEL, "champion") == "1"
+    assert _actions(engine)[-1] == "alias.rollback.refused"
+
+
+def test_a_rollback_does_not_restore_a_version_whose_exception_has_expired(
+        engine: Engine, registry: Registry, policy: Policy) -> None:
+    first = _request(engine, registry, policy, version="2")
+    _excuse(engine, first)
+    _sign(engine, registry, policy, VICTOR, first)
+    _sign(engine, registry, policy, WANDA, first)
+    second = _request(engine, registry, policy, version="3")
+    _excuse(engine, second)
+    _sign(engine, registry, policy, VICTOR, second)
+    _sign(engine, registry, policy, WANDA, second)
+    with session_scope(engine) as session:  # v2's exception lapses while v3 serves
+        session.execute(update(PolicyException).where(PolicyException.request_id == first)
+                        .values(expires_on=utcnow().date() - timedelta(days=1)))
+    with pytest.raises(InvalidInput, match="expired"):
+        rollback_alias(engine=engine, registry=registry, actor=VICTOR, model_name=MODEL,
+                       justification="v3 misbehaves; we want v2 back at once.")
+    assert registry.alias_holder(MODEL, "champion") == "3"

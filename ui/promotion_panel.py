@@ -11,6 +11,7 @@ import streamlit as st
 
 from services.core.clock import utcnow
 from services.core.permissions import Action, allowed
+from services.core.policy import TierPolicy
 from services.core.principal import Principal
 from services.governance.promotions.execution import ExecutionResult
 from services.governance.promotions.status import PromotionStatus
@@ -22,7 +23,8 @@ _WHY = "Why, in your own words; shown exactly as written."
 
 
 def request_panel(view: PromotionView, actor: Principal, owner: str | None,
-                  approvals_needed: int) -> None:
+                  tier: TierPolicy) -> None:
+    approvals_needed = tier.approvers
     st.subheader(f"Request #{view.id}: {plain(view.model_name)} v{plain(view.model_version)} → "
                  f"@{view.alias}")
     st.caption(f"{view.kind.capitalize()} requested by {plain(view.requested_by)} on "
@@ -33,22 +35,23 @@ def request_panel(view: PromotionView, actor: Principal, owner: str | None,
     if view.status == PromotionStatus.APPROVED_NOT_EXECUTED:
         st.error(f"**Approved, but the alias did not move.** {plain(view.execution_error)}",
                  icon=":material/sync_problem:")
-    _gates(view)
+    _gates(view, tier.exception_approvers)
     _sign_offs(view)
     _actions(view, actor, owner)
 
 
-def _gates(view: PromotionView) -> None:
+def _gates(view: PromotionView, exception_approvers: int) -> None:
     if not view.gate_results:
         return
     today = utcnow().date()
-    blocking = view.unexcused_gates(today)
+    blocking = view.unexcused_gates(today, exception_approvers)
     st.markdown(f"**Gates as frozen on the request** (policy `{view.policy_sha256[:12]}…`): "
                 + (f"{len(blocking)} block approval." if blocking else "none block approval."))
     table = pd.DataFrame({
         "Gate": g.gate, "Status": g.status.replace("_", " "), "Figure": g.figure,
         "Bound": g.bound, "Clause": g.clause,
-        "Excused": "yes" if not g.passed and g.gate not in blocking else "",
+        "Excused": "" if g.passed else
+        f"by {len(view.excused_by(g.gate, today))} of {exception_approvers} admin(s)",
     } for g in view.gate_results)
     st.dataframe(table.style.map(status_style, subset=["Status"]), hide_index=True,
                  width="stretch",

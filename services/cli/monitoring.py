@@ -76,6 +76,7 @@ def _drift(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _monitor(args: argparse.Namespace, settings: Settings) -> int:
+    from services.governance.sign_in import summarise_sign_in_failures
     from services.monitoring.chain_watch import verify_and_alert
     from services.monitoring.monitor import backfill_health, monitor
 
@@ -92,6 +93,10 @@ def _monitor(args: argparse.Namespace, settings: Settings) -> int:
     # opens the Audit page.
     # Exits 1 then, so that the scheduler sees it too.
     chain = verify_and_alert(engine=engine)
+    # Failed sign-ins of a probe that stopped are chained as a summary rather than left out;
+    # never onto a chain that does not verify, where the new event would move the break.
+    if chain.intact:
+        summarise_sign_in_failures(engine=engine)
     if args.json:
         print_json(report)
         return 0 if chain.intact else 1

@@ -42,6 +42,8 @@ class TierPolicy:
     fairness_bounds: dict[str, float]
     drift: dict[str, float]
     monitoring: dict[str, float]  # window_days, escalation_rate_max, override_rate_max
+    # Distinct admins whose policy exception a failing gate needs before approval can pass it.
+    exception_approvers: int = 1
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,15 @@ def _tier(tier: str, clause: Any, path: Path) -> TierPolicy:
             fairness_bounds={k: float(clause["fairness_bounds"][k]) for k in FAIRNESS_BOUNDS},
             drift={k: float(clause["drift"][k]) for k in DRIFT_THRESHOLDS},
             monitoring={k: float(clause["monitoring"][k]) for k in MONITORING},
+            exception_approvers=int(clause.get("exception_approvers", 1)),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidInput(f"[tiers.{tier}] in {path} is missing or mistypes {exc}.") from exc
-    if not 0 <= policy.confidence_margin < 0.5 or policy.approvers < 1:
+    if not 0 <= policy.confidence_margin < 0.5 or min(policy.approvers,
+                                                      policy.exception_approvers) < 1:
         raise InvalidInput(
             f"[tiers.{tier}] in {path}: confidence_margin must be in [0, 0.5) "
-            "and approvers at least 1."
+            "and approvers and exception_approvers at least 1."
         )
     unknown = set(policy.required_evidence) - set(EVIDENCE_KINDS)
     if unknown:

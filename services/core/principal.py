@@ -54,6 +54,8 @@ DEMO_PERSONAS: tuple[Persona, ...] = (
     _persona("executive", "Executive", "grace", "Grace Okafor", Role.VIEWER),
     _persona("auditor", "Auditor", "henrik", "Henrik Lund", Role.AUDITOR),
     _persona("admin", "Administrator", "sam", "Sam Adeyemi", Role.ADMIN),
+    # A high-risk tier's policy exception needs two admins (policy.toml exception_approvers).
+    _persona("second_admin", "Second administrator", "lena", "Lena Kowalski", Role.ADMIN),
 )
 
 

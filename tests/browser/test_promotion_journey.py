@@ -80,18 +80,20 @@ def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
     _waiting_tab(page)
     _sign_off_form(page).get_by_label("Justification").fill(WHY)
     _sign_off_form(page).get_by_role("button", name="Sign", exact=True).click()
-    page.get_by_text("It cannot be approved unless an admin records a policy exception").wait_for()
+    page.get_by_text("It cannot be approved unless 2 admin(s) each record a policy exception") \
+        .wait_for()
     screenshot(page, "promotion-blocked-by-gates")
 
-    _act_as(page, "Administrator")
-    _waiting_tab(page)
-    _one(page.get_by_text("Record a policy exception (admin)")).click()
-    exception = _one(page.locator("[data-testid='stExpander']").filter(
-        has_text="Record a policy exception"))
-    exception.get_by_label("Justification").fill(
-        "Accepted for a 30-day canary while the fairness fix is validated.")
-    with a_run(page):
-        exception.get_by_role("button", name="Record exception").click()
+    for admin in ("Administrator", "Second administrator"):  # four eyes on the exception too
+        _act_as(page, admin)
+        _waiting_tab(page)
+        _one(page.get_by_text("Record a policy exception (admin)")).click()
+        exception = _one(page.locator("[data-testid='stExpander']").filter(
+            has_text="Record a policy exception"))
+        exception.get_by_label("Justification").fill(
+            "Accepted for a 30-day canary while the fairness fix is validated.")
+        with a_run(page):
+            exception.get_by_role("button", name="Record exception").click()
 
     _sign(page, "Model risk manager")
     assert registry.alias_holder("credit-risk", "champion") == "2"  # one approval of two
@@ -105,6 +107,12 @@ def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
         "Complaints doubled within a day of the switch.")
     _one(page.get_by_role("button", name="Roll back @champion")).click()
     page.get_by_text("Rolled back: credit-risk @champion is v2 again.").wait_for()
+    assert registry.alias_holder("credit-risk", "champion") == "2"
+    # A second rollback would put v3 back with no gate check and no approver: refused.
+    _one(page.get_by_placeholder("What went wrong")).fill(
+        "Pressing it again to see whether v3 comes back.")
+    _one(page.get_by_role("button", name="Roll back @champion")).click()
+    page.get_by_text("only an executed promotion can be rolled back").wait_for()
     assert registry.alias_holder("credit-risk", "champion") == "2"
     page.get_by_role("tab", name="History").click()
     screenshot(page, "promotion-history")

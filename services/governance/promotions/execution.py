@@ -24,7 +24,7 @@ from services.governance.promotions.status import PromotionStatus
 from services.governance.promotions.views import PromotionView, promotion_view
 from services.registry.adapter import Registry
 from services.store.engine import session_scope
-from services.store.models import AliasChange, PromotionRequest
+from services.store.models import AliasChange, PolicyException, PromotionRequest
 
 EXECUTABLE = (PromotionStatus.APPROVED, PromotionStatus.APPROVED_NOT_EXECUTED)
 
@@ -89,7 +89,19 @@ def retry_promotion(*, engine: Engine, registry: Registry, actor: Principal,
 
 def rollback_alias(*, engine: Engine, registry: Registry, actor: Principal, model_name: str,
                    justification: str, alias: str = "champion") -> ExecutionResult:
-    """Give the alias back to the version that held it before the last move."""
+    """Give the alias back to the version that held it before the last executed promotion.
+
+    Only a promotion is undone this way: when the last move was itself a rollback, going back
+    again would put a version in place with no gate check and no second approver, so it needs
+    a new request. Nor does a rollback restore a version whose own promotion rested on a
+    policy exception that has expired since.
+
+    Raises:
+        PermissionDenied: the actor may not roll back.
+        InvalidInput: too short a justification; nothing recorded to go back to; the last move
+            was a rollback or was made outside the console; the earlier version's exception
+            has expired.
+    """
     with refusals_recorded(engine, actor, AuditAction.ALIAS_ROLLBACK_REFUSED, "model", model_name,
                            model_name):
         require(actor, Action.ROLLBACK)
@@ -109,6 +121,7 @@ def rollback_alias(*, engine: Engine, registry: Registry, actor: Principal, mode
                     f"the console last moved it to version {last.version}.",
                     hint="The alias was moved outside the console; promote the version you "
                          "want explicitly instead.")
+            _only_a_promotion_is_undone(session, last, model_name, alias)
             request = PromotionRequest(
                 kind="rollback", model_name=model_name, model_version=last.previous_version,
                 alias=alias, requested_by=actor.id, requested_at=utcnow(), justification=text,
@@ -124,6 +137,33 @@ def rollback_alias(*, engine: Engine, registry: Registry, actor: Principal, mode
             request_id = request.id
         return execute_promotion(engine=engine, registry=registry, actor=actor,
                                  request_id=request_id)
+
+
+def _only_a_promotion_is_undone(session: Session, last: AliasChange, model_name: str,
+                                alias: str) -> None:
+    moved_by = session.get(PromotionRequest, last.request_id) if last.request_id else None
+    if moved_by is None or moved_by.kind != "promotion":
+        how = "a rollback" if moved_by is not None else "not a promotion signed off here"
+        raise InvalidInput(
+            f"The last move of {model_name} @{alias} (to version {last.version}) was {how}; "
+            "only an executed promotion can be rolled back.",
+            hint=f"To put version {last.previous_version} back, request its promotion: it "
+                 "goes through today's gates and sign-offs.")
+    earlier = session.scalars(select(AliasChange).where(
+        AliasChange.model_name == model_name, AliasChange.alias == alias,
+        AliasChange.version == last.previous_version, AliasChange.id < last.id)
+        .order_by(AliasChange.id.desc()).limit(1)).first()
+    if earlier is None or earlier.request_id is None:
+        return  # it held the alias before the console's promotions began: nothing to re-check
+    today = utcnow().date()
+    lapsed = session.scalars(select(PolicyException).where(
+        PolicyException.request_id == earlier.request_id, PolicyException.expires_on < today)
+        .order_by(PolicyException.expires_on)).first()
+    if lapsed is not None:
+        raise InvalidInput(
+            f"Version {last.previous_version} held @{alias} under a policy exception that "
+            f"expired on {lapsed.expires_on:%Y-%m-%d}.",
+            hint="Request its promotion again: the gates and sign-offs of today apply.")
 
 
 def _record_move(session: Session, request: PromotionRequest, previous: str | None,

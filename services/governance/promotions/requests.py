@@ -91,15 +91,18 @@ def sign_off(*, engine: Engine, registry: Registry, policy: Policy, actor: Princ
             model = registry.get_model(request.model_name)
             view = promotion_view(session=session, request_id=request_id)
             _four_eyes(actor, model.owner, view)
-            if verdict == "approve" and (blocking := view.unexcused_gates(utcnow().date())):
+            tier = policy.for_tier(model.risk_tier)
+            if verdict == "approve" and (blocking := view.unexcused_gates(
+                    utcnow().date(), tier.exception_approvers)):
                 raise GateFailed(
                     f"Request #{request_id} fails {len(blocking)} gate(s): "
                     f"{', '.join(blocking)}.",
-                    hint="It cannot be approved unless an admin records a policy exception "
-                         "for those gates, with a justification and an expiry date.")
+                    hint=f"It cannot be approved unless {tier.exception_approvers} admin(s) "
+                         "each record a policy exception for those gates, with a "
+                         "justification and an expiry date.")
             session.add(SignOff(request_id=request_id, validator=actor.id, verdict=verdict,
                                 justification=text, signed_at=utcnow()))
-            needed = policy.for_tier(model.risk_tier).approvers
+            needed = tier.approvers
             approvals = len(view.approvers) + (verdict == "approve")
             if verdict == "reject":
                 request.status = PromotionStatus.REJECTED
@@ -135,7 +138,9 @@ def _four_eyes(actor: Principal, owner: str | None, view: PromotionView) -> None
 
 def grant_exception(*, engine: Engine, actor: Principal, request_id: int, justification: str,
                     expires_on: date, gates: tuple[str, ...] = ()) -> PromotionView:
-    """An admin lets a request past failing gates until a date, saying why."""
+    """An admin lets a request past failing gates until a date, saying why. Where the tier's
+    policy sets exception_approvers above one, the gates stay blocking until that many
+    distinct admins have each recorded one (each admin once per gate)."""
     with refusals_recorded(engine, actor, AuditAction.POLICY_EXCEPTION_GRANT_REFUSED,
                            "promotion_request", request_id):
         require(actor, Action.GRANT_EXCEPTION)
@@ -154,6 +159,12 @@ def grant_exception(*, engine: Engine, actor: Principal, request_id: int, justif
             if unknown := [g for g in covered if g not in failing]:
                 raise InvalidInput(f"These are not failing gates of request #{request_id}: "
                                    f"{', '.join(unknown)}.")
+            view = promotion_view(session=session, request_id=request_id)
+            if already := [g for g in covered if actor.id in view.excused_by(g, today)]:
+                raise InvalidInput(f"{actor.name} has already excused {', '.join(already)} on "
+                                   f"request #{request_id}.",
+                                   hint="Where the tier needs more than one, another admin "
+                                        "must record the exception too.")
             session.add(PolicyException(request_id=request_id, gates=list(covered),
                                         justification=text, expires_on=expires_on,
                                         granted_by=actor.id, granted_at=utcnow()))

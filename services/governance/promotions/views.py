@@ -63,10 +63,15 @@ class PromotionView:
     def approvers(self) -> tuple[str, ...]:
         return tuple(s.validator for s in self.sign_offs if s.verdict == "approve")
 
-    def unexcused_gates(self, today: date) -> tuple[str, ...]:
-        """Failing gates that no unexpired exception covers: these block approval."""
+    def unexcused_gates(self, today: date, exception_approvers: int = 1) -> tuple[str, ...]:
+        """Failing gates that fewer than exception_approvers distinct admins excuse with an
+        unexpired exception (the tier's policy): these block approval."""
         return tuple(g for g in self.failing_gates
-                     if not any(e.covers(g, today) for e in self.exceptions))
+                     if len(self.excused_by(g, today)) < exception_approvers)
+
+    def excused_by(self, gate: str, today: date) -> set[str]:
+        """The admins whose unexpired exceptions cover the gate."""
+        return {e.granted_by for e in self.exceptions if e.covers(gate, today)}
 
 
 def promotion_view(*, session: Session, request_id: int) -> PromotionView:
