@@ -100,10 +100,18 @@ with tab_when:
         st.write(f"From {t.since:%Y-%m-%d %H:%M} UTC "
                  f"{'until ' + format(t.until, '%Y-%m-%d %H:%M') if t.until else 'until now'}, "
                  f"moved by {plain(t.changed_by)}.")
-        if served.request:
-            approvers = ", ".join(served.request.approvers) or "none (rollback)"
+        if served.request and served.request.kind == "rollback":
+            st.write(f"Given back by rollback #{served.request.id} "
+                     f"({plain(served.request.requested_by)}).")
+            if (grounds := served.approved_under) is not None:
+                st.write(f"It had been promoted by request #{grounds.id} "
+                         f"({plain(grounds.requested_by)}), approved by "
+                         f"{plain(', '.join(grounds.approvers))}.")
+            else:
+                st.write("It held the alias before the console's promotions began.")
+        elif served.request:
             st.write(f"Request #{served.request.id} by {plain(served.request.requested_by)}; "
-                     f"approved by {plain(approvers)}.")
+                     f"approved by {plain(', '.join(served.request.approvers))}.")
         st.dataframe(pd.DataFrame({
             "Evidence": kind, "Record": f"#{record.id}", "Recorded": record.created_at,
             "Payload SHA-256": record.payload_sha256, "Hold-out SHA-256": record.data_sha256,

@@ -342,3 +342,22 @@ def test_a_rollback_does_not_restore_a_version_whose_exception_has_expired(
         rollback_alias(engine=engine, registry=registry, actor=VICTOR, model_name=MODEL,
                        justification="v3 misbehaves; we want v2 back at once.")
     assert registry.alias_holder(MODEL, "champion") == "3"
+
+
+def test_point_in_time_after_a_rollback_names_who_had_approved_the_version(
+        engine: Engine, registry: Registry, policy: Policy) -> None:
+    first = _request(engine, registry, policy, version="2")
+    _excuse(engine, first)
+    _sign(engine, registry, policy, VICTOR, first)
+    _sign(engine, registry, policy, WANDA, first)
+    second = _request(engine, registry, policy, version="3")
+    _excuse(engine, second)
+    _sign(engine, registry, policy, WANDA, second)
+    _sign(engine, registry, policy, XAVIER, second)
+    rollback_alias(engine=engine, registry=registry, actor=VICTOR, model_name=MODEL,
+                   justification="v3 misbehaves; we want v2 back at once.")
+    with session_scope(engine) as session:
+        now = served_at(session=session, model_name=MODEL, at=utcnow())
+    assert now.version == "2" and now.request is not None and now.request.kind == "rollback"
+    assert now.approved_under is not None and now.approved_under.id == first
+    assert now.approved_under.approvers == ("victor", "wanda")

@@ -22,6 +22,9 @@ class ServedAt:
     tenure: AliasTenure | None  # None: no version held the alias then
     request: PromotionView | None  # the approved request that moved it there, if the console did
     evidence: dict[str, EvidenceRecord]  # the newest of each kind that existed at that moment
+    # For a rollback: the executed promotion under which the version had held the alias before
+    # (its approvers are who approved it; the rollback only gave the alias back).
+    approved_under: PromotionView | None = None
 
     @property
     def version(self) -> str | None:
@@ -36,10 +39,28 @@ def served_at(*, session: Session, model_name: str, at: datetime,
                   None)
     if tenure is None:
         return ServedAt(model_name, alias, at, None, None, {})
-    request_id = session.scalar(select(AliasChange.request_id).where(
+    change = session.scalars(select(AliasChange).where(
         AliasChange.model_name == model_name, AliasChange.alias == alias,
-        AliasChange.version == tenure.version, AliasChange.changed_at == tenure.since))
+        AliasChange.version == tenure.version, AliasChange.changed_at == tenure.since)
+        .order_by(AliasChange.id.desc()).limit(1)).first()
+    request_id = change.request_id if change else None
     request = promotion_view(session=session, request_id=request_id) if request_id else None
     evidence = latest_evidence(session=session, model_name=model_name,
                                model_version=tenure.version, as_of=at)
-    return ServedAt(model_name, alias, at, tenure, request, evidence)
+    approved_under = None
+    if request is not None and request.kind == "rollback" and change is not None:
+        approved_under = _promoted_under(session, change)
+    return ServedAt(model_name, alias, at, tenure, request, evidence, approved_under)
+
+
+def _promoted_under(session: Session, rollback: AliasChange) -> PromotionView | None:
+    """The executed promotion that had given the version the alias before the rollback did."""
+    earlier = session.scalars(select(AliasChange.request_id).where(
+        AliasChange.model_name == rollback.model_name, AliasChange.alias == rollback.alias,
+        AliasChange.version == rollback.version, AliasChange.id < rollback.id,
+        AliasChange.request_id.is_not(None)).order_by(AliasChange.id.desc())).all()
+    for request_id in earlier:
+        if request_id is not None and (view := promotion_view(
+                session=session, request_id=request_id)).kind == "promotion":
+            return view
+    return None
