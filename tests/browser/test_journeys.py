@@ -94,7 +94,7 @@ def test_an_analyst_finds_a_declined_applicant_and_overrides(
     assert decision_id in page.url
     screenshot(page, "case-file-declined")
     page.get_by_text("approved", exact=True).last.click()
-    page.get_by_label("Justification").fill(
+    page.get_by_role("textbox", name="Justification").fill(
         "Income proof arrived after the decision; the affordability check now passes.")
     page.get_by_role("button", name="Record verdict").click()
     # The grid draws on a canvas; its accessible cells carry the text.
@@ -125,3 +125,44 @@ def test_an_executive_reads_the_portfolio_and_drills_into_a_model_at_risk(
     assert "model=fraud-screening" in page.url
     expect(page.get_by_text("inputs drifted from its reference").first).to_be_visible()
     screenshot(page, "portfolio-executive-drilled-into-fraud")
+
+
+def test_a_double_click_on_record_verdict_stores_the_verdict_once(
+        own_console: str, page: Any, demo_copy: Any) -> None:
+    from sqlalchemy import func, select
+
+    from services.store.engine import make_engine, session_scope
+    from services.store.models import Decision, Override
+
+    engine = make_engine(demo_copy.database_url)
+    with session_scope(engine) as session:
+        decision_id, subject = session.execute(select(Decision.decision_id, Decision.subject_ref)
+                                               .where(Decision.model_name == "credit-risk",
+                                                      Decision.outcome == "declined",
+                                                      Decision.shadow.is_(False))
+                                               .order_by(Decision.decided_at.desc())
+                                               .limit(1)).one()
+    page.goto(own_console)
+    page.get_by_text("Acting as (demo persona)").wait_for()
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    page.get_by_role("option", name="Analyst · Tomás Ortega (demo)").click()
+    page.get_by_text("Roles: analyst").wait_for()
+    page.get_by_role("link", name="Decisions").click()
+    page.get_by_label("Subject reference").fill(subject)
+    page.get_by_test_id("stBaseButton-primaryFormSubmit").click()  # the form's Search
+    page.get_by_text("newest first.").wait_for()
+    _open_row(page, 0)  # the newest of the subject's decisions: the one chosen above
+    page.get_by_text("Replay check").wait_for()
+    assert decision_id in page.url
+    page.get_by_text("approved", exact=True).last.click()
+    justification = "Income proof arrived after the decision; affordability now passes."
+    page.get_by_role("textbox", name="Justification").fill(justification)
+    page.get_by_role("button", name="Record verdict").dblclick()
+    page.locator("[role='gridcell']", has_text="Income proof arrived after the decision") \
+        .first.wait_for(state="attached")
+    with session_scope(engine) as session:
+        stored = session.scalar(select(func.count()).select_from(Override)
+                                .where(Override.decision_id == decision_id))
+    assert stored == 1
+    expect(page.get_by_text("should be", exact=False)).to_have_count(0)
+    screenshot(page, "case-file-double-click")

@@ -45,7 +45,7 @@ def _waiting_tab(page: Any) -> None:
 def _sign(page: Any, persona: str) -> None:
     _act_as(page, persona)
     _waiting_tab(page)
-    _sign_off_form(page).get_by_label("Justification").fill(WHY)
+    _sign_off_form(page).get_by_role("textbox", name="Justification").fill(WHY)
     with a_run(page):
         _sign_off_form(page).get_by_role("button", name="Sign", exact=True).click()
 
@@ -78,7 +78,7 @@ def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
 
     _act_as(page, "Model risk manager")
     _waiting_tab(page)
-    _sign_off_form(page).get_by_label("Justification").fill(WHY)
+    _sign_off_form(page).get_by_role("textbox", name="Justification").fill(WHY)
     _sign_off_form(page).get_by_role("button", name="Sign", exact=True).click()
     page.get_by_text("It cannot be approved unless 2 admin(s) each record a policy exception") \
         .wait_for()
@@ -90,7 +90,7 @@ def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
         _one(page.get_by_text("Record a policy exception (admin)")).click()
         exception = _one(page.locator("[data-testid='stExpander']").filter(
             has_text="Record a policy exception"))
-        exception.get_by_label("Justification").fill(
+        exception.get_by_role("textbox", name="Justification").fill(
             "Accepted for a 30-day canary while the fairness fix is validated.")
         with a_run(page):
             exception.get_by_role("button", name="Record exception").click()
