@@ -19,6 +19,7 @@ from services.governance.accounts import account_principal, principal_from_claim
 from services.governance.sign_in import sign_in
 from services.store.engine import session_scope
 from ui import context
+from ui.navigation import RESTRICTED_PAGES
 from ui.widgets import plain, show_error
 
 _PERSONA_KEY = "demo_persona"
@@ -153,14 +154,9 @@ def _roles(principal: Principal) -> str:
     return ", ".join(sorted(role.value.replace("_", " ") for role in principal.roles))
 
 
-# Pages app.py registers only for some roles, by their URL path: a link to one is offered only
-# to those roles (for anyone else its address answers "page not found").
-RESTRICTED_PAGES = {"decisions": Action.VIEW_DECISIONS, "case": Action.VIEW_DECISIONS,
-                    "queue": Action.VIEW_DECISIONS, "audit": Action.VIEW_AUDIT}
-
-
 def may_open(principal: Principal, link: str) -> bool:
-    """Whether the console page a link (`/path?query`) points at is registered for them."""
+    """Whether the console page a link (`/path?query`) points at opens for them (a link is
+    offered only to those roles; for anyone else its address says who may open it)."""
     needs = RESTRICTED_PAGES.get(link.lstrip("/").split("?", 1)[0])
     return needs is None or allowed(principal, needs)
 
