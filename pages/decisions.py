@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
+from services.core.glossary import label
 from services.core.outcomes import OUTCOMES
 from services.core.permissions import Action
 from services.decisions.search import DecisionFilter
@@ -12,6 +13,7 @@ from ui.data import inventory_rows
 from ui.decisions import search
 from ui.next_steps import NO_DECISIONS
 from ui.principal import page_guard
+from ui.tables import readable
 from ui.widgets import stop_on_error
 
 page_guard(Action.VIEW_DECISIONS)
@@ -78,13 +80,13 @@ table = pd.DataFrame({
     "Decision": r.decision_id, "Decided at": r.decided_at, "Model": r.model_name,
     "Version": f"v{r.model_version}", "Subject": r.subject_ref, "Score": r.score,
     "Threshold": r.threshold, "Outcome": r.outcome + (" (overridden)" if r.overridden else ""),
-    "Why escalated": r.escalation_reason or "", "Shadow": r.shadow,
+    "Why escalated": label(r.escalation_reason) if r.escalation_reason else "",
+    "Shadow": r.shadow,
 } for r in page.rows)
 selection = st.dataframe(
-    table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-    key="decision_table",
-    column_config={"Decided at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-                   "Score": st.column_config.NumberColumn(format="%.3f")})
+    readable(table), hide_index=True, width="stretch", on_select="rerun",
+    selection_mode="single-row", key="decision_table",
+    column_config={"Decided at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
 pager = st.columns([1, 3])
 pager[0].number_input(f"Page (of {page.pages:,})", min_value=1, max_value=page.pages,
                       key="decisions_page")

@@ -4,10 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from services.core.clock import utcnow
+from services.core.glossary import label
 from services.core.permissions import Action
 from ui.data import inventory_rows
 from ui.decisions import queue, violations
 from ui.principal import page_guard
+from ui.tables import fitted_height, readable
 from ui.widgets import stop_on_error
 
 page_guard(Action.VIEW_DECISIONS)
@@ -30,11 +32,12 @@ if waiting.rows:
     table = pd.DataFrame({
         "Decision": r.decision_id, "Waiting (days)": (now - r.decided_at).days,
         "Model": r.model_name, "Version": f"v{r.model_version}", "Subject": r.subject_ref,
-        "Score": r.score, "Why": (r.escalation_reason or r.outcome).replace("_", " "),
+        "Score": r.score, "Why": label(r.escalation_reason or r.outcome),
     } for r in waiting.rows)
-    chosen = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
-                          selection_mode="single-row", key="queue_table",
-                          column_config={"Score": st.column_config.NumberColumn(format="%.3f")})
+    # No score when an input was missing: the cell says "—" rather than "None".
+    chosen = st.dataframe(readable(table), hide_index=True, width="stretch",
+                          on_select="rerun", selection_mode="single-row", key="queue_table",
+                          height=fitted_height(len(table)))
     st.caption(f"The {len(waiting.rows)} oldest of {waiting.total:,}. Select one to resolve it "
                "in its case file.")
     if chosen.selection.rows:
