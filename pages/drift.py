@@ -6,12 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from services.core.clock import utcnow
+from services.core.glossary import term
+from services.core.numbers import count, figure, percent
 from services.evidence.profile import SCORE
 from services.monitoring.drift import MIN_DAY_ROWS, MIN_WINDOW_ROWS, STATISTICS
 from ui import monitoring
 from ui.drift_figures import drift_heatmap, drift_trend, feature_histograms
 from ui.pickers import pick_model_version
 from ui.principal import page_guard
+from ui.tables import fitted_height, readable
 from ui.widgets import stop_on_error
 
 page_guard()
@@ -39,20 +42,25 @@ bound = {"psi": window.thresholds["psi_max"], "js": window.thresholds["jensen_sh
          "ks": window.thresholds["ks_statistic_max"]}.get(statistic)
 
 cols = st.columns(4)
-cols[0].metric("Decisions in the window", f"{window.rows:,}")
+cols[0].metric("Decisions in the window", count(window.rows))
 if not window.judged:
     st.warning(f"Too few decisions to judge drift: {window.rows:,} in the window, at least "
                f"{MIN_WINDOW_ROWS} needed. This is not a verdict of *no drift*; widen the "
                "window.", icon=":material/hourglass_empty:")
 else:
     share = window.drifted_share or 0.0
-    cols[1].metric("Inputs drifted", f"{share:.0%}",
-                   help=f"Dataset drift at {window.thresholds['drifted_share_max']:.0%} or more.")
+    dataset_bound = percent(window.thresholds["drifted_share_max"], decimals=0)
+    cols[1].metric("Inputs drifted", percent(share, decimals=0),
+                   help=f"Dataset drift at {dataset_bound} or more.")
     cols[2].metric("Dataset drift", "yes" if window.dataset_drift else "no")
     if window.prediction and window.prediction.psi is not None:
-        cols[3].metric("Score PSI (prediction drift)", f"{window.prediction.psi:.3f}")
-    (st.error if window.dataset_drift else st.success)(
-        f"{sum(bool(f.drifted) for f in window.features)} of "
+        cols[3].metric("Score PSI", figure(window.prediction.psi),
+                       help="Prediction drift: the PSI of the score against the reference.")
+    drifted = sum(bool(f.drifted) for f in window.features)
+    # Green only when nothing drifted: some inputs drifting below the dataset bound is a
+    # warning, not good news.
+    (st.error if window.dataset_drift else st.warning if drifted else st.success)(
+        f"{drifted} of "
         f"{sum(f.drifted is not None for f in window.features)} inputs judged of "
         f"v{version} drifted from its reference profile (evidence #{window.reference_id}, "
         f"{window.reference_rows:,} hold-out rows) under the {tier or 'high'}-risk policy.")
@@ -62,10 +70,11 @@ if cells:
     st.plotly_chart(drift_heatmap(cells, statistic, bound), width="stretch")
     st.caption(f"Blank: fewer than {MIN_DAY_ROWS} decisions that day. The dashed band edge "
                "below is the policy's bound.")
-    drifted = [f.feature for f in window.features if f.drifted] or \
+    worst = [f.feature for f in window.features if f.drifted] or \
         [f.feature for f in window.features[:3]]
     shown = st.multiselect("Trend of", [*(f.feature for f in window.features), SCORE],
-                           default=drifted[:4], key=f"drift_trend_{name}_{version}")
+                           default=worst[:4], format_func=term,
+                           key=f"drift_trend_{name}_{version}")
     if shown:
         st.plotly_chart(drift_trend(cells, shown, statistic, bound), width="stretch")
 else:
@@ -73,17 +82,15 @@ else:
 
 st.subheader("By input")
 rows = [*window.features, *([window.prediction] if window.prediction else [])]
-st.dataframe(pd.DataFrame({
-    "Input": f.feature, "Kind": f.kind, "Decisions": f.rows, "Missing": f.missing,
+st.dataframe(readable(pd.DataFrame({
+    "Input": term(f.feature), "Kind": f.kind, "Decisions": f.rows, "Missing": f.missing,
     "PSI": f.psi, "Jensen-Shannon": f.js, "KS D": f.ks, "Wasserstein / std": f.wasserstein,
     "Chi-square": f.chi_square,
     "Drifted": "cannot be judged" if f.drifted is None else ("yes" if f.drifted else "no"),
     "Why": f.why,
-    "Held to (PSI / JS / KS)": " / ".join(f"{f.bounds[s]:.3f}" for s in ("psi", "js", "ks")
+    "Held to (PSI / JS / KS)": " / ".join(figure(f.bounds[s]) for s in ("psi", "js", "ks")
                                           if s in f.bounds),
-} for f in rows), hide_index=True, width="stretch",
-    column_config={c: st.column_config.NumberColumn(format="%.3f")
-                   for c in ("PSI", "Jensen-Shannon", "KS D", "Wasserstein / std")})
+} for f in rows)), hide_index=True, width="stretch", height=fitted_height(len(rows)))
 st.caption("Each statistic is held to the larger of the policy's bound and the value it "
            "reaches by chance alone (1 time in 100) for a window of this many decisions against "
            "a hold-out of this size: small windows are held to higher bounds, so unchanged "
@@ -92,6 +99,6 @@ st.caption("Each statistic is held to the larger of the policy's bound and the v
 judged = [f for f in rows if f.drifted is not None]
 if judged:
     chosen = st.selectbox("Compare histograms of", [f.feature for f in judged],
-                          key=f"drift_feature_{name}_{version}")
+                          format_func=term, key=f"drift_feature_{name}_{version}")
     st.plotly_chart(feature_histograms(next(f for f in judged if f.feature == chosen)),
                     width="stretch")

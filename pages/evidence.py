@@ -4,6 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from services.core.errors import GovernanceError
+from services.core.glossary import label, shown, term
+from services.core.numbers import Unit
 from services.core.permissions import Action, allowed
 from services.evidence.payloads import ClassificationEvaluation
 from ui import figures
@@ -11,6 +13,7 @@ from ui.context import policy
 from ui.data import evidence_records, model_card, run_evidence_now
 from ui.pickers import pick_model_version, version_label
 from ui.principal import page_guard
+from ui.tables import fitted_height, labelled, readable
 from ui.widgets import plain, show_error, stop_on_error
 
 principal = page_guard()
@@ -67,25 +70,24 @@ evaluation_tab, fairness_tab, data_tab, compare_tab = st.tabs(
 
 with evaluation_tab:
     if not isinstance(evaluation, ClassificationEvaluation):
-        st.dataframe(pd.DataFrame([evaluation.metrics.figures()]), hide_index=True)
+        st.dataframe(labelled(pd.DataFrame([evaluation.metrics.figures()])), hide_index=True)
     else:
-        shown = evaluation.metrics.figures()
-        for column, (key, value) in zip(st.columns(len(shown)), shown.items(), strict=True):
-            column.metric(key.replace("_", " ").upper() if "auc" in key else
-                          key.replace("_", " ").capitalize(),
-                          "—" if value is None else f"{value:.3f}")
-        label = {f"v{version}": evaluation}
+        headline = evaluation.metrics.figures()
+        for column, (key, value) in zip(st.columns(len(headline)), headline.items(),
+                                        strict=True):
+            column.metric(label(key), shown(key, value))
+        curves = {f"v{version}": evaluation}
         left, right = st.columns(2)
-        left.plotly_chart(figures.roc_figure(label), width="stretch")
-        right.plotly_chart(figures.pr_figure(label), width="stretch")
+        left.plotly_chart(figures.roc_figure(curves), width="stretch")
+        right.plotly_chart(figures.pr_figure(curves), width="stretch")
         left, right = st.columns(2)
-        left.plotly_chart(figures.calibration_figure(label), width="stretch")
+        left.plotly_chart(figures.calibration_figure(curves), width="stretch")
         right.plotly_chart(figures.confusion_figure(evaluation), width="stretch")
         st.markdown("**Performance by segment**")
         for feature, segments in evaluation.segments.items():
             st.caption(feature)
-            st.dataframe(pd.DataFrame(s.as_stored() for s in segments), hide_index=True,
-                         width="stretch")
+            st.dataframe(labelled(pd.DataFrame(s.as_stored() for s in segments)),
+                         hide_index=True, width="stretch")
 
 with fairness_tab:
     if fairness is None:
@@ -113,8 +115,12 @@ with data_tab:
         st.info("This run profiled no hold-out data.")
     else:
         st.markdown(f"**{data.rows:,} hold-out rows**")
-        st.dataframe(pd.DataFrame(c.as_stored() for c in data.columns), hide_index=True,
-                     width="stretch")
+        st.dataframe(readable(pd.DataFrame({
+            "Column": c.column, "Type": c.dtype, "Missing": c.missing, "Min": c.min,
+            "Mean": c.mean, "Max": c.max, "Distinct": c.distinct,
+            "Most frequent": ", ".join(map(term, c.top))} for c in data.columns),
+            {"Distinct": Unit.COUNT}), hide_index=True, width="stretch",
+            height=fitted_height(len(data.columns)))
         st.markdown("**Representation: hold-out set against the population decided on "
                     "(last 90 days)**")
         for feature, rows in data.representation.items():
@@ -134,8 +140,8 @@ with compare_tab:
         with stop_on_error():
             mine, theirs = model_card(name, version), model_card(name, other)
         comparison = figures.compare_table(mine, theirs)
-        st.dataframe(comparison.style.apply(figures.highlight_differences, axis=1),
-                     width="stretch")
+        st.dataframe(figures.compare_style(comparison), width="stretch")
+        st.caption(f"The last column is v{other}'s figure minus v{version}'s.")
         if isinstance(mine.evaluation, ClassificationEvaluation) and \
                 isinstance(theirs.evaluation, ClassificationEvaluation):
             st.plotly_chart(figures.roc_figure({f"v{version}": mine.evaluation,

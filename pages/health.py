@@ -6,12 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from services.core.clock import utcnow
+from services.core.numbers import Unit, count, empty, percent
+from services.evidence.groups import group_order
 from ui import monitoring
 from ui.context import policy
 from ui.data import inventory_rows
 from ui.health_figures import four_fifths_trend, health_calibration, health_rates
 from ui.performance_panel import performance_panel
 from ui.principal import page_guard
+from ui.tables import readable
 from ui.widgets import plain, stop_on_error
 
 page_guard()
@@ -28,16 +31,20 @@ span = right.radio("Window", [30, 90, 180], index=1, horizontal=True,
 end = utcnow().date() + timedelta(days=1)
 with stop_on_error():
     days = monitoring.health(name, end - timedelta(days=span), end)
+if name is None:
+    st.info(empty("model serving a champion", "Health over time follows a model once a "
+                  "version holds its champion alias and decisions are ingested."))
+    st.stop()
 if not days:
     st.info(f"No decisions of {plain(name)} in the last {span} days.")
     st.stop()
 
 total = sum(d.decisions for d in days)
 cols = st.columns(4)
-cols[0].metric("Decisions", f"{total:,}")
-cols[1].metric("Went to a person", f"{sum(d.escalated for d in days) / total:.1%}")
-cols[2].metric("Overridden", f"{sum(d.overridden for d in days) / total:.2%}")
-cols[3].metric("Outcome known", f"{sum(d.labelled for d in days) / total:.0%}",
+cols[0].metric("Decisions", count(total))
+cols[1].metric("Went to a person", percent(sum(d.escalated for d in days) / total))
+cols[2].metric("Overridden", percent(sum(d.overridden for d in days) / total))
+cols[3].metric("Outcome known", percent(sum(d.labelled for d in days) / total),
                help="Ground truth arrives later: recent days have fewer outcomes (label delay).")
 
 st.subheader("People's share of the work, and outcomes arriving")
@@ -75,7 +82,6 @@ else:
         "Sensitive input": s.feature, "Group": group, "Automatic decisions": decided,
         "Approved": approved, "Approval rate": approved / decided if decided else None,
         "Four-fifths ratio (window)": s.four_fifths_ratio,
-    } for s in whole for group, (decided, approved) in s.groups.items()), hide_index=True,
-        width="stretch", column_config={
-            "Approval rate": st.column_config.NumberColumn(format="%.3f"),
-            "Four-fifths ratio (window)": st.column_config.NumberColumn(format="%.3f")})
+    } for s in whole for group, (decided, approved) in sorted(
+        s.groups.items(), key=lambda item: group_order(item[0]))).pipe(
+        readable, {"Approval rate": Unit.RATE}), hide_index=True, width="stretch")

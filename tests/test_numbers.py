@@ -84,3 +84,25 @@ def test_every_internal_name_has_a_label_without_underscores() -> None:
 
 def test_every_unit_has_a_formatter() -> None:
     assert all(numbers.in_unit(1, unit) for unit in Unit)
+
+
+@pytest.mark.parametrize("shuffled", [
+    ["25-39", "40-59", "60+", "<25"], ["60+", "<25", "40-59", "25-39"]])
+def test_age_bands_sort_by_their_lower_edge(shuffled: list[str]) -> None:
+    from services.evidence.groups import group_order
+    assert sorted(shuffled, key=group_order) == ["<25", "25-39", "40-59", "60+"]
+
+
+def test_groups_sort_numbers_by_value_names_after_and_missing_last() -> None:
+    from services.evidence.groups import group_order
+    assert sorted(["10", "(missing)", "male", "2", "Female"], key=group_order) == \
+        ["2", "10", "Female", "male", "(missing)"]
+    assert sorted(["male & 60+", "female & 25-39", "female & <25"], key=group_order) == \
+        ["female & <25", "female & 25-39", "male & 60+"]
+
+
+def test_a_models_own_names_keep_their_spelling_unless_they_are_internal() -> None:
+    from services.core.glossary import term
+    assert term("account_age_days") == "account_age_days"
+    assert term("__score__") == "Score"
+    assert term("not_known") == "not known"

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from services.core.glossary import term
 from services.monitoring.drift import DayCell, FeatureDrift
 
 
@@ -14,14 +15,18 @@ def drift_heatmap(cells: list[DayCell], statistic: str, bound: float | None) -> 
     """Inputs down, days across; blank where a day had too few decisions to judge."""
     frame = pd.DataFrame({"day": c.day, "feature": c.feature, "value": c.value} for c in cells)
     grid = frame.pivot(index="feature", columns="day", values="value")
-    # The scale tops out at three times the bound: one outlier must not wash out the rest.
-    top = bound * 3 if bound else max(float(grid.max().max() or 0), 1e-6)
+    # The scale reaches the largest value shown (a fixed top saturated: 1.2 drew as 0.7), and
+    # at least past the bound, so the bound's colour step and its tick are always on it.
+    largest = float(grid.max().max()) if grid.notna().any().any() else 0.0
+    top = max(largest, (bound or 0.0) * 1.25, 1e-6)
+    at_bound = min((bound or top) / top, 1.0)
+    ticks = {"tickvals": [0, bound, top], "ticktext": ["0", f"bound {bound:g}", f"{top:.2f}"]} \
+        if bound else {}
     figure = go.Figure(go.Heatmap(
-        z=grid.to_numpy(), x=[str(d) for d in grid.columns], y=list(grid.index),
-        zmin=0, zmax=top, colorscale=[[0, "#f4f6f9"], [min((bound or top) / top, 1), "#f3c26b"],
-                                      [1, "#b3261e"]],
+        z=grid.to_numpy(), x=[str(d) for d in grid.columns], y=[term(f) for f in grid.index],
+        zmin=0, zmax=top, colorscale=[[0, "#f4f6f9"], [at_bound, "#f3c26b"], [1, "#b3261e"]],
         hovertemplate="%{y}<br>%{x}<br>" + statistic + " %{z:.3f}<extra></extra>",
-        colorbar={"title": statistic}))
+        colorbar={"title": statistic, **ticks}))
     figure.update_layout(height=max(260, 28 * len(grid.index) + 80),
                          margin={"l": 0, "r": 0, "t": 10, "b": 0})
     return figure
@@ -32,6 +37,7 @@ def drift_trend(cells: list[DayCell], features: list[str], statistic: str,
     """The statistic per day for the chosen inputs, with the policy's bound as a band edge."""
     frame = pd.DataFrame({"day": c.day, "feature": c.feature, "value": c.value}
                          for c in cells if c.feature in features)
+    frame["feature"] = frame["feature"].map(term)
     figure = px.line(frame, x="day", y="value", color="feature", markers=True)
     if bound is not None:
         figure.add_hrect(y0=bound, y1=max(bound * 3, float(frame["value"].max() or 0)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -9,10 +10,15 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from services.core import glossary, numbers
+from services.core.numbers import UNDEFINED, percent
+from services.evidence.groups import group_order
 from services.evidence.payloads import ClassificationEvaluation, FeatureAssessment, GroupRates
 from services.registry.aliases import AliasTenure
 
 if TYPE_CHECKING:  # for annotations only
+    from pandas.io.formats.style import Styler
+
     from services.governance.model_card import ModelCard
 
 ALIAS_COLOURS = {"champion": "#1f4e79", "challenger": "#e07b39"}
@@ -91,7 +97,7 @@ def confusion_figure(evaluation: ClassificationEvaluation) -> go.Figure:
 
 def fairness_figure(assessment: FeatureAssessment, four_fifths: float) -> go.Figure:
     """Favourable-outcome rate per group with its interval, and the four-fifths line."""
-    groups = assessment.groups
+    groups = sorted(assessment.groups, key=lambda g: group_order(g.group))
     rates = [g.favourable_rate or 0.0 for g in groups]
     low = [r - (g.ci.favourable_rate[0] or r) for g, r in zip(groups, rates, strict=True)]
     high = [(g.ci.favourable_rate[1] or r) - r for g, r in zip(groups, rates, strict=True)]
@@ -114,11 +120,10 @@ def fairness_figure(assessment: FeatureAssessment, four_fifths: float) -> go.Fig
     return figure
 
 
-UNDEFINED = "undefined"
 
 
 def group_rates_table(assessment: FeatureAssessment) -> pd.DataFrame:
-    """Each group's rates as text: "undefined" where a group cannot have the rate (TPR without
+    """Each group's rates as text: "—" (undefined) where a group cannot have the rate (TPR without
     positives, FPR without negatives, precision without predicted positives), never 0."""
     return pd.DataFrame({
         "Group": g.group, "People": g.count, "Positives": g.positives,
@@ -129,7 +134,7 @@ def group_rates_table(assessment: FeatureAssessment) -> pd.DataFrame:
         "TPR": _rate(g.true_positive_rate if g.positives else None),
         "FPR": _rate(g.false_positive_rate if g.negatives else None),
         "Precision": _rate(g.precision),
-    } for g in assessment.groups)
+    } for g in sorted(assessment.groups, key=lambda g: group_order(g.group)))
 
 
 def _judged_for(group: GroupRates) -> str:
@@ -141,16 +146,16 @@ def _judged_for(group: GroupRates) -> str:
 
 
 def _rate(value: float | None) -> str:
-    return UNDEFINED if value is None else f"{value:.3f}"
+    return percent(value)
 
 
 def _interval(bounds: tuple[float | None, float | None]) -> str:
     low, high = bounds
-    return UNDEFINED if low is None or high is None else f"{low:.3f}–{high:.3f}"
+    return UNDEFINED if low is None or high is None else f"{percent(low)}–{percent(high)}"
 
 
 def _figure(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
+    return numbers.figure(value)
 
 
 def _square(figure: go.Figure, x: str, y: str, title: str) -> go.Figure:
@@ -177,27 +182,52 @@ def representation_figure(feature: str, frame: pd.DataFrame) -> go.Figure:
     return figure
 
 
+GATES_PASSING = "Gates passing"
+
+
 def compare_table(mine: ModelCard, theirs: ModelCard) -> pd.DataFrame:
-    """Two model cards' headline figures side by side, with the difference."""
+    """Two model cards' headline figures side by side, and the difference in a last column
+    headed by its direction ("v3 − v2": the other version's figure minus this one's)."""
     rows: dict[str, tuple[float | None, float | None]] = {}
     ours, other = mine.metrics, theirs.metrics
     for key in sorted(set(ours) | set(other)):
-        rows[key] = (ours.get(key), other.get(key))
+        rows[glossary.label(key)] = (ours.get(key), other.get(key))
     my_ratios = {h.feature: h.summary.four_fifths_ratio for h in mine.fairness_headlines()}
     their_ratios = {h.feature: h.summary.four_fifths_ratio for h in theirs.fairness_headlines()}
     for feature in sorted(set(my_ratios) | set(their_ratios)):
-        rows[f"four-fifths ratio by {feature}"] = (my_ratios.get(feature),
+        rows[f"Four-fifths ratio by {feature}"] = (my_ratios.get(feature),
                                                    their_ratios.get(feature))
-    rows["gates passing"] = (float(sum(g.passed for g in mine.gates.results)),
-                             float(sum(g.passed for g in theirs.gates.results)))
+    rows[GATES_PASSING] = (float(sum(g.passed for g in mine.gates.results)),
+                           float(sum(g.passed for g in theirs.gates.results)))
     left, right = f"v{mine.version.version}", f"v{theirs.version.version}"
     frame = pd.DataFrame(rows, index=[left, right]).T
-    frame["difference"] = frame[right] - frame[left]
+    frame[f"{right} − {left}"] = frame[right] - frame[left]
     return frame
 
 
+def compare_style(frame: pd.DataFrame) -> Styler:
+    """The comparison as people read it: figures to three decimals, gate counts as whole
+    numbers, signed differences, undefined as "—", large differences shaded."""
+    styler = frame.style.apply(highlight_differences, axis=1)
+    difference = frame.columns[-1]
+    for row in frame.index:
+        decimals = 0 if row == GATES_PASSING else 3
+        styler = styler.format(_shown(numbers.figure, decimals),
+                               subset=pd.IndexSlice[[row], list(frame.columns[:-1])])
+        styler = styler.format(_shown(numbers.signed, decimals),
+                               subset=pd.IndexSlice[[row], [difference]])
+    return styler
+
+
+def _shown(formatter: Callable[..., str], decimals: int) -> Callable[[object], str]:
+    def cell(value: object) -> str:
+        return formatter(float(value) if isinstance(value, int | float) else None,
+                         decimals=decimals)
+    return cell
+
+
 def highlight_differences(row: pd.Series) -> list[str]:
-    """Shade the difference cell when the versions differ by more than 0.02."""
-    big = row["difference"] is not None and pd.notna(row["difference"]) and \
-        abs(row["difference"]) > 0.02
+    """Shade the difference cell (the last) when the versions differ by more than 0.02."""
+    difference = row.iloc[-1]
+    big = difference is not None and pd.notna(difference) and abs(difference) > 0.02
     return ["" for _ in row.index[:-1]] + ["background-color: #fde2cf" if big else ""]

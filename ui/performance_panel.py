@@ -11,11 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from services.core.errors import NotFound
+from services.core.numbers import Unit
 from services.monitoring.estimate import METRIC_NAMES, METRICS, MIN_ESTIMATE_ROWS
 from services.monitoring.performance import ASSUMPTIONS, PerformanceWindow
 from ui import monitoring
 from ui.context import policy
 from ui.performance_figures import estimated_performance
+from ui.tables import fitted_height, readable
 from ui.widgets import show_error
 
 
@@ -56,11 +58,9 @@ def performance_panel(model: str, version: str, tier: str | None, start: date, e
     st.caption(f"{ASSUMPTIONS} Weeks with fewer than {MIN_ESTIMATE_ROWS} scored decisions are "
                "too few to judge and are not drawn.")
     if table:
-        st.dataframe(_weeks_table(weeks, metric), hide_index=True, width="stretch",
-                     column_config={c: st.column_config.NumberColumn(format="%.3f") for c in (
-                         "Estimate", "Band low", "Band high", "Realised",
-                         "Estimate on the labelled")} | {
-                         "Labelled": st.column_config.NumberColumn(format="percent")})
+        # A week without outcomes has no realised figure: "—", not "None".
+        st.dataframe(readable(_weeks_table(weeks, metric), {"Labelled": Unit.RATE}),
+                     hide_index=True, width="stretch", height=fitted_height(len(weeks)))
 
 
 def _weeks_table(weeks: list[PerformanceWindow], metric: str) -> pd.DataFrame:

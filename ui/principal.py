@@ -18,7 +18,7 @@ from services.core.principal import DEMO_PERSONAS, Principal, demo_persona
 from services.governance.accounts import account_principal, principal_from_claims, record_sign_in
 from services.governance.sign_in import sign_in
 from services.store.engine import session_scope
-from ui import context
+from ui import context, session_cookie
 from ui.navigation import RESTRICTED_PAGES
 from ui.widgets import plain, show_error
 
@@ -89,6 +89,8 @@ def _oidc_principal() -> Principal | None:
 
 def _local_principal() -> Principal | None:
     held = st.session_state.get(_SIGNED_IN)
+    if held is None:  # a reload or a new tab: the browser's cookie may still name the account
+        held = _restored()
     if held is not None:
         try:
             with session_scope(context.engine()) as session:
@@ -98,6 +100,7 @@ def _local_principal() -> Principal | None:
             return None
         if now is None:
             st.session_state.pop(_SIGNED_IN, None)
+            session_cookie.forget()
             st.warning("Your account was disabled. Ask an administrator if this is a mistake.",
                        icon=":material/person_off:")
         else:
@@ -105,7 +108,10 @@ def _local_principal() -> Principal | None:
                 held = st.session_state[_SIGNED_IN] = (now, held[1])
             principal = _keep_session(now, method=None, sign_out=_sign_out)
             if principal is not None:
+                session_cookie.write_cookie()
                 return principal
+            session_cookie.forget()  # expired
+    session_cookie.write_cookie()  # clears the cookie of a session that ended here
     st.title("Sign in")
     st.caption("Accounts are created by an administrator with `govern users add`.")
     with st.form("sign_in", enter_to_submit=True):
@@ -122,8 +128,27 @@ def _local_principal() -> Principal | None:
             show_error(exc)
             return None
         st.session_state[_SIGNED_IN] = (principal, utcnow())
+        session_cookie.remember(principal.id)
         st.rerun()
     return None
+
+
+def _restored() -> tuple[Principal, datetime] | None:
+    """(principal, when the session began) from the browser's cookie, or None."""
+    try:
+        claim = session_cookie.remembered_claim()
+        if claim is None:
+            return None
+        with session_scope(context.engine()) as session:
+            principal = account_principal(session=session, username=claim.account)
+    except (GovernanceError, OSError):  # fail closed: the sign-in form says what it can
+        return None
+    if principal is None:
+        session_cookie.forget()  # disabled or gone since: the cookie goes
+        return None
+    began = claim.expires - timedelta(hours=context.settings().session_hours)
+    held = st.session_state[_SIGNED_IN] = (principal, began)
+    return held
 
 
 def _keep_session(principal: Principal, *, method: str | None,
@@ -148,6 +173,7 @@ def _keep_session(principal: Principal, *, method: str | None,
 
 def _sign_out() -> None:
     st.session_state.pop(_SIGNED_IN, None)
+    session_cookie.forget()
 
 
 def _roles(principal: Principal) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from services.core import numbers
+from services.core import glossary, numbers
 from services.core.numbers import UNDEFINED, Unit
 
 ROW_PX = 35  # Streamlit's default row height, the header's too
@@ -41,3 +41,11 @@ def fitted_height(rows: int, *, most: int = 20) -> int:
     """Pixels that show every row up to `most` (then it scrolls), header included: a short
     table never hides its last rows behind a scroll bar."""
     return (min(rows, most) + 1) * ROW_PX + 3
+
+
+def labelled(frame: pd.DataFrame) -> Styler:
+    """A frame whose columns are stored names (roc_auc, predicted_positive_rate): headed by
+    their labels and shown in their units (services/core/glossary.py)."""
+    units = {glossary.label(c): glossary.unit(c) for c in frame.columns
+             if pd.api.types.is_float_dtype(frame[c]) or glossary.unit(c) is not Unit.FIGURE}
+    return readable(frame.rename(columns=glossary.label), units)

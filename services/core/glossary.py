@@ -55,7 +55,7 @@ LABELS: dict[str, str] = {
     # escalation reason codes (the decision log's escalation_reason)
     "low_confidence": "score too close to the threshold",
     "missing_input": "an input was missing",
-    "not_known": "not known yet",
+    "not_known": "not known",
     # finding and alert kinds (services/monitoring/assessment.py Finding.kind)
     "performance_estimate": "Estimated performance",
     "audit_chain_broken": "Audit chain broken",
@@ -107,6 +107,13 @@ def label(name: str) -> str:
         return f"Contract: {name.removeprefix('contract: ')}"
     words = name.strip("_").replace("_", " ")
     return words[:1].upper() + words[1:] if words else name
+
+
+def term(name: str) -> str:
+    """A name that may be the model's own (an input, a category value): its label when it is
+    one of the console's internal names (__score__, not_known), otherwise as the model's owner
+    wrote it, so that it matches the model's signature and data."""
+    return LABELS.get(name, name)
 
 
 def unit(name: str) -> Unit:

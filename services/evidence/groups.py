@@ -110,3 +110,24 @@ def sensitive_groups(frame: pd.DataFrame, columns: Sequence[str],
 def intersection(groups: pd.DataFrame) -> pd.Series:
     """The intersectional group of each row, e.g. 'female & 25-39'."""
     return groups.astype(str).agg(" & ".join, axis=1).rename(" x ".join(groups.columns))
+
+
+_BAND = re.compile(r"(<)?(-?\d+(?:\.\d+)?)(?:-(-?\d+(?:\.\d+)?)|(\+))?")
+
+
+def group_order(group: str) -> tuple[tuple[int, float, str], ...]:
+    """Sort key for groups as people read them: bands and numbers by their lower edge
+    ("<25", "25-39", "40-59", "60+"; "2" before "10"), names alphabetically after them, the
+    missing group last. An intersection ('female & 25-39') sorts part by part. Sorting the
+    labels as text put "<25" after "60+"."""
+    parts = []
+    for part in group.split(" & "):
+        band = _BAND.fullmatch(part.strip())
+        if part == MISSING_GROUP:
+            parts.append((2, 0.0, part))
+        elif band is not None:
+            edge = -math.inf if band.group(1) else float(band.group(2))
+            parts.append((0, edge, part))
+        else:
+            parts.append((1, 0.0, part.casefold()))
+    return tuple(parts)
