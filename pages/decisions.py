@@ -14,7 +14,7 @@ from ui.decisions import search
 from ui.next_steps import NO_DECISIONS
 from ui.principal import page_guard
 from ui.tables import readable
-from ui.widgets import stop_on_error
+from ui.widgets import plain, stop_on_error
 
 page_guard(Action.VIEW_DECISIONS)
 
@@ -32,10 +32,14 @@ with st.form("decision_search"):
     window = top[2].date_input("Decided between", (today - timedelta(days=30), today),
                                max_value=today)
     outcomes = top[3].multiselect("Outcome", OUTCOMES, placeholder="any outcome")
-    bottom = st.columns([2, 2, 1])
-    subject = bottom[0].text_input("Subject reference", placeholder="e.g. APP-123456")
-    scores = bottom[1].slider("Score between", 0.0, 1.0, (0.0, 1.0), step=0.01)
-    shadow = bottom[2].checkbox("Include shadow scores", help="Challengers' scores of the same "
+    bottom = st.columns([2, 2, 2, 1])
+    subject = bottom[0].text_input("Subject reference", placeholder="e.g. APP-123456",
+                                   help="Its beginning is enough, in any letter case.")
+    wanted_id = bottom[1].text_input("Decision id", placeholder="e.g. 7f3a",
+                                     help="Its beginning is enough, as written. A decision id "
+                                          "is looked for on every date.")
+    scores = bottom[2].slider("Score between", 0.0, 1.0, (0.0, 1.0), step=0.01)
+    shadow = bottom[3].checkbox("Include shadow scores", help="Challengers' scores of the same "
                                 "requests, never acted on.")
     st.form_submit_button("Search", type="primary", icon=":material/search:")
 
@@ -43,12 +47,14 @@ if isinstance(window, tuple):  # while a range is being picked, it holds its fir
     start, end = (window[0], window[-1]) if window else (None, None)
 else:
     start, end = window, window
+if wanted_id.strip():  # an id names its decision whenever it was made
+    start = end = None
 filters = DecisionFilter(
     model_name=None if model == "All models" else model,
     model_version=version.strip().removeprefix("v") or None,
     start=datetime.combine(start, time.min) if start else None,
     end=datetime.combine(end, time.max) if end else None,
-    outcomes=tuple(outcomes), subject_ref=subject or None,
+    outcomes=tuple(outcomes), subject_ref=subject or None, decision_id=wanted_id or None,
     score_min=scores[0] if scores[0] > 0 else None,
     score_max=scores[1] if scores[1] < 1 else None,
     include_shadow=shadow,
@@ -72,8 +78,13 @@ for column, outcome in zip(counts[1:], OUTCOMES, strict=True):
 if not page.rows:
     with stop_on_error():  # an empty log needs its first ingest, not wider filters
         log_is_empty = search(DecisionFilter(include_shadow=True), 1, 1).total == 0
-    st.info(NO_DECISIONS if log_is_empty
-            else "No decision matches these filters. Widen the dates or clear a filter.")
+    if log_is_empty:
+        st.info(NO_DECISIONS)
+    elif wanted_id.strip():
+        st.info(f"No decision id begins with {plain(wanted_id.strip())} among the other "
+                "filters. Check the id, or clear the other filters.")
+    else:
+        st.info("No decision matches these filters. Widen the dates or clear a filter.")
     st.stop()
 
 table = pd.DataFrame({

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from services.store.models import Decision, Override
@@ -19,7 +19,8 @@ class DecisionFilter:
     start: datetime | None = None
     end: datetime | None = None
     outcomes: tuple[str, ...] = ()
-    subject_ref: str | None = None
+    subject_ref: str | None = None  # the beginning of a subject reference, in any letter case
+    decision_id: str | None = None  # the beginning of a decision id, as written
     score_min: float | None = None
     score_max: float | None = None
     include_shadow: bool = False
@@ -60,7 +61,27 @@ class DecisionPage:
         return max(1, -(-min(self.total, COUNT_CAP) // self.page_size))
 
 
-def _filtered(query: Any, f: DecisionFilter) -> Any:
+def _ascii_lower(text: str) -> str:
+    # What SQL's lower() does on SQLite (ASCII letters only), so both sides fold alike.
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _starts_with(expression: Any, prefix: str, dialect: str) -> Any:
+    """`expression` begins with `prefix`, as a range an index answers: prefix <= value < the
+    prefix with its last character incremented, in code-point order (PostgreSQL: COLLATE "C",
+    as its indexes are built in migration 0010; SQLite compares bytes, the same order)."""
+    if dialect == "postgresql":
+        expression = expression.collate("C")
+    following = ord(prefix[-1]) + 1
+    following = 0xE000 if 0xD800 <= following < 0xE000 else min(following, 0x10FFFF)  # UTF-8
+    after = prefix[:-1] + chr(following)
+    return and_(expression >= prefix, expression < after)
+
+
+def _filtered(query: Any, f: DecisionFilter, dialect: str) -> Any:
     # Every value is a bound parameter: nothing a person types becomes SQL.
     if f.model_name:
         query = query.where(Decision.model_name == f.model_name)
@@ -72,8 +93,11 @@ def _filtered(query: Any, f: DecisionFilter) -> Any:
         query = query.where(Decision.decided_at < f.end)
     if f.outcomes:
         query = query.where(Decision.outcome.in_(f.outcomes))
-    if f.subject_ref:
-        query = query.where(Decision.subject_ref == f.subject_ref.strip())
+    if f.subject_ref and f.subject_ref.strip():
+        query = query.where(_starts_with(func.lower(Decision.subject_ref),
+                                         _ascii_lower(f.subject_ref.strip()), dialect))
+    if f.decision_id and f.decision_id.strip():
+        query = query.where(_starts_with(Decision.decision_id, f.decision_id.strip(), dialect))
     # A model's score range is read from its index (which carries the score).
     if f.score_min is not None:
         query = query.where(Decision.score >= f.score_min)
@@ -86,18 +110,22 @@ def _filtered(query: Any, f: DecisionFilter) -> Any:
 
 def search_decisions(*, session: Session, filters: DecisionFilter, page: int = 1,
                      page_size: int = 50) -> DecisionPage:
-    """One page of matching decisions, newest first, with the total and counts by outcome."""
+    """One page of matching decisions, newest first, with the total and counts by outcome.
+
+    A subject matches by the beginning of its reference in any letter case (ASCII letters), a
+    decision id by its beginning as written; both are index ranges (migration 0010)."""
     page_size = min(max(page_size, 1), 500)
     page = max(page, 1)
+    dialect = session.get_bind().dialect.name
     # Count over at most COUNT_CAP + 1 matches; past that the page says "more than".
-    matches = _filtered(select(Decision.outcome), filters).limit(COUNT_CAP + 1).subquery()
+    matches = _filtered(select(Decision.outcome), filters, dialect).limit(COUNT_CAP + 1).subquery()
     counts: dict[str, int] = {str(outcome): int(n) for outcome, n in session.execute(
         select(matches.c.outcome, func.count()).group_by(matches.c.outcome))}
     total = sum(counts.values())
     if total > COUNT_CAP:
         counts = {}  # a breakdown of an arbitrary first 100,000 would mislead
     rows = session.execute(
-        _filtered(select(*_ROW_COLUMNS), filters)
+        _filtered(select(*_ROW_COLUMNS), filters, dialect)
         .order_by(Decision.decided_at.desc(), Decision.id.desc())
         .limit(page_size).offset((page - 1) * page_size)
     ).all()

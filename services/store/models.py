@@ -219,7 +219,9 @@ class Decision(Base):
         Index("ix_decisions_model_time", "model_name", "decided_at", "shadow", "outcome",
               "score", "threshold"),
         Index("ix_decisions_time", "decided_at", "shadow", "outcome"),
-        Index("ix_decisions_subject_time", "subject_ref", "decided_at"),
+        # A subject by the start of its reference in any case (migration 0010; PostgreSQL
+        # takes it COLLATE "C" and adds decision_id COLLATE "C" for id prefixes).
+        Index("ix_decisions_subject_lower_time", text("lower(subject_ref)"), "decided_at"),
         # Only the rows the review queue and the shadow twins look for.
         Index("ix_decisions_waiting", "decided_at",
               sqlite_where=text(f"shadow IS 0 AND {WAITING_SQL}"),
