@@ -4,10 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from services.core.clock import utcnow
+from services.core.glossary import label, shown
+from services.core.numbers import days, empty
 from services.core.permissions import Action, allowed
 from services.monitoring.alerts import ACTIONS, AlertStatus
 from ui import monitoring
 from ui.principal import page_guard
+from ui.tables import fitted_height
 from ui.widgets import justification_box, plain, stop_on_error, submit
 
 actor = page_guard()
@@ -23,20 +26,24 @@ if not waiting:
     st.success("No open alert.", icon=":material/notifications_off:")
 else:
     st.dataframe(pd.DataFrame({
-        "Alert": f"#{a.id}", "Open for (days)": (now - a.opened_at).days, "Owner": a.owner,
-        "Model": a.model_name, "Version": f"v{a.model_version}" if a.model_version else "",
-        "Kind": a.kind, "Severity": a.severity, "Figure": a.figure, "Bound": a.bound,
-        "What": a.message,
-    } for a in waiting), hide_index=True, width="stretch",
-        column_config={"What": st.column_config.TextColumn(width="large"),
-                       "Figure": st.column_config.NumberColumn(format="%.3g"),
-                       "Bound": st.column_config.NumberColumn(format="%.3g")})
+        "Alert": f"#{a.id}", "What": a.message, "Open for": days((now - a.opened_at).days),
+        "Owner": a.owner, "Model": a.model_name,
+        "Version": f"v{a.model_version}" if a.model_version else "—",
+        "Kind": label(a.kind), "Severity": a.severity,
+        "Figure": shown(a.kind, a.figure), "Bound": shown(a.kind, a.bound),
+    } for a in waiting), hide_index=True, width="stretch", height=fitted_height(len(waiting)),
+        column_config={"What": st.column_config.TextColumn(width="large")})
+    # A grid cell cuts a long sentence: each alert's whole message is written out below it.
+    with st.expander("What each alert says, in full"):
+        for a in waiting:
+            st.markdown(f"**#{a.id} {plain(a.model_name)}**: {plain(a.message)}")
 
     if allowed(actor, Action.ACKNOWLEDGE_ALERT):
         with st.form("acknowledge"):
             st.markdown("**Acknowledge an alert**")
             chosen = st.selectbox("Alert", waiting,
-                                  format_func=lambda a: f"#{a.id} {a.model_name}: {a.kind}")
+                                  format_func=lambda a: f"#{a.id} {a.model_name}: "
+                                                        f"{label(a.kind)}")
             action = st.radio("Action", ACTIONS, horizontal=True,
                               format_func=lambda a: "accept with reason" if a == "accept"
                               else a)
@@ -57,8 +64,9 @@ with stop_on_error():
     handled = monitoring.alerts(AlertStatus.ACKNOWLEDGED)
 if handled:
     for a in reversed(handled[-20:]):
-        st.markdown(f"**#{a.id} {plain(a.model_name)} · {plain(a.kind)}**: {plain(a.action)} by "
-                    f"{plain(a.acknowledged_by)} on {a.acknowledged_at:%Y-%m-%d %H:%M} UTC")
+        st.markdown(f"**#{a.id} {plain(a.model_name)} · {plain(label(a.kind))}**: "
+                    f"{plain(a.action)} by {plain(a.acknowledged_by)} on "
+                    f"{a.acknowledged_at:%Y-%m-%d %H:%M} UTC")
         st.text(a.action_note or "")
 else:
-    st.caption("None yet.")
+    st.caption(empty("acknowledged alerts"))

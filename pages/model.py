@@ -6,11 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from services.core.clock import utcnow
+from services.core.glossary import term
 from services.monitoring.portfolio import STATUS_WORDS
 from ui.data import inventory_rows, model_view, version_view
 from ui.figures import alias_timeline
 from ui.next_steps import NO_MODELS
 from ui.performance_panel import performance_panel
+from ui.pickers import pick_model
 from ui.portfolio import BADGE_COLOURS, PILLAR_TITLES, portfolio_view
 from ui.principal import page_guard
 from ui.widgets import plain, stop_on_error
@@ -25,9 +27,8 @@ if not names:
     st.stop()
 
 asked = st.query_params.get("model")
-model_name = st.selectbox("Model", names, index=names.index(asked) if asked in names else 0,
-                          key="model_picker")
-st.query_params["model"] = model_name
+model_name = pick_model(names, key="model_picker")
+assert model_name is not None  # names is not empty
 
 with stop_on_error():
     view = model_view(model_name)
@@ -117,11 +118,18 @@ default = model.aliases.get("champion", versions[0] if versions else None)
 if default is None:
     st.info("This model has no versions yet.")
     st.stop()
+wanted = st.query_params.get("version") if asked == model_name else None
+if wanted is not None and wanted not in versions:
+    st.warning(f"The link names version {plain(wanted)} of {plain(model_name)}, which it does "
+               f"not have. Showing v{default} instead.", icon=":material/link_off:")
+elif wanted is not None:
+    default = wanted
 version = st.selectbox("Lineage of version", versions, index=versions.index(default),
                        key="version_picker",
                        format_func=lambda v: f"v{v}" + (
                            f" ({', '.join(a for a, w in model.aliases.items() if w == v)})"
                            if v in model.aliases.values() else ""))
+st.query_params["version"] = version
 with stop_on_error():
     detail = version_view(model_name, version)
 lineage, contract = detail.lineage, detail.contract
@@ -141,7 +149,8 @@ tables[0].markdown("**Parameters**")
 tables[0].dataframe(pd.DataFrame(sorted(lineage.params.items()), columns=["Parameter", "Value"]),
                     hide_index=True, width="stretch")
 tables[1].markdown("**Metrics logged by the owner**")
-tables[1].dataframe(pd.DataFrame(sorted(lineage.metrics.items()), columns=["Metric", "Value"]),
+tables[1].dataframe(pd.DataFrame(sorted((term(k), v) for k, v in lineage.metrics.items()),
+                                 columns=["Metric", "Value"]),
                     hide_index=True, width="stretch")
 tables[2].markdown("**Data**")
 tables[2].dataframe(

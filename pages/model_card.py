@@ -5,11 +5,13 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from services.core.glossary import label, shown
 from services.reports.card import card_html, card_json, card_markdown, card_pdf
 from ui.data import model_card
 from ui.pickers import pick_model_version
 from ui.principal import page_guard
 from ui.reports import evidence_pack_panel
+from ui.tables import fitted_height, readable
 from ui.traces import model_card_download
 from ui.widgets import plain, status_style, stop_on_error
 
@@ -45,11 +47,10 @@ with facts:
 st.subheader("Evaluation")
 metrics = card.metrics
 if metrics:
-    names = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "accuracy": "Accuracy", "f1": "F1",
-             "brier": "Brier score", "rmse": "RMSE", "mae": "MAE", "r2": "R²"}
-    shown = [(label, metrics[key]) for key, label in names.items() if key in metrics]
-    for column, (label, value) in zip(st.columns(len(shown)), shown, strict=True):
-        column.metric(label, "—" if value is None else f"{value:.3f}")
+    headline = [key for key in ("roc_auc", "pr_auc", "accuracy", "f1", "brier", "rmse", "mae",
+                                "r2") if key in metrics]
+    for column, key in zip(st.columns(len(headline)), headline, strict=True):
+        column.metric(label(key), shown(key, metrics[key]))
 else:
     st.info("No evaluation evidence for this version yet: run it on the Evidence page.")
 
@@ -65,13 +66,7 @@ if headlines:
         "Equal opportunity difference": h.summary.equal_opportunity_difference,
         "Equalized odds difference": h.summary.equalized_odds_difference,
         "Left out": h.summary.left_out() or "—",
-    } for h in headlines), hide_index=True, width="stretch",
-        column_config={"Four-fifths ratio": st.column_config.NumberColumn(format="%.3f"),
-                       "Parity difference": st.column_config.NumberColumn(format="%.3f"),
-                       "Equal opportunity difference": st.column_config.NumberColumn(
-                           format="%.3f"),
-                       "Equalized odds difference": st.column_config.NumberColumn(
-                           format="%.3f")})
+    } for h in headlines).pipe(readable), hide_index=True, width="stretch")
     st.caption("True-positive rates are compared over groups with enough positives, "
                "false-positive rates over groups with enough negatives; a rate a group "
                "cannot have is undefined, never 0.")
@@ -79,24 +74,24 @@ else:
     st.info("No fairness evidence for this version yet.")
 
 st.subheader("Gates")
+# Each figure in its gate's unit: the evidence-age gates read "0 days" against "180 days".
 gates = pd.DataFrame({
-    "Gate": g.gate,
+    "Gate": label(g.gate),
     "Status": g.status.replace("_", " "),
-    "Figure": g.figure,
-    "Bound": g.bound,
+    "Figure": shown(g.gate, g.figure),
+    "Bound": shown(g.gate, g.bound),
     "Detail": g.detail,
     "Policy clause": g.clause,
 } for g in card.gates.results)
-st.dataframe(gates.style.map(status_style, subset=["Status"])
-             .format({"Figure": "{:.3f}", "Bound": "{:g}"}, na_rep="—"),
-             hide_index=True, width="stretch")
+st.dataframe(gates.style.map(status_style, subset=["Status"]), hide_index=True,
+             width="stretch", height=fitted_height(len(gates), most=40))
 
 st.subheader("Known gaps")
 if card.contract.gaps:
     for item in card.contract.gaps:
         st.markdown(f"- **{plain(item.requirement)}**: {plain(item.detail)}")
 else:
-    st.caption("None: every record of the governance contract is present.")
+    st.caption("No gaps: every record of the governance contract is present.")
 
 st.subheader("Approval history")
 if card.tenures:
@@ -106,7 +101,6 @@ if card.tenures:
                     f"{plain(tenure.changed_by)}: {plain(tenure.reason)}")
 else:
     st.caption("This version has held no alias.")
-st.caption("Promotion requests and sign-offs join this history with the promotion workflow.")
 
 st.subheader("Export")
 stem = f"model-card-{card.model.name}-v{version}"

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from services.core.numbers import Unit, count
 from services.monitoring.portfolio import PILLARS
 from services.reports.portfolio_pdf import portfolio_pdf
 from ui.next_steps import FIRST_STEPS
@@ -15,6 +16,7 @@ from ui.portfolio import (
     status_grid,
 )
 from ui.principal import page_guard
+from ui.tables import fitted_height, readable
 from ui.widgets import plain, stop_on_error
 
 page_guard()
@@ -48,16 +50,16 @@ else:
     st.caption(f"Judged by `govern monitor` at {judged:%Y-%m-%d %H:%M} UTC; alerts and "
                "revalidation dates are live.")
 
-worse_when_up = {"At risk", "Overdue reviews", "Open alerts"}
 for column, headline in zip(st.columns(len(view.headlines)), view.headlines, strict=True):
     delta = None if headline.previous is None else headline.value - headline.previous
-    column.metric(headline.label, f"{headline.value:,}",
+    # Worse is red whatever the sign: one more override or alert is not good news.
+    column.metric(headline.short or headline.label, count(headline.value),
                   delta=None if delta is None else f"{delta:+,} vs prior 30 d" if delta
                   else "as 30 d ago",
-                  delta_color="off" if not delta else
-                  "inverse" if headline.label in worse_when_up else "normal",
+                  delta_color="off" if not delta or headline.worse_when_up is None else
+                  "inverse" if headline.worse_when_up else "normal",
                   delta_arrow="auto" if delta else "off",
-                  help=headline.help)
+                  help=f"**{headline.label}**: {headline.help}")
 
 st.download_button("Portfolio report (PDF)", data=lambda: portfolio_pdf(view),
                    file_name=f"portfolio-{view.as_of:%Y-%m-%d}.pdf", mime="application/pdf",
@@ -98,8 +100,7 @@ table = pd.DataFrame(
         "Owner": r.owner or "—",
         "Risk tier": r.risk_tier or "unset",
         "Champion": f"v{r.champion}" if r.champion else "—",
-        "Champion for (days)": (view.as_of - r.champion_since).days
-        if r.champion_since else None,
+        "Champion for": (view.as_of - r.champion_since).days if r.champion_since else None,
         **{PILLAR_TITLES[p]: STATUS_MARKS[r.pillars[p].status] for p in PILLARS},
         "Open alerts": r.open_alerts,
         "Revalidation due": r.revalidation_due,
@@ -112,13 +113,14 @@ table = pd.DataFrame(
     for r in shown
 )
 selection = st.dataframe(
-    table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-    key="portfolio",
+    # A model that does not serve has no champion age or rates: "—", not "None".
+    readable(table, {"Champion for": Unit.DAYS, "Decisions (30 d)": Unit.COUNT,
+                     "Escalated": Unit.RATE, "Overridden": Unit.RATE}),
+    hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+    key="portfolio", height=fitted_height(len(table)),
     column_config={
-        "Escalated": st.column_config.NumberColumn(format="percent",
-                                                   help="Share sent to a person, 30 days."),
-        "Overridden": st.column_config.NumberColumn(format="percent",
-                                                    help="Share a person overrode, 30 days."),
+        "Escalated": st.column_config.Column(help="Share sent to a person, 30 days."),
+        "Overridden": st.column_config.Column(help="Share a person overrode, 30 days."),
         "Revalidation due": st.column_config.DateColumn(format="YYYY-MM-DD"),
         "Contract gaps": st.column_config.NumberColumn(
             help="Missing governance records; open the model to see which."),

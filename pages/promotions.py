@@ -5,6 +5,7 @@ from datetime import datetime, time
 import pandas as pd
 import streamlit as st
 
+from services.core.glossary import label
 from services.core.permissions import Action, allowed
 from ui import governance
 from ui.context import policy
@@ -60,7 +61,7 @@ with tab_request:
             st.success(f"v{version} passes every gate now.", icon=":material/verified:")
         else:
             st.error(f"v{version} fails {len(gates.failing)} gate(s) now: "
-                     f"{plain(', '.join(g.gate for g in gates.failing))}. Approval will need an "
+                     f"{plain(', '.join(label(g.gate) for g in gates.failing))}. Approval will need an "
                      "admin's policy exception.", icon=":material/gpp_bad:")
         with st.form("request_promotion"):
             why = justification_box(placeholder="Why this version.")
@@ -75,8 +76,12 @@ with tab_rollback:
     else:
         name = st.selectbox("Model", list(models), key="rollback_model")
         champion = models[name].champion if name in models else None
-        st.write(f"@champion is v{champion or '—'} now. A rollback gives it back to the "
-                 "version that held it before the console's last move, with its own record.")
+        if champion:
+            st.write(f"@champion is v{champion} now. A rollback gives it back to the version "
+                     "that held it before the console's last move, with its own record.")
+        else:
+            st.write(f"No version of {plain(name)} holds @champion now, so there is nothing to "
+                     "roll back.")
         with st.form("rollback"):
             why = justification_box(placeholder="What went wrong.")
             if st.form_submit_button("Roll back @champion"):

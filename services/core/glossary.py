@@ -95,7 +95,11 @@ UNITS: dict[str, Unit] = {
     "evaluation evidence": Unit.DAYS,
     "fairness evidence": Unit.DAYS,
     "max_evidence_age_days": Unit.DAYS,
-    "control": Unit.COUNT,
+    # finding and alert kinds: the unit of their figure and bound
+    "drift": Unit.RATE,  # the share of inputs drifted
+    "escalation": Unit.RATE,
+    "override": Unit.RATE,
+    "control": Unit.COUNT,  # automatic decisions that should have gone to a person
 }
 
 

@@ -97,7 +97,8 @@ def _contract_gates(contract: ContractReport) -> list[GateResult]:
 
 
 def _freshness_gates(tier: TierPolicy, evidence: dict[str, EvidenceRecord]) -> list[GateResult]:
-    clause = f"tiers.{tier.tier}.required_evidence, max_evidence_age_days"
+    clause = (f"tiers.{tier.tier}.required_evidence and "
+              f"tiers.{tier.tier}.max_evidence_age_days")
     results = []
     for kind in tier.required_evidence:
         record = evidence.get(kind)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.core.errors import NotFound
+from services.core.glossary import label
 from services.core.outcomes import WAITING
 from services.core.policy import TierPolicy
 from services.decisions.day_counts import outcome_counts, window_days
@@ -138,7 +139,7 @@ def _gates_pillar(gates: GateReport) -> Pillar:
     if not failing:
         return Pillar(PillarStatus.GREEN, f"All {len(gates.results)} gates pass under policy "
                       f"{gates.policy_version}.")
-    named = "; ".join(f"{g.gate} ({g.status.replace('_', ' ')})" for g in failing[:4])
+    named = "; ".join(f"{label(g.gate)} ({g.status.replace('_', ' ')})" for g in failing[:4])
     return Pillar(PillarStatus.RED,
                   f"v{gates.model_version} fails {len(failing)} gate(s): {named}.",
                   float(len(failing)), 0.0)

@@ -66,6 +66,9 @@ class Headline:
     value: int
     previous: int | None  # the same figure one period earlier
     help: str
+    # A rise is bad news (True: drawn red), good news (False: green) or neither (None: grey).
+    worse_when_up: bool | None = None
+    short: str = ""  # the label where space is tight (six figures on one row at 900 px)
 
 
 @dataclass(frozen=True)
@@ -111,22 +114,25 @@ def portfolio(*, session: Session, registry: Registry, policy: Policy,
     judged = [latest[r.name] for r in served if r.name in latest]
     headlines = [
         Headline("In production", len(served), len(earlier_rows),
-                 "Models whose champion alias points at a version."),
+                 "Models whose champion alias points at a version.", None, "Serving"),
         Headline("At risk", sum(r.status == PillarStatus.RED for r in served),
                  sum(r.status == PillarStatus.RED for r in earlier_rows),
-                 "Served models with at least one red pillar."),
+                 "Served models with at least one red pillar.", True),
         Headline("Overdue reviews", sum(_overdue(r, now.date()) for r in served),
                  sum(_overdue(r, then.date()) for r in earlier_rows),
-                 "Champions whose revalidation date under the policy has passed."),
+                 "Champions whose revalidation date under the policy has passed.", True,
+                 "Overdue"),
         Headline("Open alerts", sum(r.open_alerts for r in rows),
                  sum(_open_at(a, then) for found in alerts.values() for a in found),
-                 "Alerts that nobody has acknowledged yet."),
+                 "Alerts that nobody has acknowledged yet.", True, "Alerts"),
         Headline(f"Decisions ({ACTIVITY_DAYS} d)",
                  sum(int(h.activity.get("decisions", 0)) for h in judged),
                  sum(int(h.activity.get("previous_decisions", 0)) for h in judged),
-                 "Acted-on decisions of the served models, as of their last monitor run."),
+                 "Acted-on decisions of the served models, as of their last monitor run.",
+                 None, "Decisions"),
         Headline(f"Overrides ({ACTIVITY_DAYS} d)", int(overrides_now),
-                 int(overrides_then), "Decisions a person changed, with a justification."),
+                 int(overrides_then), "Decisions a person changed, with a justification.",
+                 True, "Overrides"),
     ]
     return Portfolio(now, rows, headlines, _trends(session, now))
 

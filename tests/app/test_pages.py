@@ -30,8 +30,8 @@ def test_portfolio_judges_every_model_by_pillar(demo_env: Settings) -> None:
     at = _as("executive")
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["In production"] == "2" and int(metrics["At risk"]) >= 1
-    assert int(metrics["Decisions (30 d)"].replace(",", "")) > 0
+    assert metrics["Serving"] == "2" and int(metrics["At risk"]) >= 1
+    assert int(metrics["Decisions"].replace(",", "")) > 0
     table = at.dataframe[0].value
     assert list(table["Model"]) == ["credit-risk", "fraud-screening", "marketing-propensity"]
     assert list(table["Champion"]) == ["v2", "v1", "—"]
