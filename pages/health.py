@@ -13,6 +13,7 @@ from ui.context import policy
 from ui.data import inventory_rows
 from ui.health_figures import four_fifths_trend, health_calibration, health_rates
 from ui.performance_panel import performance_panel
+from ui.pickers import pick_model
 from ui.principal import page_guard
 from ui.tables import readable
 from ui.widgets import plain, stop_on_error
@@ -25,16 +26,16 @@ st.caption("Acted-on decisions of a model by day: how many went to a person or w
 with stop_on_error():
     names = [row.name for row in inventory_rows() if row.champion]
 left, right = st.columns([3, 2])
-name = left.selectbox("Model", names, key="health_model")
+name = pick_model(names, key="health_model", container=left, among="the models serving a champion")
 span = right.radio("Window", [30, 90, 180], index=1, horizontal=True,
                    format_func=lambda d: f"{d} days", key="health_span")
 end = utcnow().date() + timedelta(days=1)
-with stop_on_error():
-    days = monitoring.health(name, end - timedelta(days=span), end)
 if name is None:
     st.info(empty("model serving a champion", "Health over time follows a model once a "
                   "version holds its champion alias and decisions are ingested."))
     st.stop()
+with stop_on_error():
+    days = monitoring.health(name, end - timedelta(days=span), end)
 if not days:
     st.info(f"No decisions of {plain(name)} in the last {span} days.")
     st.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from ui.data import ModelView, inventory_rows, model_view
 from ui.next_steps import NO_MODELS
@@ -14,8 +15,25 @@ def version_label(view: ModelView, version: str) -> str:
     return f"v{version}" + (f" ({', '.join(sorted(aliases))})" if aliases else "")
 
 
+def pick_model(names: list[str], *, key: str, container: DeltaGenerator | None = None,
+               among: str = "the registered models") -> str | None:
+    """The model picker, starting at the URL's ?model= and writing it back; says so when the
+    URL names a model that is not among `names` (`among` says which models those are)."""
+    asked = st.query_params.get("model")
+    if asked is not None and asked not in names and names:
+        st.warning(f"The link names the model {plain(asked)}, which is not among {among}. "
+                   f"Showing {plain(names[0])} instead.", icon=":material/link_off:")
+    name = (container or st).selectbox("Model", names, key=key,
+                                       index=names.index(asked) if asked in names else 0)
+    if name is not None:
+        st.query_params["model"] = name
+    return name
+
+
 def pick_model_version(key: str) -> tuple[ModelView, str]:
-    """Model and version pickers; the version defaults to the champion."""
+    """Model and version pickers; the version defaults to the champion. Both start at the URL's
+    ?model=&version= and are written back to it; a name or version the registry does not hold
+    is said, never silently replaced."""
     with stop_on_error():
         names = [row.name for row in inventory_rows()]
     if not names:
@@ -23,8 +41,8 @@ def pick_model_version(key: str) -> tuple[ModelView, str]:
         st.stop()
     asked = st.query_params.get("model")
     left, right = st.columns([3, 2])
-    name = left.selectbox("Model", names, index=names.index(asked) if asked in names else 0,
-                          key=f"{key}_model")
+    name = pick_model(names, key=f"{key}_model", container=left)
+    assert name is not None  # names is not empty
     with stop_on_error():
         view = model_view(name)
     versions = [v.version for v in view.versions]
@@ -33,6 +51,9 @@ def pick_model_version(key: str) -> tuple[ModelView, str]:
         st.stop()
     wanted = st.query_params.get("version") if asked == name else None
     default = wanted if wanted in versions else view.model.aliases.get("champion", versions[0])
+    if wanted is not None and wanted not in versions:
+        st.warning(f"The link names version {plain(wanted)} of {plain(name)}, which it does not "
+                   f"have. Showing v{default} instead.", icon=":material/link_off:")
     version = right.selectbox("Version", versions, index=versions.index(default),
                               format_func=lambda v: version_label(view, v),
                               key=f"{key}_version_{name}")
