@@ -146,6 +146,9 @@ def _search_at_size(engine: Any, registry: Registry, backend: str, runs: int,
         "one model, declined, last 30 days": DecisionFilter(
             model_name="wide", outcomes=("declined",), start=now - timedelta(days=30)),
         "one subject": DecisionFilter(subject_ref="S-4242"),
+        # Prefixes in any case (migration 0010): S-424, S-4240 to S-4249, S-42400 to S-42499.
+        "a subject's beginning in lower case": DecisionFilter(subject_ref="s-424"),
+        "a decision id's beginning": DecisionFilter(decision_id=f"{backend}-0-424"),
         "score between 0.45 and 0.55, one model": DecisionFilter(
             model_name="wide", score_min=0.45, score_max=0.55),
     }
