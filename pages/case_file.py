@@ -10,7 +10,7 @@ from services.decisions.explain import sentences
 from services.decisions.overrides import reasons_for
 from services.reports.letter import case_pdf
 from ui.case_figures import contribution_waterfall
-from ui.decisions import case, outcome_word, override, why
+from ui.decisions import case, outcome_word, override, sensitive_inputs, why
 from ui.principal import page_guard
 from ui.traces import case_file_download, case_file_opened
 from ui.widgets import justification_box, plain, show_error, stop_on_error
@@ -99,7 +99,8 @@ st.download_button(
     "Case file and letter to the applicant (PDF)", icon=":material/picture_as_pdf:",
     data=case_file_download(principal, file, lambda: case_pdf(
         file, explanation=explanation, replayed=explained.replay,
-        outcome_word=outcome_word(row.model_name), shown_inputs=explained.shown_inputs)),
+        outcome_word=outcome_word(row.model_name), shown_inputs=explained.shown_inputs,
+        sensitive=sensitive_inputs(file))),
     file_name=f"case-{decision_id}.pdf", mime="application/pdf")
 
 st.subheader("What happened next")

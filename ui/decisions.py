@@ -61,15 +61,21 @@ def why(file: CaseFile) -> CaseExplanation:
         problem = (f"Version {version} of {name!r} could not be prepared for replay "
                    f"({type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}). "
                    "Tell the model's owner, with this decision's id.")
-    try:
-        tag = model_view(name).model.tags.get("sensitive_features", "")
-        sensitive = frozenset(s.strip() for s in tag.split(",") if s.strip())
-    except GovernanceError:  # unknown which inputs are sensitive: change none of them
-        sensitive = frozenset(file.features)
+    sensitive = sensitive_inputs(file)
     if explainer is None:
         return explain_case(file, None, load_problem=problem, sensitive=sensitive)
     return _explained(context.settings().mlflow_registry_uri, file.row.decision_id,
                       tuple(sorted(sensitive)), file, explainer)
+
+
+def sensitive_inputs(file: CaseFile) -> frozenset[str]:
+    """The model's sensitive inputs (registered-model tag); every input when unknown, so none
+    is changed in a hint nor given as a reason by mistake."""
+    try:
+        tag = model_view(file.row.model_name).model.tags.get("sensitive_features", "")
+        return frozenset(s.strip() for s in tag.split(",") if s.strip())
+    except GovernanceError:
+        return frozenset(file.features)
 
 
 @st.cache_data(ttl=600, show_spinner="Replaying and explaining the decision…", max_entries=256)

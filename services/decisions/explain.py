@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from services.core.errors import InvalidInput
+from services.core.glossary import term
 from services.decisions.separable import TransformedSpace
 from services.decisions.shapley import Shapley, model_agnostic
 from services.decisions.tree_path import TreePath
@@ -59,6 +60,9 @@ class Contribution:
     value: Any  # the input as logged
     shown: str  # as a person reads it: an integer input shows 35, not 35.0
     effect: float  # on the score, in probability (0.05 is 5 percentage points)
+
+
+MIN_REASON_EFFECT = 5e-4  # below 0.05 percentage points an input is not a reason
 
 
 @dataclass(frozen=True)
@@ -217,16 +221,27 @@ def show_value(value: Any, kind: str | None = None) -> str:
     return str(value)
 
 
-def sentences(explanation: Explanation, *, outcome_word: str, top: int = 3) -> list[str]:
+def sentences(explanation: Explanation, *, outcome_word: str, top: int = 3,
+              leave_out: frozenset[str] = frozenset()) -> list[str]:
     """The main reasons in words, e.g. 'credit amount (9500) lowered the chance of repayment
     most (12.3 percentage points).' outcome_word names what the score is the probability of.
-    Only for an explanation that adds up: one that does not is no reason to give anyone."""
-    said = []
-    for rank, c in enumerate(explanation.contributions[:top]):
-        if abs(c.effect) < 5e-4:  # below 0.05 points: not a reason
+    Only for an explanation that adds up: one that does not is no reason to give anyone.
+    leave_out: inputs never given as a reason (sensitive ones; see reports/letter.py)."""
+    said: list[str] = []
+    for c in [c for c in explanation.contributions if c.feature not in leave_out][:top]:
+        if abs(c.effect) < MIN_REASON_EFFECT:
             break
+        rank = len(said)
         direction = "raised" if c.effect > 0 else "lowered"
         strength = "most" if rank == 0 else "next most" if rank == 1 else "too"
-        said.append(f"{c.feature.replace('_', ' ')} ({c.shown}) {direction} the chance of "
-                    f"{outcome_word} {strength} ({abs(c.effect) * 100:.1f} percentage points).")
+        said.append(f"{term(c.feature).replace('_', ' ')} ({term(c.shown)}) {direction} the "
+                    f"chance of {outcome_word} {strength} "
+                    f"({abs(c.effect) * 100:.1f} percentage points).")
     return said
+
+
+def contributing(explanation: Explanation, among: frozenset[str]) -> list[str]:
+    """Which of these inputs moved the score by a reason's worth (sensitive ones, for the
+    letter to say so plainly)."""
+    return [c.feature for c in explanation.contributions
+            if c.feature in among and abs(c.effect) >= MIN_REASON_EFFECT]

@@ -3,19 +3,23 @@ then the record for the file."""
 
 from __future__ import annotations
 
+from services.core.glossary import label, term
+from services.core.numbers import figure
 from services.core.outcomes import DecisionOutcome
 from services.decisions.case_file import CaseFile
-from services.decisions.explain import Explanation, Replay, sentences
+from services.decisions.explain import Explanation, Replay, contributing, sentences
 from services.reports.pdf import Document
 
 CONTEST_DAYS = 30
 
 
 def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Replay | None,
-             outcome_word: str, shown_inputs: dict[str, str] | None = None) -> bytes:
+             outcome_word: str, shown_inputs: dict[str, str] | None = None,
+             sensitive: frozenset[str] = frozenset()) -> bytes:
     """The letter and the record as PDF bytes. The reasons come from the explanation only when
     it adds up to the replayed score; shown_inputs: each input as a person reads it (default:
-    as stored)."""
+    as stored); sensitive: the model's sensitive inputs (registered-model tag), never given as
+    a reason and named plainly when they moved the score."""
     row = file.row
     document = Document(f"About your application {row.subject_ref}")
     document.paragraph(f"Reference: {row.decision_id}", size=10)
@@ -25,8 +29,20 @@ def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Repla
     if explanation is not None and explanation.adds_up:
         document.paragraph("An automated model assessed the information in your application. "
                            "These facts weighed most in its assessment:", size=11)
-        for line in sentences(explanation, outcome_word=outcome_word):
+        # A protected characteristic may not be a reason for a credit decision (ECOA and
+        # Regulation B, 12 CFR 1002.6 and 1002.9: the notice states the specific principal
+        # reasons, and a prohibited basis cannot be one), and the person is owed a clear and
+        # meaningful explanation of the model's role (EU AI Act Art. 86). So a sensitive input
+        # is left out of the reasons, and when it moved the score the letter says so plainly
+        # rather than hiding it: that is a finding for the lender to review, not a reason.
+        for line in sentences(explanation, outcome_word=outcome_word, leave_out=sensitive):
             document.paragraph(f"- {line}", size=11)
+        if moved := contributing(explanation, sensitive):
+            named = ", ".join(term(f).replace("_", " ") for f in moved)
+            document.paragraph(
+                f"The model also used your {named}, which the law protects. It contributed to "
+                "the model's assessment, but it may not be a reason for this decision and is "
+                "not given as one. We review decisions where this happens.", size=11)
     elif row.score is None:
         document.paragraph("Part of the information the model needed was missing, so a person "
                            "reviewed your application.", size=11)
@@ -34,12 +50,21 @@ def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Repla
         document.paragraph("The main reasons for this decision could not be produced and "
                            "checked automatically. A member of staff will explain them to you "
                            "in writing on request.", size=11)
-    document.heading("How to contest this decision")
-    document.paragraph(
-        "You may ask for the decision to be reviewed by a person, give your point of view and "
-        f"contest it. Write to us within {CONTEST_DAYS} days quoting the reference above, with "
-        "anything you think we should know (for example, information that has changed). A "
-        "member of staff who was not involved will review it and reply in writing.", size=11)
+    # Contesting is offered for an adverse decision only: an approval has nothing to contest,
+    # and a decision waiting for a person has not been made yet.
+    outcome_now = DecisionOutcome(file.current_outcome)
+    if outcome_now is DecisionOutcome.DECLINED:
+        document.heading("How to contest this decision")
+        document.paragraph(
+            "You may ask for the decision to be reviewed by a person, give your point of view "
+            f"and contest it. Write to us within {CONTEST_DAYS} days quoting the reference "
+            "above, with anything you think we should know (for example, information that has "
+            "changed). A member of staff who was not involved will review it and reply in "
+            "writing.", size=11)
+    elif outcome_now in (DecisionOutcome.ESCALATED, DecisionOutcome.ERROR):
+        document.heading("What happens next")
+        document.paragraph("A member of staff will review your application and write to you "
+                           "with the decision.", size=11)
 
     document.new_page()
     document.heading("Record for the file")
@@ -50,13 +75,13 @@ def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Repla
          + (f" ({', '.join(file.aliases_then)} at the time)" if file.aliases_then else "")],
         ["Decided at (UTC)", f"{row.decided_at:%Y-%m-%d %H:%M:%S}"],
         ["Score / threshold", f"{_number(row.score)} / {_number(row.threshold)}"],
-        ["Logged outcome", row.outcome + (f" ({row.escalation_reason})"
+        ["Logged outcome", row.outcome + (f" ({label(row.escalation_reason)})"
                                           if row.escalation_reason else "")],
         ["Outcome now", file.current_outcome],
         ["Replay check", _replay_line(replayed)],
     ], (1, 2.5))
     document.heading("Inputs as logged")
-    shown = shown_inputs or {k: "(missing)" if v is None else str(v)
+    shown = shown_inputs or {k: "(missing)" if v is None else term(str(v))
                              for k, v in file.features.items()}
     document.table([["Input", "Value"]] + [[k, v] for k, v in shown.items()], (1, 2.5))
     if file.overrides:
@@ -90,4 +115,4 @@ def _replay_line(replayed: Replay | None) -> str:
 
 
 def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
+    return figure(value, decimals=4)
