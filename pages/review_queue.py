@@ -56,12 +56,17 @@ if slipped.total:
     st.error(f"**{slipped.total:,} automatic decisions should have gone to a person**: their "
              "score was within the policy's confidence margin of the threshold.",
              icon=":material/policy:")
-    st.dataframe(pd.DataFrame({
+    checked = st.dataframe(pd.DataFrame({
         "Decision": r.decision_id, "Decided at": r.decided_at, "Model": r.model_name,
         "Version": f"v{r.model_version}", "Score": r.score, "Threshold": r.threshold,
         "Outcome": r.outcome} for r in slipped.rows), hide_index=True, width="stretch",
+        on_select="rerun", selection_mode="single-row", key="control_table",
         column_config={"Decided at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                        "Score": st.column_config.NumberColumn(format="%.3f")})
+    st.caption("Select one to open its case file.")
+    if checked.selection.rows:
+        st.switch_page("pages/case_file.py", query_params={
+            "decision": slipped.rows[checked.selection.rows[0]].decision_id})
 else:
     st.success(f"No automatic decision fell inside the confidence margin ({window.lower()}).",
                icon=":material/verified:")
