@@ -35,6 +35,8 @@ if allowed(principal, Action.RUN_EVIDENCE):
 
             try:
                 run = run_evidence_now(name, version, principal, report)
+                # The run picker below would keep the run chosen before: show the new one.
+                st.session_state.pop(f"run_{name}_{version}", None)
                 status.update(label=f"Stored evaluation #{run.evaluation.id} and fairness "
                               f"#{run.fairness.id if run.fairness else '—'} in "
                               f"{run.seconds:.1f} s", state="complete", expanded=False)

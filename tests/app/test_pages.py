@@ -205,6 +205,7 @@ def test_running_evidence_from_the_page_stores_a_new_run(demo_copy: Settings) ->
     assert not at.exception
     after = at.selectbox(key="run_credit-risk_2").options
     assert len(after) == len(before) + 1 and "(latest)" in after[0]
+    assert at.selectbox(key="run_credit-risk_2").index == 0  # the page shows the new run
 
 
 def _a_declined_decision(settings: Settings) -> tuple[str, str]:
