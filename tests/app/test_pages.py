@@ -410,7 +410,7 @@ def test_alerts_list_the_drift_alert_and_an_executive_cannot_acknowledge(
     at.switch_page("pages/alerts.py").run()
     assert not at.exception
     alerts = at.dataframe[0].value
-    assert "drift" in set(alerts["Kind"]) and "demo.jonas" in set(alerts["Owner"])
+    assert "Drift" in set(alerts["Kind"]) and "demo.jonas" in set(alerts["Owner"])
     assert "acknowledge alerts" in _texts(at) and not at.text_area
 
 
