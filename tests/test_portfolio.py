@@ -32,8 +32,11 @@ def test_a_model_never_judged_is_unknown_not_healthy(engine: Engine, registry_ur
     view = _portfolio(engine, Registry(registry_uri))
     served = next(r for r in view.rows if r.name == "loan-approval")
     assert served.champion == "2" and view.last_judged is None
-    assert all(served.pillars[p].status == "grey" for p in ("drift", "gates", "oversight"))
+    assert all(served.pillars[p].status == "grey" for p in ("drift", "oversight"))
     assert "govern monitor" in served.pillars["drift"].reason
+    # Evidence and gates are stored records: judged without waiting for a monitor run.
+    assert served.pillars["evidence"].status == "red"
+    assert "No evaluation evidence" in served.pillars["evidence"].reason
     # No evaluation evidence: never validated is a red revalidation pillar, not a pass.
     assert served.pillars["revalidation"].status == "red"
     assert served.status == "red" and "never validated" in " ".join(served.reasons)
@@ -69,8 +72,10 @@ def test_a_judgement_of_another_version_is_not_taken_for_the_champion(
         session.execute(update(ModelHealth).values(model_version="1"))
     row = next(r for r in _portfolio(engine, Registry(registry_uri)).rows
                if r.name == "loan-approval")
-    assert row.pillars["gates"].status == "grey"
-    assert "judged v1; v2 serves now" in row.pillars["gates"].reason
+    assert row.pillars["drift"].status == "grey"
+    assert "judged v1; v2 serves now" in row.pillars["drift"].reason
+    # The champion's own gates, from its stored records, not v1's judgement.
+    assert "v2" in row.pillars["gates"].reason and "v1" not in row.pillars["gates"].reason
 
 
 def test_open_alerts_colour_the_pillar_by_severity_and_age(engine: Engine,
@@ -130,6 +135,22 @@ def test_the_demo_portfolio_names_a_model_at_risk_and_counts_from_the_log(
     # The backfill shows when the drift began: not red at first, red by the end.
     drift = [t for t in view.trends if t.pillar == "drift"]
     assert drift[0].red == 0 and drift[-1].red >= 1
+
+
+def test_a_newly_promoted_champion_shows_its_evidence_and_gates_at_once(
+        demo_copy: Settings) -> None:
+    from mlflow import MlflowClient
+
+    engine = make_engine(demo_copy.database_url)
+    registry = Registry(demo_copy.mlflow_tracking_uri, demo_copy.mlflow_registry_uri)
+    MlflowClient(demo_copy.mlflow_tracking_uri,
+                 demo_copy.mlflow_registry_uri).set_registered_model_alias(
+        "credit-risk", "champion", "3")  # as a promotion moves it, before any monitor run
+    row = next(r for r in _portfolio(engine, registry).rows if r.name == "credit-risk")
+    assert row.champion == "3"
+    assert row.pillars["evidence"].status == "green" and "v3" in row.pillars["evidence"].reason
+    assert row.pillars["gates"].status == "red" and "v3 fails" in row.pillars["gates"].reason
+    assert row.pillars["drift"].status == "grey"  # the log's pillars wait for the monitor
 
 
 def test_the_portfolio_never_reads_the_decision_log(demo_env: Settings) -> None:

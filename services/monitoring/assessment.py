@@ -101,7 +101,7 @@ def assess(*, session: Session, model_name: str, version: str, tier: TierPolicy,
     findings: list[Finding] = []
     pillars: dict[str, Pillar] = {}
     if gates is not None:
-        pillars["evidence"], pillars["gates"] = _evidence_pillar(gates), _gates_pillar(gates)
+        pillars["evidence"], pillars["gates"] = evidence_pillar(gates), gates_pillar(gates)
     pillars["drift"] = _drift(session, model_name, version, tier, first, last, severity,
                               findings)
     pillars["performance"] = _estimated(
@@ -120,7 +120,8 @@ def _breach(findings: list[Finding], finding: Finding) -> Pillar:
     return Pillar(PillarStatus.RED, finding.message, finding.figure, finding.bound)
 
 
-def _evidence_pillar(gates: GateReport) -> Pillar:
+def evidence_pillar(gates: GateReport) -> Pillar:
+    """The evidence pillar from a version's gates: its required records present and fresh."""
     freshness = [g for g in gates.results if g.gate.endswith(" evidence")]
     missing = [g.gate for g in freshness if g.status == GateStatus.MISSING_EVIDENCE]
     stale = [g.gate for g in freshness if g.status == GateStatus.FAIL]
@@ -133,7 +134,8 @@ def _evidence_pillar(gates: GateReport) -> Pillar:
                   f"Every required record for v{gates.model_version} is present and fresh.")
 
 
-def _gates_pillar(gates: GateReport) -> Pillar:
+def gates_pillar(gates: GateReport) -> Pillar:
+    """The gates pillar: red naming up to four gates that do not pass."""
     failing = [g for g in gates.results if g.status != GateStatus.PASS
                and not g.gate.endswith(" evidence")]
     if not failing:

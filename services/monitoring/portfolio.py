@@ -15,9 +15,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.core.errors import GovernanceError
 from services.core.policy import Policy
+from services.evidence.gates import GateReport, gates_for_version
 from services.monitoring.alerts import AlertStatus
-from services.monitoring.assessment import ACTIVITY_DAYS, JUDGED, Pillar, PillarStatus
+from services.monitoring.assessment import (
+    ACTIVITY_DAYS,
+    JUDGED,
+    Pillar,
+    PillarStatus,
+    evidence_pillar,
+    gates_pillar,
+)
 from services.registry.adapter import ModelSummary, Registry
 from services.registry.contract import tag_items
 from services.store.models import Alert, AliasChange, Evidence, ModelHealth, Override
@@ -100,7 +109,8 @@ def portfolio(*, session: Session, registry: Registry, policy: Policy,
     alerts = _alerts(session, then - timedelta(days=ACTIVITY_DAYS))
     since = _champion_since(session)
     rows = [_row(m, m.aliases.get("champion"), policy, latest.get(m.name), validated, alerts,
-                 since, now) for m in models]
+                 since, now, _unjudged_gates(session, registry, policy, m, latest.get(m.name)))
+            for m in models]
     # A period ago the champion was what the alias history says (the registry keeps no past).
     earlier_rows = [_row(m, champion, policy, earlier.get(m.name), validated, alerts, since, then)
                     for m in models
@@ -137,9 +147,25 @@ def portfolio(*, session: Session, registry: Registry, policy: Policy,
     return Portfolio(now, rows, headlines, _trends(session, now))
 
 
+def _unjudged_gates(session: Session, registry: Registry, policy: Policy, model: ModelSummary,
+                    health: ModelHealth | None) -> GateReport | None:
+    """The gates of a champion no monitor run has judged yet (newly promoted, or never run):
+    evidence and gates are stored records, so they need not wait for the next run. None when
+    the last run judged this champion, or the gates cannot be read (the pillars then say so)."""
+    champion = model.aliases.get("champion")
+    if champion is None or (health is not None and health.model_version == champion):
+        return None
+    try:
+        return gates_for_version(session=session, registry=registry, policy=policy,
+                                 model_name=model.name, version=champion, model=model)
+    except GovernanceError:
+        return None
+
+
 def _row(model: ModelSummary, champion: str | None, policy: Policy, health: ModelHealth | None,
          validated: dict[tuple[str, str], datetime], alerts: dict[str, list[Alert]],
-         since: dict[str, list[tuple[datetime, str | None]]], now: datetime) -> PortfolioRow:
+         since: dict[str, list[tuple[datetime, str | None]]], now: datetime,
+         gates: GateReport | None = None) -> PortfolioRow:
     tier = policy.for_tier(model.risk_tier)
     pillars: dict[str, Pillar] = {}
     activity: dict[str, Any] = {}
@@ -161,6 +187,8 @@ def _row(model: ModelSummary, champion: str | None, policy: Policy, health: Mode
         for name in JUDGED:
             pillars[name] = Pillar(**judged[name]) if name in judged \
                 else Pillar(PillarStatus.GREY, missing)
+        if gates is not None and gates.model_version == champion:
+            pillars["evidence"], pillars["gates"] = evidence_pillar(gates), gates_pillar(gates)
         pillars["alerts"] = _alerts_pillar(alerts.get(model.name, []), now)
         pillars["revalidation"] = _revalidation_pillar(champion, due, now.date())
     decisions = int(activity["decisions"]) if activity else None
