@@ -75,6 +75,14 @@ purpose[1].markdown(plain(model.tags.get("limitations")) or "_Not stated: a cont
 st.subheader("Who served when")
 if view.tenures:
     st.plotly_chart(alias_timeline(view.tenures, now=utcnow()), width="stretch")
+    # Every move as a row: a tenure of minutes (a promotion and a rollback on one day) is too
+    # thin to see on a chart of months.
+    st.dataframe(pd.DataFrame({
+        "Alias": t.alias, "Version": f"v{t.version}", "From": f"{t.since:%Y-%m-%d %H:%M}",
+        "Until": f"{t.until:%Y-%m-%d %H:%M}" if t.until else "holds it now",
+        "Moved by": t.changed_by, "Why": t.reason,
+    } for t in reversed(view.tenures)), hide_index=True, width="stretch",
+        height=min(35 * (len(view.tenures) + 1) + 3, 250))
 else:
     st.caption("No alias moves are recorded in the governance store for this model yet.")
 
