@@ -43,8 +43,14 @@ cols[0].metric("Owner", model.owner or "missing")
 cols[1].metric("Risk tier", model.risk_tier or "missing")
 cols[2].metric("Champion", f"v{model.aliases['champion']}" if "champion" in model.aliases
                else "none")
-cols[3].metric("Challenger", f"v{model.aliases['challenger']}" if "challenger" in model.aliases
-               else "none")
+challenger = model.aliases.get("challenger")
+if challenger is not None and challenger == model.aliases.get("champion"):
+    # A promoted challenger keeps its old alias in MLflow; it challenges nobody now.
+    cols[3].metric("Challenger", "none", help=f"v{challenger} still carries the challenger "
+                   "alias but is the champion now. A promotion request for the challenger "
+                   "alias names a new one.")
+else:
+    cols[3].metric("Challenger", f"v{challenger}" if challenger else "none")
 
 with stop_on_error():
     health = next((r for r in portfolio_view().rows if r.name == model.name), None)
