@@ -4,6 +4,7 @@ uncached writes."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import streamlit as st
 
@@ -16,6 +17,7 @@ from services.audit.trail import (
 )
 from services.core.principal import Principal
 from services.governance.controls import ControlMatrix, control_matrix
+from services.governance.frameworks import Framework, chosen, load_frameworks
 from services.governance.promotions import execution, requests
 from services.governance.promotions.history import ServedAt, served_at
 from services.governance.promotions.status import OPEN_STATUSES
@@ -140,14 +142,26 @@ def facets(database_url: str) -> tuple[list[str], list[str]]:
         return audit_facets(session=session)
 
 
-def controls(model_name: str, version: str) -> ControlMatrix:
+def frameworks() -> list[Framework]:
+    """The shipped frameworks and the organisation's own (GOVERNANCE_FRAMEWORKS_DIR)."""
+    return _frameworks(context.settings().frameworks_dir)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _frameworks(folder: Path | None) -> list[Framework]:
+    return load_frameworks(folder)
+
+
+def controls(model_name: str, version: str, framework_ids: tuple[str, ...]) -> ControlMatrix:
     current = context.settings()
-    return _controls(current.mlflow_registry_uri, current.database_url, model_name, version)
+    return _controls(current.mlflow_registry_uri, current.database_url, model_name, version,
+                     framework_ids)
 
 
 @st.cache_data(ttl=60, show_spinner="Judging the controls…")
-def _controls(registry_uri: str, database_url: str, model_name: str,
-              version: str) -> ControlMatrix:
+def _controls(registry_uri: str, database_url: str, model_name: str, version: str,
+              framework_ids: tuple[str, ...]) -> ControlMatrix:
     with session_scope(context.engine()) as session:
         return control_matrix(session=session, registry=context.registry(),
-                              policy=context.policy(), model_name=model_name, version=version)
+                              policy=context.policy(), model_name=model_name, version=version,
+                              frameworks=chosen(frameworks(), framework_ids))

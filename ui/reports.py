@@ -7,9 +7,11 @@ import streamlit as st
 from services.core.errors import GovernanceError
 from services.core.permissions import Action, allowed
 from services.core.principal import Principal
+from services.governance.frameworks import chosen
 from services.reports.pack import build_evidence_pack, pack_json
 from services.reports.pack_pdf import pack_pdf
 from ui import context
+from ui.governance import frameworks
 from ui.traces import evidence_pack_download
 from ui.widgets import show_error
 
@@ -27,7 +29,7 @@ def evidence_pack_panel(actor: Principal, model_name: str, version: str) -> None
                 pack = build_evidence_pack(
                     engine=context.engine(), registry=context.registry(),
                     policy=context.policy(), actor=actor, model_name=model_name,
-                    version=version, progress=status.write)
+                    version=version, frameworks=chosen(frameworks()), progress=status.write)
             except GovernanceError as exc:
                 status.update(label="The evidence pack could not be built", state="error")
                 show_error(exc)

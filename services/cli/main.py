@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from services.cli import (
     accounts,
     audit,
+    controls,
     decisions,
     evidence,
     monitoring,
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     monitoring.add_commands(commands)
     performance.add_commands(commands)
     reports.add_commands(commands)
+    controls.add_commands(commands)
     registry.add_commands(commands)
     service_api.add_commands(commands)
     return parser

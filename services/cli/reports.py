@@ -18,6 +18,9 @@ def add_commands(commands: Any) -> None:
     report.add_argument("version", nargs="?", help="default: the version that holds @champion")
     report.add_argument("--portfolio", action="store_true", help="the portfolio report")
     report.add_argument("--out", type=Path, default=Path("."), help="folder to write to")
+    report.add_argument("--framework", action="append", default=None, metavar="ID",
+                        help="judge the controls of this framework (repeat for more; default: "
+                             "those shown by default, see govern controls --list)")
     report.set_defaults(handler=_report)
 
 
@@ -32,13 +35,15 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _pack(args: argparse.Namespace, settings: Settings) -> int:
+    from services.governance.frameworks import chosen, load_frameworks
     from services.reports.pack import build_evidence_pack, pack_json
     from services.reports.pack_pdf import pack_pdf
 
+    frameworks = chosen(load_frameworks(settings.frameworks_dir), args.framework)
     engine, registry, policy = sources(settings)
     pack = build_evidence_pack(engine=engine, registry=registry, policy=policy,
                                actor=cli_principal(), model_name=args.model,
-                               version=args.version,
+                               version=args.version, frameworks=frameworks,
                                progress=lambda line: print(line, flush=True))
     stem = args.out / f"evidence-pack-{_safe(args.model)}-v{pack.version}"
     stem.with_suffix(".json").write_text(pack_json(pack), encoding="utf-8")

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # A signed-in browser session ends after this many hours, whatever it does.
     session_hours: float = Field(default=8.0, gt=0, le=24 * 7,
                                  validation_alias="GOVERNANCE_SESSION_HOURS")
+    # A folder of the organisation's own framework files (*.toml), shown beside the shipped
+    # ones on the Controls screen and in evidence packs (services.governance.frameworks).
+    frameworks_dir: Path | None = Field(default=None, validation_alias="GOVERNANCE_FRAMEWORKS_DIR")
     # The ingest API (`govern api`) refuses a request body larger than this with 413.
     api_max_body_mb: float = Field(default=5.0, gt=0, le=1024,
                                    validation_alias="GOVERNANCE_API_MAX_BODY_MB")

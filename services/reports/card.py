@@ -6,6 +6,7 @@ import html
 import json
 from typing import Any
 
+from services.core.visible import visible
 from services.governance.model_card import ModelCard
 from services.reports.card_document import (
     CardDataset,
@@ -154,19 +155,19 @@ def card_markdown(card: ModelCard) -> str:
 def card_html(card: ModelCard) -> str:
     """A standalone page; every value is escaped, so no text in a tag becomes markup."""
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Model card: "
-             f"{html.escape(card.model.name)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>Model card: {html.escape(card.model.name)} "
-             f"v{html.escape(card.version.version)}</h1>"]
+             f"{_escape(card.model.name)}</title><style>{_CSS}</style></head><body>",
+             f"<h1>Model card: {_escape(card.model.name)} "
+             f"v{_escape(card.version.version)}</h1>"]
     for title, body in card_sections(card):
-        parts.append(f"<h2>{html.escape(title)}</h2>")
+        parts.append(f"<h2>{_escape(title)}</h2>")
         if body and isinstance(body[0], list):
             header, *rows = body
-            parts.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in header)
-                         + "</tr>" + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>"
+            parts.append("<table><tr>" + "".join(f"<th>{_escape(c)}</th>" for c in header)
+                         + "</tr>" + "".join("<tr>" + "".join(f"<td>{_escape(c)}</td>"
                                                               for c in row) + "</tr>"
                                              for row in rows) + "</table>")
         else:
-            parts += [f"<p>{html.escape(str(p))}</p>" for p in body]
+            parts += [f"<p>{_escape(str(p))}</p>" for p in body]
     parts.append("</body></html>")
     return "".join(parts)
 
@@ -186,8 +187,15 @@ def card_pdf(card: ModelCard) -> bytes:
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}"
         "table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;"
         "padding:.25rem .5rem;text-align:left}th{background:#f3f5f8}h2{color:#1f4e79}")
+def _escape(text: str) -> str:
+    """HTML text without markup and without invisible or direction-changing characters."""
+    return html.escape(visible(text))
+
+
 def _md(text: str) -> str:
-    # Text from tags stays text: no table breaks, links, emphasis or raw HTML.
+    # Text from tags stays text: no table breaks, links, emphasis or raw HTML, and no invisible
+    # or direction-changing characters.
+    text = visible(text)
     for special in "\\`*_[]|#":
         text = text.replace(special, "\\" + special)
     return text.replace("<", "&lt;").replace(">", "&gt;")

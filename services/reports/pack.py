@@ -28,6 +28,7 @@ from services.core.policy import Policy
 from services.core.principal import Principal
 from services.evidence.records import EvidenceRecord, evidence_history, payload_hash
 from services.governance.controls import control_matrix
+from services.governance.frameworks import Framework, chosen, load_frameworks
 from services.governance.model_card import build_model_card
 from services.governance.promotions.views import PromotionView, list_promotions
 from services.monitoring.drift import drift_window
@@ -64,6 +65,7 @@ DRIFT_DAYS = 30
 
 def build_evidence_pack(*, engine: Engine, registry: Registry, policy: Policy,
                         actor: Principal, model_name: str, version: str | None = None,
+                        frameworks: list[Framework] | None = None,
                         progress: Callable[[str], None] = lambda _: None) -> EvidencePack:
     """The pack for a version (the champion when none is named), recorded as exported."""
     with refusals_recorded(engine, actor, AuditAction.EVIDENCE_PACK_EXPORT_REFUSED, "model",
@@ -82,9 +84,11 @@ def build_evidence_pack(*, engine: Engine, registry: Registry, policy: Policy,
             progress("Checking every evidence record's hash")
             evidence = tuple(_record(r) for r in evidence_history(
                 session=session, model_name=model_name, model_version=version))
-            progress("Judging the controls of SR 11-7 and the EU AI Act")
+            judged = frameworks if frameworks is not None else chosen(load_frameworks())
+            progress(f"Judging the controls of {', '.join(f.name for f in judged)}")
             controls = control_matrix(session=session, registry=registry, policy=policy,
-                                      model_name=model_name, version=version)
+                                      model_name=model_name, version=version,
+                                      frameworks=judged)
             progress("Reading drift, health and the promotion history")
             monitoring = _monitoring(session, model_name, version, policy, model.risk_tier, now)
             promotions = tuple(_promotion(p) for p in list_promotions(session=session,

@@ -21,7 +21,8 @@ STATUS_FILLS: dict[str, Colour] = {
     "met": (200, 230, 201), "pass": (200, 230, 201), "green": (200, 230, 201),
     "partial": (255, 236, 179), "amber": (255, 236, 179), "insufficient_data": (255, 236, 179),
     "gap": (255, 205, 210), "fail": (255, 205, 210), "red": (255, 205, 210),
-    "missing_evidence": (255, 205, 210), "grey": (225, 228, 232)}
+    "missing_evidence": (255, 205, 210), "grey": (225, 228, 232),
+    "not applicable": (225, 228, 232)}
 PDF_AUDIT_EVENTS = 150  # the JSON holds the whole excerpt; paper shows the newest
 
 
@@ -48,6 +49,7 @@ def pack_pdf(pack: EvidencePack) -> bytes:
 def _summary(doc: Document, pack: EvidencePack) -> None:
     controls = pack.controls
     met = sum(c.status == ControlStatus.MET for c in controls)
+    judged = [c for c in controls if c.status != ControlStatus.NOT_APPLICABLE]
     gates = pack.gates.now
     verdict = pack.audit.verification
     intact = all(e.intact for e in pack.evidence)
@@ -56,8 +58,8 @@ def _summary(doc: Document, pack: EvidencePack) -> None:
             ["Do the policy's gates pass now?",
              f"{'Yes' if gates.passed else 'No'} (policy {gates.policy_version}, "
              f"{sum(g.passed for g in gates.results)} of {len(gates.results)} pass)"],
-            ["Controls met", f"{met} of {len(controls)}; gaps: "
-             + (", ".join(f"{c.framework} {c.ref}" for c in controls
+            ["Controls met", f"{met} of {len(judged)}; gaps: "
+             + (", ".join(f"{c.framework} {c.ref}" for c in judged
                           if c.status != ControlStatus.MET) or "none")],
             ["Evidence records intact", f"{'Yes' if intact else 'NO'}: "
              f"{len(pack.evidence)} record(s), each payload re-hashed"],

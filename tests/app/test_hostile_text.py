@@ -3,6 +3,7 @@ that shows it: no image fetched, no link, no colour, no reversed line."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime
 
@@ -50,3 +51,41 @@ def test_an_ingested_decision_with_markup_is_shown_as_text_in_its_case_file(
     assert any("track.example" in text.replace("\\", "") for text in shown)
     assert any("evil.example" in text.replace("\\", "") for text in shown)
     assert not [text for text in shown if _LIVE.search(text)]
+
+
+HOSTILE_TAG = "![x](http://track.example/i.png) [link](http://evil.example) \u202eelbat\u202c"
+
+
+def test_registry_tags_with_markup_are_shown_as_text_on_the_card_and_in_its_pdf(
+        demo_copy: Settings) -> None:
+    from mlflow import MlflowClient
+    from pypdf import PdfReader
+
+    client = MlflowClient(demo_copy.mlflow_tracking_uri, demo_copy.mlflow_tracking_uri)
+    for tag in ("intended_use", "limitations"):
+        client.set_registered_model_tag("credit-risk", tag, HOSTILE_TAG)
+    at = AppTest.from_file(APP, default_timeout=RUN_WITHIN)
+    at.session_state["demo_persona"] = "risk_manager"
+    at.run()
+    at.switch_page("pages/model_card.py")
+    at.query_params["model"] = "credit-risk"
+    at.run()
+    assert not at.exception
+    shown = _markdown_of(at)
+    assert any("track.example" in text.replace("\\", "") for text in shown)
+    assert not [text for text in shown if _LIVE.search(text)]
+
+    from services.core.policy import load_policy
+    from services.governance.model_card import build_model_card
+    from services.registry.adapter import Registry
+    from services.reports.card import card_html, card_markdown, card_pdf
+
+    with session_scope(make_engine(demo_copy.database_url)) as session:
+        card = build_model_card(session=session, registry=Registry(demo_copy.mlflow_tracking_uri),
+                                policy=load_policy(demo_copy.policy_path),
+                                model_name="credit-risk", version="2")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(card_pdf(card))).pages)
+    assert "track.example" in text
+    for export in (text, card_html(card), card_markdown(card)):
+        assert not re.search("[\u202a-\u202e\u2066-\u2069]", export)
+    assert "<img" not in card_html(card) and not _LIVE.search(card_markdown(card))

@@ -1,0 +1,293 @@
+"""The evidence the console holds for one model version, judged kind by kind.
+
+Each kind (services.governance.frameworks.EVIDENCE_KINDS) is a check over facts read once: the
+model card, the health the last monitor run stored, the promotion record, traffic and alerts.
+A check returns a Finding: met only by a record that exists; what is missing or failing is a
+gap, and "partial" says which part holds. Nothing here computes new evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from urllib.parse import urlencode
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.core.clock import utcnow
+from services.core.policy import Policy
+from services.evidence.profile import SCORE
+from services.governance.model_card import ModelCard, build_model_card
+from services.governance.promotions.status import PromotionStatus
+from services.governance.promotions.views import PromotionView, list_promotions
+from services.monitoring.alerts import AlertStatus
+from services.monitoring.assessment import Pillar, PillarStatus
+from services.monitoring.chain_watch import CHAIN_ALERT_KIND, NO_MODEL
+from services.registry.adapter import Registry
+from services.store.models import Alert, ModelHealth, Profile
+
+
+class ControlStatus(StrEnum):
+    MET = "met"
+    PARTIAL = "partial"  # some of what the control asks holds; the detail says which
+    GAP = "gap"
+    NOT_APPLICABLE = "not applicable"  # e.g. a vendor control for a model trained in-house
+
+
+@dataclass(frozen=True)
+class Finding:
+    status: ControlStatus
+    evidence: str  # what in the console meets it, or what is missing
+    dated: datetime | None
+    link: str  # a console address that shows the evidence
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the controls are judged on, read once."""
+
+    card: ModelCard
+    policy: Policy
+    health: dict[str, Pillar]  # the last monitor run's pillars, when it judged this version
+    judged_at: datetime | None
+    promotions: list[PromotionView]
+    traffic_days: int  # days with profiled decisions of this version
+    open_alerts: list[Alert]
+    approvers: int  # sign-offs the tier requires
+
+    @property
+    def vendor(self) -> bool:
+        """A third-party model: registered with a `vendor` tag naming who built it."""
+        return bool(self.card.model.tags.get("vendor"))
+
+
+def read_facts(*, session: Session, registry: Registry, policy: Policy, model_name: str,
+               version: str) -> Facts:
+    card = build_model_card(session=session, registry=registry, policy=policy,
+                            model_name=model_name, version=version)
+    health = session.scalars(select(ModelHealth).where(
+        ModelHealth.model_name == model_name, ModelHealth.model_version == version,
+        ModelHealth.backfilled.is_(False)).order_by(ModelHealth.as_of.desc()).limit(1)).first()
+    return Facts(
+        card=card, policy=policy,
+        health={k: Pillar(**v) for k, v in health.pillars.items()} if health else {},
+        judged_at=health.as_of if health else None,
+        promotions=[p for p in list_promotions(session=session, model_name=model_name)
+                    if p.model_version == version],
+        traffic_days=session.scalar(select(func.count()).select_from(Profile).where(
+            Profile.model_name == model_name, Profile.model_version == version,
+            Profile.day.is_not(None), Profile.feature == SCORE)) or 0,
+        open_alerts=list(session.scalars(select(Alert).where(
+            Alert.model_name.in_((model_name, NO_MODEL)), Alert.status == AlertStatus.OPEN))),
+        approvers=policy.for_tier(card.model.risk_tier).approvers,
+    )
+
+
+def link(page: str, **params: str) -> str:
+    return f"/{page}?{urlencode(params)}" if params else f"/{page}"
+
+
+def _failing(card: ModelCard, clause_part: str | None = None) -> list[str]:
+    """Gates not passing, or those whose policy clause names a part (metric_floors, ...)."""
+    return [g.gate for g in card.gates.failing
+            if clause_part is None or f".{clause_part}" in g.clause]
+
+
+def _inventory(f: Facts) -> Finding:
+    card = f.card
+    gaps = [i.requirement for i in card.contract.gaps if i.requirement.startswith("model tag")]
+    return Finding(ControlStatus.GAP if gaps else ControlStatus.MET,
+                   f"Missing: {', '.join(gaps)}." if gaps else
+                   f"Registered in MLflow; owner {card.model.owner}, tier {card.model.risk_tier}.",
+                   card.model.last_updated, link("model", model=card.model.name))
+
+
+def _policy(f: Facts) -> Finding:
+    # The console's policy covers models; an organisation-wide AI policy lives outside it.
+    return Finding(ControlStatus.PARTIAL,
+                   f"Model policy {f.policy.version} (SHA-256 {f.policy.sha256[:12]}…) sets "
+                   f"gates, reviewers and bounds per risk tier; this model is held to its "
+                   f"{f.card.gates.risk_tier} tier. An organisation-wide policy is kept "
+                   "outside the console.", f.card.gates.evaluated_at,
+                   link("card", model=f.card.model.name, version=f.card.version.version))
+
+
+def _development(f: Facts) -> Finding:
+    card = f.card
+    gaps = [i.requirement for i in card.contract.gaps
+            if not i.requirement.startswith("model tag")]
+    return Finding(ControlStatus.GAP if gaps else ControlStatus.MET,
+                   f"Missing: {', '.join(gaps)}." if gaps else
+                   f"Training run {card.lineage.run_id}, code {card.lineage.code_version}, data "
+                   + ", ".join(f"{d.name} ({d.digest})" for d in card.lineage.datasets) + ".",
+                   card.version.created_at,
+                   link("card", model=card.model.name, version=card.version.version))
+
+
+def _gated_evidence(f: Facts, failing: list[str], needs_fairness: bool = False,
+                    failing_means: str = "failing") -> Finding:
+    card, name, version = f.card, f.card.model.name, f.card.version.version
+    evaluation, fairness = card.evidence.get("evaluation"), card.evidence.get("fairness")
+    where = link("evidence", model=name, version=version)
+    if evaluation is None or (needs_fairness and fairness is None):
+        missing = "evaluation" if evaluation is None else "fairness"
+        return Finding(ControlStatus.GAP, f"No {missing} evidence for v{version}.", None, where)
+    records = f"evaluation #{evaluation.id}" + (f", fairness #{fairness.id}" if fairness else "")
+    # Evidence that fails its gates is a gap: the control asks for passing, not for trying.
+    return Finding(ControlStatus.GAP if failing else ControlStatus.MET,
+                   f"{records} by {evaluation.created_by}; "
+                   + (f"{failing_means}: {', '.join(failing)}." if failing else "gates pass."),
+                   evaluation.created_at, where)
+
+
+def _pillars(f: Facts, pillars: tuple[str, ...], where: str) -> Finding:
+    if not f.health:
+        served = "champion" in f.card.version.aliases
+        return Finding(ControlStatus.GAP,
+                       "Not judged yet: run govern monitor." if served else
+                       f"v{f.card.version.version} does not serve: nothing monitored in use.",
+                       None, where)
+    judged = [f.health[p] for p in pillars if p in f.health]
+    worst = {p.status for p in judged}
+    status = (ControlStatus.GAP if not judged or PillarStatus.GREY in worst and len(judged) == 1
+              else ControlStatus.PARTIAL if worst - {PillarStatus.GREEN} else ControlStatus.MET)
+    return Finding(status, " ".join(p.reason for p in judged)
+                   or f"Not judged by the last monitor run ({', '.join(pillars)}).",
+                   f.judged_at, where)
+
+
+def _revalidation(f: Facts) -> Finding:
+    """Due a cycle after the last evaluation: the tier's revalidation_days, amber within 30."""
+    card = f.card
+    tier = f.policy.for_tier(card.model.risk_tier)
+    evaluation = card.evidence.get("evaluation")
+    where = link("evidence", model=card.model.name, version=card.version.version)
+    if evaluation is None:
+        return Finding(ControlStatus.GAP, "No evaluation yet: the review cycle has not begun.",
+                       None, where)
+    due = evaluation.created_at + timedelta(days=tier.revalidation_days)
+    left = (due - utcnow()).days
+    status = (ControlStatus.GAP if left < 0 else ControlStatus.PARTIAL if left <= 30
+              else ControlStatus.MET)
+    return Finding(status, f"Last evaluated {evaluation.created_at:%Y-%m-%d}; the "
+                   f"{card.model.risk_tier or 'high'} tier reviews every "
+                   f"{tier.revalidation_days} days, so the next review is "
+                   + (f"overdue since {due:%Y-%m-%d}." if left < 0 else f"due {due:%Y-%m-%d}."),
+                   evaluation.created_at, where)
+
+
+def _approval(f: Facts) -> Finding:
+    executed = [p for p in f.promotions
+                if p.status == PromotionStatus.EXECUTED and p.kind == "promotion"]
+    name = f.card.model.name
+    if not executed:
+        return Finding(ControlStatus.GAP,
+                       "No promotion of this version was signed off in the console"
+                       + (" (its alias was set outside it)." if f.card.version.aliases else "."),
+                       None, link("promotions", model=name))
+    last = executed[0]
+    return Finding(ControlStatus.MET if len(last.approvers) >= f.approvers else ControlStatus.GAP,
+                   f"Promotion #{last.id} to {last.alias} signed off by "
+                   f"{', '.join(last.approvers)} (requested by {last.requested_by}; the tier "
+                   f"needs {f.approvers}).", last.executed_at, link("promotions", model=name))
+
+
+def _risk_management(f: Facts) -> Finding:
+    card = f.card
+    high = [a for a in f.open_alerts if a.severity == "high"]
+    if not card.model.risk_tier:
+        return Finding(ControlStatus.GAP, "No risk tier.", None, link("alerts"))
+    return Finding(ControlStatus.PARTIAL if high else ControlStatus.MET,
+                   f"Tier {card.model.risk_tier} under policy {card.gates.policy_version}; "
+                   f"{len(f.open_alerts)} open alert(s)"
+                   + (f", {len(high)} of high severity not yet taken on." if high else "."),
+                   card.gates.evaluated_at, link("alerts"))
+
+
+def _data_governance(f: Facts) -> Finding:
+    card = f.card
+    evaluation = card.evidence.get("evaluation")
+    data = card.evaluation.data if card.evaluation else None
+    where = link("evidence", model=card.model.name, version=card.version.version)
+    if not (evaluation and data):
+        return Finding(ControlStatus.GAP, "No evaluation of the hold-out data.", None, where)
+    return Finding(ControlStatus.MET,
+                   f"Hold-out SHA-256 {evaluation.data_sha256[:16]}…, {data.rows} rows "
+                   "profiled with representation by group.", evaluation.created_at, where)
+
+
+def _technical_documentation(f: Facts) -> Finding:
+    card = f.card
+    evaluation = card.evidence.get("evaluation")
+    complete = card.contract.complete and evaluation is not None
+    return Finding(ControlStatus.MET if complete else ControlStatus.GAP,
+                   "Model card complete; PDF and JSON exportable, evidence pack by govern "
+                   "report." if complete else f"{len(card.contract.gaps)} contract gap(s)"
+                   + ("" if evaluation else ", no evaluation evidence") + ".",
+                   evaluation.created_at if evaluation else None,
+                   link("card", model=card.model.name, version=card.version.version))
+
+
+def _transparency(f: Facts) -> Finding:
+    card, tags = f.card, f.card.model.tags
+    evaluation = card.evidence.get("evaluation")
+    stated = tags.get("intended_use") and tags.get("limitations") and evaluation
+    return Finding(ControlStatus.MET if stated else ControlStatus.GAP,
+                   f"Intended use: {tags.get('intended_use') or '(missing)'}; limitations: "
+                   f"{tags.get('limitations') or '(missing)'}; accuracy on the card"
+                   + ("." if evaluation else " (missing)."),
+                   card.model.last_updated,
+                   link("card", model=card.model.name, version=card.version.version))
+
+
+def _record_keeping(f: Facts) -> Finding:
+    version = f.card.version.version
+    return Finding(ControlStatus.MET if f.traffic_days else ControlStatus.GAP,
+                   f"Decisions of v{version} logged with inputs, score and outcome on "
+                   f"{f.traffic_days} day(s)." if f.traffic_days
+                   else f"No logged decision of v{version}.", None, link("decisions"))
+
+
+def _audit_trail(f: Facts) -> Finding:
+    broken = [a for a in f.open_alerts if a.kind == CHAIN_ALERT_KIND]
+    if broken:
+        return Finding(ControlStatus.GAP, f"The audit trail does not verify: {broken[0].message}",
+                       broken[0].opened_at, link("audit"))
+    return Finding(ControlStatus.MET, "Every act is an event in the hash-chained audit trail, "
+                   "verified by each monitor run; no break is open.", f.judged_at, link("audit"))
+
+
+def _explanation(f: Facts) -> Finding:
+    return Finding(ControlStatus.MET if f.traffic_days else ControlStatus.GAP,
+                   "Each decision's case file explains it in the original inputs (Shapley "
+                   "values) and exports a letter to the person with the main reasons and how "
+                   "to contest." if f.traffic_days else "No logged decision to explain.",
+                   None, link("decisions"))
+
+
+CHECKS: dict[str, Callable[[Facts], Finding]] = {
+    "inventory": _inventory,
+    "policy": _policy,
+    "development_documentation": _development,
+    "validation": lambda f: _gated_evidence(f, _failing(f.card)),
+    "fairness": lambda f: _gated_evidence(f, _failing(f.card, "fairness_bounds"),
+                                          needs_fairness=True, failing_means="bias found"),
+    "accuracy": lambda f: _gated_evidence(f, _failing(f.card, "metric_floors")),
+    "data_governance": _data_governance,
+    "technical_documentation": _technical_documentation,
+    "transparency": _transparency,
+    "approval": _approval,
+    "monitoring": lambda f: _pillars(f, ("drift", "oversight"),
+                                     link("drift", model=f.card.model.name)),
+    "outcomes_analysis": lambda f: _pillars(f, ("performance",),
+                                            link("health", model=f.card.model.name)),
+    "revalidation": _revalidation,
+    "risk_management": _risk_management,
+    "human_oversight": lambda f: _pillars(f, ("oversight",), link("queue")),
+    "record_keeping": _record_keeping,
+    "audit_trail": _audit_trail,
+    "explanation": _explanation,
+}
