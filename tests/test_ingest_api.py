@@ -277,3 +277,42 @@ def test_the_readme_curl_example_posts_a_decision(api: Api) -> None:
                            check=True, capture_output=True, text=True, timeout=60).stdout
     assert json.loads(shown)["rows"][0]["status"] == "stored"
     assert [d.decision_id for d in _stored(api.engine, p)] == [f"{p}-1"]
+
+
+@pytest.mark.parametrize("element", [7, 2.5, "not a record", None, [1, 2], [], [[]]], ids=repr)
+def test_a_batch_element_that_is_not_a_record_is_quarantined_never_a_500(
+        api: Api, element: Any) -> None:
+    p = f"elem{uuid.uuid4().hex[:6]}"
+    answer = api.post("/v1/decisions", [decision(f"{p}-1"), element])
+    assert answer.status_code == 200, answer.text
+    rows = answer.json()["rows"]
+    assert [r["status"] for r in rows] == ["stored", "quarantined"]
+    assert "a record must be a JSON object, not" in rows[1]["reason"]
+    outcomes = api.post("/v1/outcomes", [{"decision_id": f"{p}-1", "label": 1}, element])
+    assert outcomes.status_code == 200 and outcomes.json()["quarantined"] == 1
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/v1/outcomes", [1, 2]),
+    ("/v1/outcomes", [{"decision_id": "never-stored", "label": 1}]),
+    ("/v1/decisions", [None, "x"]),
+    ("/v1/decisions", [{"decision_id": "q-1", "outcome": "approved"}]),
+])
+def test_a_batch_whose_every_row_is_quarantined_is_answered_422_row_by_row(
+        api: Api, path: str, body: Any) -> None:
+    answer = api.post(path, body)
+    assert answer.status_code == 422, answer.text
+    said = answer.json()
+    assert said["stored"] == 0 and said["quarantined"] == len(body)
+    assert all(r["status"] == "quarantined" and r["reason"] for r in said["rows"])
+
+
+def test_a_failed_closed_decision_with_a_mistyped_input_is_stored_with_a_note(api: Api) -> None:
+    p = f"fc{uuid.uuid4().hex[:6]}"
+    answer = api.post("/v1/decisions", decision(
+        f"{p}-1", features={"income": 52.5, "debt": "no"}, score=None, outcome="error",
+        escalation_reason="error"))
+    assert answer.status_code == 200
+    row = answer.json()["rows"][0]
+    assert row["status"] == "stored" and "debt should be a number, not 'no'" in row["note"]
+    assert _stored(api.engine, p)[0].features == {"income": 52.5, "debt": "no"}

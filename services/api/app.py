@@ -4,7 +4,9 @@ token, and each row is answered stored, skipped or quarantined (with its reason)
 Rows go through the same validation, storage and audit events as `govern ingest`
 (services.decisions.batches). Refusals store nothing: a missing, wrong or revoked token is
 401, a token without the ingest role 403, a body over the limit 413, a body that is not JSON
-400, and JSON that is not a record or a list of them 422.
+400, and JSON that is not a record or a list of them 422. An element of a batch that is not an
+object (7, "x", null, a list) is quarantined as a row; a batch whose every row was quarantined
+is answered 422 with the same row-by-row body (the rows are kept in its quarantine).
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "description": what} for code, what in (
         (400, "The body is not JSON."), (401, "No token, or a wrong or revoked one."),
         (403, "The token lacks the ingest role."), (413, "The body is over the size limit."),
-        (422, "The JSON is not a record or a list of records."),
+        (422, "The JSON is not a record or a list of records (detail, hint), or every row of "
+              "the batch was quarantined (the row-by-row answer, as for 200)."),
         (503, "The store or the registry cannot be reached; nothing was stored."))}
 
 
@@ -79,7 +82,7 @@ def create_app(*, engine: Engine, registry: Registry, max_body_bytes: int) -> Fa
     @app.post("/v1/decisions", response_model=BatchAnswer, responses=_REFUSALS,
               summary="Record one decision or a batch of them",
               openapi_extra=body_of(DecisionIn))
-    async def post_decisions(request: Request) -> BatchAnswer:
+    async def post_decisions(request: Request) -> BatchAnswer | JSONResponse:
         actor = await _authorised(request, engine)
         rows = await _records(request, max_body_bytes, "decision")
         return await _answer(engine, actor, lambda: record_decisions(
@@ -89,7 +92,7 @@ def create_app(*, engine: Engine, registry: Registry, max_body_bytes: int) -> Fa
     @app.post("/v1/outcomes", response_model=BatchAnswer, responses=_REFUSALS,
               summary="Record the outcome (ground truth) of stored decisions",
               openapi_extra=body_of(OutcomeIn))
-    async def post_outcomes(request: Request) -> BatchAnswer:
+    async def post_outcomes(request: Request) -> BatchAnswer | JSONResponse:
         actor = await _authorised(request, engine)
         rows = await _records(request, max_body_bytes, "outcome")
         return await _answer(engine, actor, lambda: record_outcomes(
@@ -141,7 +144,7 @@ def _too_large(limit: int) -> Refused:
 
 
 async def _answer(engine: Engine, actor: Principal,
-                  store: Callable[[], IngestReport]) -> BatchAnswer:
+                  store: Callable[[], IngestReport]) -> BatchAnswer | JSONResponse:
     def guarded() -> IngestReport:
         # A token that may not ingest leaves one refusal event naming it, and nothing else.
         with refusals_recorded(engine, actor, AuditAction.INGEST_REFUSED, "ingest_batch", "api"):
@@ -153,8 +156,12 @@ async def _answer(engine: Engine, actor: Principal,
     except GovernanceError as exc:
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 500)
         raise Refused(status, exc.message, exc.hint) from exc
-    return BatchAnswer(batch_id=report.batch_id, stored=report.accepted,
-                       skipped=report.duplicates, quarantined=report.quarantined,
-                       rows=[RowAnswer(row=r.row, decision_id=r.decision_id, status=r.status,
-                                       reason=r.reason) for r in report.rows])
+    answer = BatchAnswer(batch_id=report.batch_id, stored=report.accepted,
+                         skipped=report.duplicates, quarantined=report.quarantined,
+                         rows=[RowAnswer(row=r.row, decision_id=r.decision_id, status=r.status,
+                                         reason=r.reason, note=r.note) for r in report.rows])
+    if report.accepted == 0 and report.duplicates == 0 and report.quarantined > 0:
+        # Nothing of the batch is in the log: a client checking only the status must see it.
+        return JSONResponse(answer.model_dump(mode="json"), 422)
+    return answer
 

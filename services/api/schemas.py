@@ -51,9 +51,15 @@ class RowAnswer(BaseModel):
     decision_id: str | None
     status: Literal["stored", "skipped", "quarantined"]
     reason: str | None = Field(description="Why it was quarantined.")
+    note: str | None = Field(default=None, description="Said of a stored row a person should "
+                             "look at: a failed-closed decision stored with inputs that do not "
+                             "fit the signature, or a verdict with an input missing.")
 
 
 class BatchAnswer(BaseModel):
+    """The answer row by row: 200 when anything was stored or skipped, 422 (with this same
+    body) when every row was quarantined."""
+
     batch_id: int | None
     stored: int
     skipped: int = Field(description="Already stored with identical content.")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from services.cli.common import cli_principal, print_json, sources
+from services.cli.common import cli_principal, plain, print_json, sources, store
 from services.core.settings import Settings
 
 
@@ -21,6 +21,12 @@ def add_commands(commands: Any) -> None:
         command.add_argument("file", type=Path)
         command.add_argument("--json", action="store_true")
         command.set_defaults(handler=_ingest, kind=kind)
+    listed = ingest_kinds.add_parser("quarantine", help="a batch's quarantined rows with their "
+                                                        "row numbers, ids and reasons")
+    listed.add_argument("batch_id", nargs="?", type=int,
+                        help="the batch's number (default: the latest that quarantined any)")
+    listed.add_argument("--json", action="store_true")
+    listed.set_defaults(handler=_quarantine)
 
     explain = commands.add_parser(
         "explain", help="replay and explain one logged decision; exits 0 only when the score "
@@ -122,6 +128,59 @@ def _print(report: dict[str, Any]) -> None:
         print(f"Counterfactual: {report['counterfactual_note']}")
 
 
+SHOWN_ROWS = 5  # quarantined (and noted) rows printed after an ingest
+
+
+def _print_problems(report: Any, kind: str) -> None:
+    for reason, rows in report.reasons.items():
+        like = f" (and {rows - 1:,} more of this kind)" if rows > 1 else ""
+        print(f"  {rows:>7,} quarantined, e.g. {reason}{like}")
+    quarantined = [r for r in report.problems if r.status == "quarantined"]
+    for r in quarantined[:SHOWN_ROWS]:
+        print(f"  row {r.row}{f' ({r.decision_id})' if r.decision_id else ''}: {r.reason}")
+    if len(quarantined) > SHOWN_ROWS:
+        print(f"  … `govern ingest quarantine {report.batch_id}` lists all "
+              f"{len(quarantined):,} quarantined rows.")
+    noted = [r for r in report.problems if r.note]
+    if noted:
+        print(f"  {len(noted):,} {kind} stored with a note for a person:")
+    for r in noted[:SHOWN_ROWS]:
+        print(f"  row {r.row}{f' ({r.decision_id})' if r.decision_id else ''}: {r.note}")
+
+
+def _earlier_quarantine(engine: Any, batch_id: int | None) -> str:
+    from services.decisions.quarantine import batch_quarantine
+    from services.store.engine import session_scope
+
+    with session_scope(engine) as session:
+        earlier = batch_quarantine(session=session, actor=cli_principal(), batch_id=batch_id,
+                                   limit=0)
+    said = f" It stored {earlier.accepted:,} and quarantined {earlier.quarantined:,}"
+    if earlier.quarantined:
+        return f"{said}: `govern ingest quarantine {batch_id}` lists them."
+    return f"{said}."
+
+
+def _quarantine(args: argparse.Namespace, settings: Settings) -> int:
+    from services.decisions.quarantine import batch_quarantine
+    from services.store.engine import session_scope
+
+    engine = store(settings)
+    with session_scope(engine) as session:
+        found = batch_quarantine(session=session, actor=cli_principal(), batch_id=args.batch_id)
+    if args.json:
+        print_json(found)
+        return 0
+    print(f"Batch #{found.batch_id} ({found.kind} from {found.source}, "
+          f"{found.ingested_at:%Y-%m-%d %H:%M} by {found.ingested_by}): "
+          f"{found.accepted:,} stored, {found.quarantined:,} quarantined.")
+    for r in found.rows:
+        print(f"  row {r.row}{f' ({r.decision_id})' if r.decision_id else ''}: {r.reason}")
+    if found.quarantined > len(found.rows):
+        print(f"  … the first {len(found.rows):,} shown; --json for the rows as received.")
+    return 0
+
+
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from services.decisions.ingest import (
         cyclic_gc_paused,
@@ -143,16 +202,17 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     # Nothing stored and nothing already there: every row was refused, which a script must see.
     refused_whole = report.quarantined > 0 and report.accepted == 0 and report.duplicates == 0
     if args.json:
-        print_json(report)
+        # rows: the quarantined rows and the stored ones with a note, each with its number.
+        print_json({**plain(report), "rows": plain(report.problems)})
         return 1 if refused_whole else 0
     if report.already_ingested:
-        print(f"{args.file} was already ingested as batch #{report.batch_id}; nothing to do.")
+        print(f"{args.file} was already ingested as batch #{report.batch_id}; nothing to do."
+              f"{_earlier_quarantine(engine, report.batch_id)}")
         return 0
     print(f"Batch #{report.batch_id}: {report.accepted:,} {args.kind} stored, "
           f"{report.duplicates:,} already present, {report.quarantined:,} quarantined "
           f"({report.seconds:.1f} s).")
-    for reason, rows in report.reasons.items():
-        print(f"  {rows:>7,} quarantined: {reason}")
+    _print_problems(report, args.kind)
     if refused_whole:
         print(f"Nothing from {args.file} was stored: every one of its {report.quarantined:,} "
               "rows was quarantined for the reasons above. Fix the file and ingest it again.",

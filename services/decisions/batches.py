@@ -42,7 +42,7 @@ from services.decisions.daily_profiles import DailyProfiler
 from services.decisions.day_counts import DayCounts
 from services.decisions.files import RAW_KEPT, Row, Unreadable
 from services.decisions.outcome_rows import clean_outcome
-from services.decisions.validate import RowRejected, Schema, clean_decision
+from services.decisions.validate import NOTE, RowRejected, Schema, clean_decision
 from services.store.bulk import insert_decisions, refresh_statistics
 from services.store.engine import session_scope
 from services.store.models import Decision, IngestBatch, Outcome, QuarantinedRow
@@ -60,12 +60,15 @@ _REASON_CHARS = 90  # a summary's reason is cut at a word, not inside one
 @dataclass(frozen=True)
 class RowResult:
     """What became of one row: stored, skipped (already stored with identical content) or
-    quarantined (with the reason). row: its position in the batch, from 1."""
+    quarantined (with the reason). row: its position in the batch (a file's line or row
+    number), from 1. note: said of a stored row a person should look at (a failed-closed
+    decision whose inputs do not fit the signature, a verdict with an input missing)."""
 
     row: int
     decision_id: str | None
     status: RowStatus
     reason: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,13 @@ class IngestReport:
     accepted: int
     duplicates: int  # already stored with identical content: skipped
     quarantined: int
-    reasons: dict[str, int] = field(default_factory=dict)  # reason -> rows
+    # The first row's reason of each kind of problem -> how many rows had a reason of its kind.
+    reasons: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     rows: tuple[RowResult, ...] = ()  # row by row, when the caller asked (the API does)
+    noted: int = 0  # stored rows with a note
+    # The quarantined and noted rows, by row number (whether or not the caller asked per row).
+    problems: tuple[RowResult, ...] = ()
 
 
 @dataclass
@@ -88,12 +95,16 @@ class _Tally:
     duplicates: int = 0  # already stored, or earlier in the batch, with identical content
     bad: list[tuple[int, str, str]] = field(default_factory=list)
     duplicate_rows: list[int] = field(default_factory=list)
+    noted: list[tuple[int, str]] = field(default_factory=list)  # stored rows with a note
+    models: set[str] = field(default_factory=set)  # of the stored rows
 
     def add(self, other: _Tally) -> None:
         self.accepted += other.accepted
         self.duplicates += other.duplicates
         self.bad += other.bad
         self.duplicate_rows += other.duplicate_rows
+        self.noted += other.noted
+        self.models |= other.models
 
     def skipped(self, number: int) -> None:
         self.duplicates += 1
@@ -194,12 +205,14 @@ def _outcomes_batch(engine: Engine, actor: Principal, rows: list[Row], source: s
                 continue
             stored[outcome["decision_id"]] = outcome["label"]
             good.append(outcome)
+            tally.models.add(outcome["model_name"])
         for first in range(0, len(good), CHUNK):
             session.execute(insert(Outcome), [{**row, "batch_id": batch.id}
                                               for row in good[first:first + CHUNK]])
             if progress:
-                progress(first + CHUNK, f"Stored {min(first + CHUNK, len(good)):,} "
-                                        f"of {len(good):,} outcomes")
+                progress(first + CHUNK, f"Stored {min(first + CHUNK, len(good)):,} of the "
+                                        f"{len(good):,} good outcomes ({len(tally.bad):,} of "
+                                        f"{len(rows):,} rows quarantined)")
         tally.accepted = len(good)
         lock_trail(session=session)
         _finish(session, actor, batch, tally)
@@ -222,12 +235,20 @@ def _finish(session: Session, actor: Principal, batch: IngestBatch, tally: _Tall
             {"batch_id": batch.id, "row_number": n, "reason": reason, "raw": raw}
             for n, reason, raw in sorted(tally.bad)])
     batch.accepted, batch.quarantined = tally.accepted, len(tally.bad)
+    payload: dict[str, Any] = {"source": batch.source, "content_sha256": batch.content_sha256,
+                               "accepted": batch.accepted, "quarantined": batch.quarantined}
+    if tally.noted:
+        payload["noted"] = len(tally.noted)
+    # A batch of one model's rows is that model's event (govern audit export --model finds it);
+    # a batch of several names them in its payload.
+    models = sorted(tally.models)
+    if len(models) > 1:
+        payload["models"] = models[:50]
     append(session=session, actor=actor,
            action=AuditAction.INGEST_DECISIONS if batch.kind == "decisions"
            else AuditAction.INGEST_OUTCOMES,
            subject_type="ingest_batch", subject_id=batch.id,
-           payload={"source": batch.source, "content_sha256": batch.content_sha256,
-                    "accepted": batch.accepted, "quarantined": batch.quarantined})
+           model_name=models[0] if len(models) == 1 else None, payload=payload)
 
 
 def _busy() -> SourceUnavailable:
@@ -282,6 +303,8 @@ def _store_chunk(connection: Connection, chunk: list[tuple[int, dict[str, Any]]]
         earlier = stored.get(clean["decision_id"])
         if earlier is None:
             fresh.append(clean)
+            if NOTE in clean:
+                tally.noted.append((number, clean[NOTE]))
         elif _same(earlier, clean):
             tally.skipped(number)
         else:
@@ -295,6 +318,7 @@ def _store_chunk(connection: Connection, chunk: list[tuple[int, dict[str, Any]]]
     profiler.add(fresh)
     days.add(fresh)
     tally.accepted = len(fresh)
+    tally.models = {row["model_name"] for row in fresh}
     return tally
 
 
@@ -307,25 +331,34 @@ def _report_stored(progress: Progress | None, tally: _Tally, total: int) -> None
 
 def _report(kind: str, source: str, batch_id: int, tally: _Tally, started: float,
             rows: list[Row], per_row: bool) -> IngestReport:
-    reasons = Counter(reason_kind(reason) for _, reason, _ in tally.bad)
+    kinds = Counter(reason_kind(reason) for _, reason, _ in tally.bad)
+    first: dict[str, str] = {}  # each kind's first real reason, shown instead of its template
+    for _, reason, _ in sorted(tally.bad):
+        first.setdefault(reason_kind(reason), reason)
+    reasons = {first[k][:300]: n for k, n in kinds.most_common(10)}
+    results = _row_results(rows, tally, every=per_row)
     return IngestReport(kind, source, batch_id, False, tally.accepted, tally.duplicates,
-                        len(tally.bad), dict(reasons.most_common(10)),
-                        time.perf_counter() - started,
-                        _row_results(rows, tally) if per_row else ())
+                        len(tally.bad), reasons, time.perf_counter() - started,
+                        results if per_row else (), len(tally.noted),
+                        tuple(r for r in results if r.status == "quarantined" or r.note))
 
 
-def _row_results(rows: list[Row], tally: _Tally) -> tuple[RowResult, ...]:
+def _row_results(rows: list[Row], tally: _Tally, *, every: bool) -> tuple[RowResult, ...]:
+    """Each row's result (every=False: only the quarantined and noted ones)."""
     refused = {number: reason for number, reason, _ in tally.bad}
+    noted = dict(tally.noted)
     skipped = set(tally.duplicate_rows)
     results = []
     for number, row in rows:
-        decision_id = row.get("decision_id") if isinstance(row, dict) else None
+        if not every and number not in refused and number not in noted:
+            continue
+        decision_id = row.get("decision_id") if isinstance(row, Mapping) else None
         named = decision_id if isinstance(decision_id, str) else None
         if number in refused:
             results.append(RowResult(number, named, "quarantined", refused[number]))
         else:
             results.append(RowResult(number, named, "skipped" if number in skipped
-                                     else "stored"))
+                                     else "stored", note=noted.get(number)))
     return tuple(results)
 
 
@@ -336,12 +369,37 @@ def _checked(rows: list[Row], clean: Callable[[dict[str, Any]], dict[str, Any]],
         if isinstance(row, Unreadable):
             bad.append((number, row.reason, row.raw))
             continue
+        if not isinstance(row, Mapping):  # an API batch's element: 7, "x", null, [..]
+            bad.append((number, f"a record must be a JSON object, not {_json_kind(row)}",
+                        _raw(row)))
+            continue
         try:
             cleaned = clean(row)
         except RowRejected as exc:
-            bad.append((number, str(exc), json.dumps(row, default=str)[:RAW_KEPT]))
+            bad.append((number, str(exc), _raw(row)))
             continue
         yield number, cleaned
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return f"the number {value!r}"[:60]
+    if isinstance(value, str):
+        return f"the text {value!r}"[:60]
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _raw(value: Any) -> str:
+    try:
+        return json.dumps(value, default=str)[:RAW_KEPT]
+    except ValueError:  # a circular structure from a Python caller
+        return repr(value)[:RAW_KEPT]
 
 
 def _same(left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:

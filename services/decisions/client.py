@@ -1,8 +1,10 @@
 """The decision log's Python client for a serving process: built once, called per batch.
 
-    log = DecisionLog(engine=make_engine(url), registry=Registry(tracking_uri),
-                      actor=service_principal("loan-server"))
+    fail_fast_mlflow_http()  # optional, at the process's start: see DecisionLog
+    log = DecisionLog.from_settings(actor=service_principal("loan-server"))
     report = log.record_decisions([DecisionRecord(...), ...])
+    for row in report.problems:  # quarantined rows, and stored ones a person should see
+        print(row.row, row.decision_id, row.status, row.reason or row.note)
     log.record_outcomes([OutcomeRecord(decision_id="d-1", label=True)])
 
 Safe in a long-running process: the versions' input schemas are read once and at most
@@ -21,6 +23,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from services.core.principal import Principal, Role
+from services.core.settings import Settings, load_settings
 from services.decisions.batches import IngestReport, RowResult
 from services.decisions.ingest import (
     SCHEMAS_KEPT,
@@ -29,6 +32,8 @@ from services.decisions.ingest import (
     schema_reader,
 )
 from services.registry.adapter import Registry
+from services.store.engine import make_engine
+from services.store.migrate import check_schema
 
 __all__ = ["DecisionLog", "DecisionRecord", "IngestReport", "OutcomeRecord", "RowResult",
            "service_principal"]
@@ -91,6 +96,16 @@ class DecisionLog:
     with their reasons, one audit event naming the actor. Sending the same records again
     stores nothing twice (identical rows are skipped; a changed one is quarantined).
 
+    Each report answers row by row (report.rows: stored, skipped or quarantined with the
+    reason, and a note on a stored row a person should see); report.problems holds only the
+    quarantined and noted rows.
+
+    An unreachable registry: MLflow retries its HTTP requests for minutes by default (a batch
+    waited 246 s before SourceUnavailable). This client never sets the process's environment;
+    a serving process that would rather fail in seconds calls
+    services.registry.transport.fail_fast_mlflow_http() once at its start (no retries, a 10 s
+    timeout; values it already set are kept), as `govern` and the console do.
+
     Raises (from either method):
         PermissionDenied: the actor may not ingest (needs ingest, model_owner or admin).
         SourceUnavailable: the store or the registry cannot be reached; nothing of the batch
@@ -107,16 +122,31 @@ class DecisionLog:
     def __post_init__(self) -> None:
         self._schema_of = schema_reader(self.registry, self.schemas_kept)
 
+    @classmethod
+    def from_settings(cls, *, actor: Principal, settings: Settings | None = None,
+                      source: str = "python-client") -> DecisionLog:
+        """The log of the workspace the settings name (GOVERNANCE_HOME or
+        GOVERNANCE_DATABASE_URL, MLFLOW_TRACKING_URI; read from the environment when None).
+
+        Raises SchemaOutOfDate (saying to run `govern db upgrade`) when the store's schema is
+        not at the head."""
+        settings = settings or load_settings()
+        engine = make_engine(settings.database_url)
+        check_schema(engine)
+        return cls(engine=engine, actor=actor, source=source,
+                   registry=Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri))
+
     def record_decisions(self, records: Iterable[DecisionRecord | Mapping[str, Any]], *,
-                         per_row: bool = False) -> IngestReport:
-        """Store one batch of decisions; per_row also answers row by row (report.rows)."""
+                         per_row: bool = True) -> IngestReport:
+        """Store one batch of decisions, answered row by row (report.rows) unless per_row is
+        False (report.problems is always there)."""
         rows = [r.as_row() if isinstance(r, DecisionRecord) else r for r in records]
         return record_decisions(engine=self.engine, registry=self.registry, actor=self.actor,
                                 decisions=rows, source=self.source, schema_of=self._schema_of,
                                 per_row=per_row)
 
     def record_outcomes(self, records: Iterable[OutcomeRecord | Mapping[str, Any]], *,
-                        per_row: bool = False) -> IngestReport:
+                        per_row: bool = True) -> IngestReport:
         """Store one batch of outcomes for decisions already stored."""
         rows = [r.as_row() if isinstance(r, OutcomeRecord) else r for r in records]
         return record_outcomes(engine=self.engine, actor=self.actor, outcomes=rows,

@@ -43,8 +43,8 @@ class SensitiveInput:
         """The group key of a logged value: its band, or groups.group_key of a category."""
         if self.edges is None:
             return group_key(value)
-        if value is None or value != value:
-            return MISSING_GROUP
+        if value is None or value != value or not isinstance(value, int | float):
+            return MISSING_GROUP  # text in a banded input (a failed-closed row's, as received)
         labels = band_labels(self.edges)
         return labels[int(np.searchsorted(self.edges, float(value), side="right"))]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,12 @@ WHOLE_TYPES = {"long", "integer"}
 _EPOCH_SECONDS, _EPOCH_MILLIS = (1e9, 1e11), (1e12, 1e14)
 _PLANS_KEPT = 256  # schemas whose checks are kept worked out (a process sees few versions)
 CLOCK_SKEW = timedelta(minutes=5)  # a serving clock a little ahead is not a future decision
+# A failed-closed decision (a person decides it) is stored even when its inputs do not fit the
+# signature: the bad input is often why it failed closed, and quarantined it would never reach
+# the reviewer. The row then carries NOTE, read by ingest's answer, never stored as a column.
+FOR_A_PERSON = frozenset({"escalated", "error"})
+NOTE = "_note"
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 class RowRejected(ValueError):
@@ -93,11 +100,14 @@ def _usual(raw: Mapping[str, Any], schema_of: Schema, now: datetime) -> dict[str
     features = _features(get("features"), schema, problems)
     if problems:
         return None
-    return {"decision_id": names[0], "model_name": names[1], "model_version": names[2],
-            "subject_ref": names[3], "decided_at": moment, "request_id": optional[0],
-            "score": score, "threshold": threshold, "outcome": outcome,
-            "escalation_reason": optional[1], "reason_codes": codes,
-            "shadow": bool(get("shadow") or False), "features": features}
+    row = {"decision_id": names[0], "model_name": names[1], "model_version": names[2],
+           "subject_ref": names[3], "decided_at": moment, "request_id": optional[0],
+           "score": score, "threshold": threshold, "outcome": outcome,
+           "escalation_reason": optional[1], "reason_codes": codes,
+           "shadow": bool(get("shadow") or False), "features": features}
+    if None in features.values() and outcome in VERDICTS:
+        row[NOTE] = _missing_note(features, outcome)
+    return row
 
 
 def _checked(raw: Mapping[str, Any], schema_of: Schema, now: datetime) -> dict[str, Any]:
@@ -129,23 +139,85 @@ def _checked(raw: Mapping[str, Any], schema_of: Schema, now: datetime) -> dict[s
     if codes is not None and not (isinstance(codes, list) and all(isinstance(c, str)
                                                                      for c in codes)):
         problems.append("reason_codes must be a list of strings")
+    input_problems: list[str] = []
     if model and version:
         schema = schema_of(model, version)
         if schema is None:
             problems.append(f"model {model!r} has no version {version} in the registry")
         elif not schema:
-            problems.append(f"version {version} of {model!r} has no input signature, so its "
-                            "inputs cannot be checked: log the model with signature= (or an "
-                            "input_example) and register it again")
+            input_problems.append(f"version {version} of {model!r} has no input signature, so "
+                                  "its inputs cannot be checked: log the model with signature= "
+                                  "(or an input_example) and register it again")
         else:
-            row["features"] = _features(raw.get("features"), schema, problems)
+            row["features"] = _features(raw.get("features"), schema, input_problems)
+    if input_problems and row["outcome"] in FOR_A_PERSON and not problems:
+        # Stored for the person who decides it, inputs as received and the mismatch said.
+        row["features"] = as_received(raw.get("features"))
+        row[NOTE] = (f"stored for a person to decide ({row['outcome']}) with its inputs as "
+                     f"received: {'; '.join(input_problems)}")[:500]
+    elif input_problems:
+        problems += input_problems
     if problems:
         raise RowRejected("; ".join(problems))
+    if row["outcome"] in VERDICTS and None in row["features"].values():
+        row[NOTE] = _missing_note(row["features"], row["outcome"])
     return row
 
 
+def _missing_note(features: Mapping[str, Any], outcome: str) -> str:
+    missing = ", ".join(sorted(name for name, value in features.items() if value is None))
+    return (f"{outcome} automatically with input(s) missing: {missing} (a fail-closed server "
+            "escalates such a decision to a person)")[:500]
+
+
+def as_received(features: Any) -> dict[str, Any]:
+    """A failed-closed decision's inputs as sent, made storable: values JSON cannot hold (NaN,
+    a Python object from the client) as JSON would write them; not an object at all: {}."""
+    if not isinstance(features, Mapping):
+        return {}
+    kept: dict[str, Any] = {}
+    for name, value in features.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None
+        elif isinstance(value, int) and not isinstance(value, bool) and \
+                not _INT64[0] <= value <= _INT64[1]:
+            value = str(value)
+        elif value is not None and not isinstance(value, bool | int | float | str):
+            value = json.loads(json.dumps(value, default=str, allow_nan=False)
+                               ) if _plain_json(value) else str(value)
+        kept[str(name)] = value
+    return kept
+
+
+def _plain_json(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def mismatched_inputs(features: Mapping[str, Any], schema: Mapping[str, str]) -> dict[str, str]:
+    """Each logged input that does not fit the version's signature, with what is wrong (empty
+    when all fit): a failed-closed decision may have been stored with its inputs as received."""
+    found: dict[str, str] = {}
+    for name, value in features.items():
+        kind = schema.get(name)
+        if kind is None:
+            found[name] = f"feature {name} is not in the version's schema"
+            continue
+        problems: list[str] = []
+        _features_one_by_one({name: value}, {name: kind}, _plan({name: kind}), problems)
+        if problems:
+            found[name] = problems[0]
+    for name in schema:
+        if name not in features:
+            found[name] = f"feature {name} is absent"
+    return found
+
+
 _NUMBER, _FLAG, _TEXT, _WHOLE = 0, 1, 2, 3
-_PLAIN_TYPE = (float, bool, str, float)  # each kind's type when nothing needs converting
+_PLAIN_TYPE = (float, bool, str, int)  # each kind's type when nothing needs converting
 
 
 @dataclass(frozen=True)
@@ -155,7 +227,7 @@ class _Plan:
     checks: tuple[tuple[str, int], ...]  # (input, kind) in schema order
     pick: Callable[[dict[str, Any]], tuple[Any, ...]]  # the inputs' values, in schema order
     types: tuple[type, ...]  # each input's exact type when nothing needs converting
-    pick_numbers: Callable[[dict[str, Any]], tuple[Any, ...]] | None
+    pick_numbers: Callable[[dict[str, Any]], tuple[Any, ...]] | None  # double inputs
     pick_wholes: Callable[[dict[str, Any]], tuple[Any, ...]] | None  # integer inputs
 
 
@@ -177,7 +249,7 @@ def _plan_of(schema: dict[str, str]) -> _Plan:
 def _plan(schema: dict[str, str]) -> _Plan:
     checks = tuple((name, _WHOLE if kind in WHOLE_TYPES else _NUMBER if kind in NUMERIC_TYPES
                     else _FLAG if kind == "boolean" else _TEXT) for name, kind in schema.items())
-    numbers = [name for name, kind in checks if kind in (_NUMBER, _WHOLE)]
+    numbers = [name for name, kind in checks if kind == _NUMBER]
     wholes = [name for name, kind in checks if kind == _WHOLE]
     return _Plan(checks, _picker([name for name, _ in checks]),
                  tuple(_PLAIN_TYPE[kind] for _, kind in checks),
@@ -212,7 +284,8 @@ def _features(features: Any, schema: dict[str, str], problems: list[str]) -> dic
             values = ()
         if tuple(map(type, values)) == plan.types and (
                 plan.pick_numbers is None or not any(map(math.isnan, plan.pick_numbers(row)))) \
-                and (plan.pick_wholes is None or all(map(float.is_integer, plan.pick_wholes(row)))):
+                and (plan.pick_wholes is None or all(_INT64[0] <= v <= _INT64[1]
+                                                     for v in plan.pick_wholes(row))):
             return row
     return _features_one_by_one(row, schema, plan, problems)
 
@@ -232,15 +305,27 @@ def _features_one_by_one(features: dict[str, Any], schema: dict[str, str], plan:
             elif kind == _WHOLE and not value.is_integer():
                 problems.append(f"feature {name} should be a whole number (its signature type "
                                 f"is {schema[name]}), not {value!r}"[:200])
-            elif kind not in (_NUMBER, _WHOLE):
+            elif kind == _WHOLE:
+                # An integer input stays an integer (41, not 41.0): a CSV cell and JSON's 41.0
+                # arrive as floats.
+                clean = _whole(clean, features, name, value, schema, problems)
+            elif kind != _NUMBER:
                 problems.append(_mistyped(name, kind, value))
         elif value is None:
             pass  # a missing input is allowed: such a decision is escalated
         elif value is _ABSENT:
             absent += 1
-        elif kind in (_NUMBER, _WHOLE):
+        elif kind == _WHOLE:
             if kind_of is int:
-                clean = _converted(clean, features, name, float(value))
+                clean = _whole(clean, features, name, value, schema, problems)
+            else:
+                problems.append(_mistyped(name, kind, value))
+        elif kind == _NUMBER:
+            if kind_of is int:
+                try:
+                    clean = _converted(clean, features, name, float(value))
+                except OverflowError:
+                    problems.append(f"feature {name} is too large for a number"[:200])
             else:
                 problems.append(_mistyped(name, kind, value))
         elif kind_of is not (bool if kind == _FLAG else str):
@@ -253,6 +338,16 @@ def _features_one_by_one(features: dict[str, Any], schema: dict[str, str], plan:
         if missing:
             problems.append(f"features the version needs are absent: {', '.join(missing)}")
     return clean
+
+
+def _whole(clean: dict[str, Any], original: dict[str, Any], name: str, value: float,
+           schema: dict[str, str], problems: list[str]) -> dict[str, Any]:
+    whole = int(value)
+    if not _INT64[0] <= whole <= _INT64[1]:
+        problems.append(f"feature {name} is outside the range of its signature type "
+                        f"{schema[name]}"[:200])
+        return clean
+    return clean if type(value) is int else _converted(clean, original, name, whole)
 
 
 def _converted(clean: dict[str, Any], original: dict[str, Any], name: str,

@@ -14,6 +14,7 @@ from services.core.errors import GovernanceError, InvalidInput
 from services.decisions.case_file import CaseFile
 from services.decisions.counterfactual import Counterfactual, smallest_flip
 from services.decisions.explain import DecisionExplainer, Explanation, Replay, show_value
+from services.decisions.validate import mismatched_inputs
 from services.registry.adapter import Registry
 
 Done = TypeVar("Done")
@@ -63,6 +64,17 @@ def explain_case(file: CaseFile, explainer: DecisionExplainer | None, *,
     if explainer is None:
         problem = load_problem or "The version could not be loaded."
         return CaseExplanation(None, problem, None, problem, None, None, shown)
+    mismatched = mismatched_inputs(features, types) if types else {}
+    if mismatched:
+        # A failed-closed decision stored with its inputs as received: "no" for a boolean
+        # must not read as the boolean no, and the model cannot be replayed on it.
+        for name, value in features.items():
+            if name in mismatched:
+                shown[name] = f"{value!r} (as received; does not fit the signature)"
+        said = ("The inputs were stored as the serving system sent them and do not fit the "
+                f"version's signature ({'; '.join(mismatched.values())}), so the decision "
+                "cannot be replayed or explained; a person decides this case.")[:600]
+        return CaseExplanation(None, said, None, said, None, None, shown)
     row = file.row
     if row.score is None:
         missing = [name for name, value in features.items() if value is None]
