@@ -132,7 +132,7 @@ def card_sections(card: ModelCard) -> list[tuple[str, list[str] | list[list[str]
         ("Evidence records", evidence_rows if len(evidence_rows) > 1 else
          ["No evidence records."]),
         ("Known gaps", [f"{i.requirement}: {i.detail}" for i in card.contract.gaps]
-         or ["None: every record of the governance contract is present."]),
+         or ["No gaps: every record of the governance contract is present."]),
         ("Approval history", history),
     ]
 

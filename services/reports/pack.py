@@ -134,7 +134,7 @@ def build_evidence_pack(*, engine: Engine, registry: Registry, policy: Policy,
                              "actor, action, subject_type, subject_id, model_name, payload; "
                              "sorted keys, no spaces). The excerpt holds this model's "
                              "events only, so links to other models' events are not in "
-                             "it: `govern audit verify` checks the whole chain.",
+                             "it: govern audit verify checks the whole chain.",
                 truncated=len(events) > AUDIT_EXCERPT_LIMIT,
                 events=tuple(_event(e) for e in reversed(events[:AUDIT_EXCERPT_LIMIT]))),
         )

@@ -161,10 +161,10 @@ def _monitoring(doc: Document, monitoring: PackMonitoring) -> None:
              _fmt(f.chi_square), _drifted_word(f.drifted)] for f in features], size=8,
             fills=[{6: STATUS_FILLS["grey" if f.drifted is None else
                                     "fail" if f.drifted else "pass"]} for f in features])
-    doc.heading("Health as `govern monitor` judged it")
+    doc.heading("Health as govern monitor judged it")
     snapshots = monitoring.health
     if not snapshots:
-        doc.paragraph("Never judged: run `govern monitor`.")
+        doc.paragraph("Never judged: run govern monitor.")
         return
     latest = snapshots[-1]
     doc.paragraph(f"Latest judgement {latest.as_of[:16]} UTC"

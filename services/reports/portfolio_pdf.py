@@ -16,9 +16,9 @@ def portfolio_pdf(view: Portfolio) -> bytes:
                    footer=f"Model portfolio as of {view.as_of:%Y-%m-%d %H:%M} UTC")
     judged = view.last_judged
     doc.paragraph(f"As of {view.as_of:%Y-%m-%d %H:%M} UTC. "
-                  + (f"Pillars judged by `govern monitor` at {judged:%Y-%m-%d %H:%M} UTC; "
+                  + (f"Pillars judged by govern monitor at {judged:%Y-%m-%d %H:%M} UTC; "
                      "alerts and revalidation dates read live." if judged else
-                     "No model has been judged yet: run `govern monitor`."))
+                     "No model has been judged yet: run govern monitor."))
     doc.heading("Headlines")
     doc.table([["Figure", "Now", "Previous 30 days", "Change"]] + [
         [h.label, f"{h.value:,}", "-" if h.previous is None else f"{h.previous:,}",
