@@ -73,7 +73,12 @@ def _sign_offs(view: PromotionView) -> None:
 
 def _actions(view: PromotionView, actor: Principal, owner: str | None) -> None:
     if view.status == PromotionStatus.OPEN and allowed(actor, Action.SIGN_OFF):
-        if actor.id in (owner, view.requested_by):
+        mine = next((s for s in view.sign_offs if s.validator == actor.id), None)
+        if mine is not None:  # one sign-off per validator: the form would only be refused
+            verdict = "approved" if mine.verdict == "approve" else "rejected"
+            st.info(f"You {verdict} this request on {mine.signed_at:%Y-%m-%d %H:%M} UTC; "
+                    "another validator signs next.", icon=":material/how_to_reg:")
+        elif actor.id in (owner, view.requested_by):
             st.info("Four eyes: you own this model or asked for this promotion, so another "
                     "validator must sign it off.", icon=":material/visibility:")
         else:
