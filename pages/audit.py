@@ -79,8 +79,10 @@ if page.events:
         st.json(event.payload)  # shown as data: a justification's markup stays text
 left, right = st.columns(2)
 # Exported and recorded (`audit.exported`, with these filters) when the button is clicked.
-left.download_button("Export CSV", data=trail_download(principal, filters, "csv"),
+left.download_button("Export CSV", on_click="ignore",
+                     data=trail_download(principal, filters, "csv"),
                      file_name="audit-trail.csv", mime="text/csv", icon=":material/download:")
-right.download_button("Export JSON", data=trail_download(principal, filters, "json"),
+right.download_button("Export JSON", on_click="ignore",
+                      data=trail_download(principal, filters, "json"),
                       file_name="audit-trail.json", mime="application/json",
                       icon=":material/download:")

@@ -96,7 +96,8 @@ else:
     st.info(plain(explained.replay_problem or "No replay."), icon=":material/info:")
 
 st.download_button(
-    "Case file and letter to the applicant (PDF)", icon=":material/picture_as_pdf:",
+    "Case file and letter to the applicant (PDF)", on_click="ignore",
+    icon=":material/picture_as_pdf:",
     data=case_file_download(principal, file, lambda: case_pdf(
         file, explanation=explanation, replayed=explained.replay,
         outcome_word=outcome_word(row.model_name), shown_inputs=explained.shown_inputs,

@@ -107,16 +107,19 @@ stem = f"model-card-{card.model.name}-v{version}"
 # Each file is made when its button is clicked, and recorded then as `model_card.exported`.
 recorded = partial(model_card_download, principal, card.model.name, version)
 exports = st.columns(4)
-exports[0].download_button("PDF", data=recorded("pdf", lambda: card_pdf(card)),
+exports[0].download_button("PDF", on_click="ignore", data=recorded("pdf", lambda: card_pdf(card)),
                            file_name=f"{stem}.pdf",
                            mime="application/pdf", icon=":material/picture_as_pdf:")
-exports[1].download_button("HTML", data=recorded("html", lambda: card_html(card)),
+exports[1].download_button("HTML", on_click="ignore",
+                           data=recorded("html", lambda: card_html(card)),
                            file_name=f"{stem}.html",
                            mime="text/html", icon=":material/html:")
-exports[2].download_button("Markdown", data=recorded("markdown", lambda: card_markdown(card)),
+exports[2].download_button("Markdown", on_click="ignore",
+                           data=recorded("markdown", lambda: card_markdown(card)),
                            file_name=f"{stem}.md", mime="text/markdown",
                            icon=":material/description:")
-exports[3].download_button("JSON", data=recorded("json", lambda: card_json(card)),
+exports[3].download_button("JSON", on_click="ignore",
+                           data=recorded("json", lambda: card_json(card)),
                            file_name=f"{stem}.json",
                            mime="application/json", icon=":material/data_object:")
 

@@ -61,7 +61,7 @@ for column, headline in zip(st.columns(len(view.headlines)), view.headlines, str
                   delta_arrow="auto" if delta else "off",
                   help=f"**{headline.label}**: {headline.help}")
 
-st.download_button("Portfolio report (PDF)", data=lambda: portfolio_pdf(view),
+st.download_button("Portfolio report (PDF)", on_click="ignore", data=lambda: portfolio_pdf(view),
                    file_name=f"portfolio-{view.as_of:%Y-%m-%d}.pdf", mime="application/pdf",
                    icon=":material/picture_as_pdf:")
 

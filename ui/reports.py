@@ -42,11 +42,11 @@ def evidence_pack_panel(actor: Principal, model_name: str, version: str) -> None
         left, right = st.columns(2)
         # Built above (recorded as `evidence_pack.exported`); each file handed over on a click
         # is recorded too, with its format.
-        left.download_button("Evidence pack (PDF)", file_name=f"{stem}.pdf",
+        left.download_button("Evidence pack (PDF)", on_click="ignore", file_name=f"{stem}.pdf",
                              data=evidence_pack_download(actor, model_name, version, "pdf",
                                                          digest, pdf),
                              mime="application/pdf", icon=":material/picture_as_pdf:")
-        right.download_button("Evidence pack (JSON)", file_name=f"{stem}.json",
+        right.download_button("Evidence pack (JSON)", on_click="ignore", file_name=f"{stem}.json",
                               data=evidence_pack_download(actor, model_name, version, "json",
                                                           digest, document),
                               mime="application/json", icon=":material/data_object:")
