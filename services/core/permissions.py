@@ -19,6 +19,9 @@ class Action(StrEnum):
     ROLLBACK = "roll an alias back"
     MANAGE_USERS = "manage accounts and roles"
     ACKNOWLEDGE_ALERT = "acknowledge an alert and record the action taken"
+    RAISE_FINDING = "raise or change a validation finding"
+    WORK_FINDING = "work a finding's remediation"
+    REVIEW_FINDING = "close a finding, accept it as a limitation or send it back"
     # Reads that show personal data or the trail itself, not only what the executive sees.
     VIEW_DECISIONS = "view individual decisions"
     VIEW_AUDIT = "view the audit trail"
@@ -35,6 +38,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.ROLLBACK: frozenset({Role.VALIDATOR, Role.ADMIN}),
     Action.MANAGE_USERS: frozenset({Role.ADMIN}),
     Action.ACKNOWLEDGE_ALERT: frozenset({Role.MODEL_OWNER, Role.VALIDATOR, Role.ADMIN}),
+    Action.RAISE_FINDING: frozenset({Role.VALIDATOR, Role.ADMIN}),
+    Action.WORK_FINDING: frozenset({Role.MODEL_OWNER, Role.ADMIN}),
+    Action.REVIEW_FINDING: frozenset({Role.VALIDATOR}),
     Action.VIEW_DECISIONS: frozenset({Role.ANALYST, Role.VALIDATOR, Role.AUDITOR, Role.ADMIN}),
     Action.VIEW_AUDIT: frozenset({Role.AUDITOR, Role.VALIDATOR, Role.ADMIN}),
 }

@@ -311,6 +311,47 @@ class Alert(Base):
     __table_args__ = (Index("ix_alerts_status", "status", "opened_at"),)
 
 
+class ValidationFinding(Base):
+    """What a validator found wrong with a model version, who must fix it and by when.
+
+    Its current state; each change adds a FindingEvent (the timeline) and an audit event."""
+
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(256))
+    model_version: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(16))  # evidence.findings.Severity
+    category: Mapped[str] = mapped_column(String(32))  # evidence.findings.Category
+    owner: Mapped[str] = mapped_column(String(128))  # the account that must remediate it
+    due_on: Mapped[date] = mapped_column(Date)
+    remediation_plan: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(32))  # evidence.findings.FindingStatus
+    evidence_ids: Mapped[list[Any]] = mapped_column(default=list)
+    decision_ids: Mapped[list[Any]] = mapped_column(default=list)
+    raised_by: Mapped[str] = mapped_column(String(128))
+    raised_at: Mapped[datetime] = mapped_column(DateTime)
+    # Who last moved it to ready for review: four eyes, they may not also close it.
+    worked_by: Mapped[str | None] = mapped_column(String(128))
+    closed_by: Mapped[str | None] = mapped_column(String(128))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_findings_model", "model_name", "model_version", "status"),)
+
+
+class FindingEvent(Base):
+    """One step in a finding's life: who moved it to which status, or changed it, and why."""
+
+    __tablename__ = "finding_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(32))  # the status after this step
+    note: Mapped[str] = mapped_column(Text)
+    __table_args__ = (Index("ix_finding_events_finding", "finding_id", "at"),)
+
+
 class ModelHealth(Base):
     """What one `govern monitor` run judged of a served model: a status per pillar and the
     window's activity. The portfolio reads these rows, never the decision log."""
