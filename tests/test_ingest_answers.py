@@ -136,8 +136,8 @@ def test_a_banded_sensitive_input_received_as_text_counts_as_missing() -> None:
 
 
 @pytest.mark.parametrize("age", [41, 41.0, TextCells({"age": "41"}, decimal_comma=False)])
-def test_an_integer_input_is_stored_as_an_integer_from_every_door(engine: Engine,
-                                                                  age: Any) -> None:
+def test_an_integer_input_is_stored_as_an_integer_from_every_door(
+        engine: Engine, registry_uri: str, age: Any) -> None:
     features: Any = age if isinstance(age, TextCells) else {"age": age}
     if isinstance(age, TextCells):
         features = TextCells({"age": "41", "income": "52,5", "member": "TRUE",
@@ -146,7 +146,7 @@ def test_an_integer_input_is_stored_as_an_integer_from_every_door(engine: Engine
         features = {**features, "income": 52.5, "member": True, "postcode": "02134"}
     row = decision(f"int-{type(age).__name__}", model_name="mixed", model_version="1",
                    features=features)
-    report = record_decisions(engine=engine, registry=Registry("sqlite:///unused.db"),
+    report = record_decisions(engine=engine, registry=Registry(registry_uri),
                               actor=OWNER, decisions=[row], schema_of=_mixed_schema)
     assert report.accepted == 1, report.problems
     stored = _stored(engine, row["decision_id"])
@@ -156,11 +156,11 @@ def test_an_integer_input_is_stored_as_an_integer_from_every_door(engine: Engine
 
 
 @pytest.mark.parametrize("age", [2**63, 41.5, "41"])
-def test_an_integer_input_out_of_range_or_fractional_is_quarantined(engine: Engine,
-                                                                     age: Any) -> None:
+def test_an_integer_input_out_of_range_or_fractional_is_quarantined(
+        engine: Engine, registry_uri: str, age: Any) -> None:
     row = decision("int-bad", model_name="mixed", model_version="1",
                    features={"age": age, "income": 1.0, "member": False, "postcode": "1"})
-    report = record_decisions(engine=engine, registry=Registry("sqlite:///unused.db"),
+    report = record_decisions(engine=engine, registry=Registry(registry_uri),
                               actor=OWNER, decisions=[row], schema_of=_mixed_schema)
     assert report.quarantined == 1 and "age" in (report.problems[0].reason or "")
 
@@ -234,3 +234,16 @@ def test_govern_ingest_outcomes_counts_the_rows_quarantined_in_its_progress(
     assert "Stored 3 of the 3 good outcomes (3 of 6 rows quarantined)" in said
     assert "label must be 0 or 1 (or true or false), not 2.0" in said
     assert "… or …" not in said
+
+
+@pytest.mark.parametrize(("scores", "warned"), [
+    ([1.0, 0.0, 1.0], True), ([1.0], True), ([1.0, 0.93, 0.0], False), ([None], False)])
+def test_a_batch_whose_every_score_is_0_or_1_is_warned_as_a_class_logged_as_a_score(
+        engine: Engine, registry_uri: str, scores: list[float | None], warned: bool) -> None:
+    rows = [decision(f"w-{i}", score=s, **({} if s is not None else {
+        "outcome": "escalated", "escalation_reason": "error"})) for i, s in enumerate(scores)]
+    report = record_decisions(engine=engine, registry=Registry(registry_uri), actor=OWNER,
+                              decisions=rows)
+    assert report.accepted == len(rows)
+    assert bool(report.warnings) is warned
+    assert not warned or "instead of the probability" in report.warnings[0]

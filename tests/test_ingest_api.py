@@ -316,3 +316,36 @@ def test_a_failed_closed_decision_with_a_mistyped_input_is_stored_with_a_note(ap
     row = answer.json()["rows"][0]
     assert row["status"] == "stored" and "debt should be a number, not 'no'" in row["note"]
     assert _stored(api.engine, p)[0].features == {"income": 52.5, "debt": "no"}
+
+
+def test_the_readme_model_server_scores_probabilities_and_fails_closed(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- model-server-example -->\s*```python\n(.*?)```", readme, re.S)
+    assert block is not None, "README.md lost its model-server example"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", api.registry_uri)
+    monkeypatch.setenv("GOVERN_API", api.url)
+    monkeypatch.setenv("SCORER_TOKEN", api.token)
+    server: dict[str, Any] = {}
+    exec(compile(block.group(1), "README.md", "exec"), server)  # noqa: S102 - our own docs
+    decide = server["decide"]
+    scored = [decide({"reference": f"R{i}", "income": 30.0 + 5 * i, "debt": 10.0})
+              for i in range(8)]
+    scores = [d["score"] for d in scored]
+    assert all(0.0 < s < 1.0 for s in scores), scores  # probabilities, not class labels
+    assert len({round(s, 6) for s in scores}) == len(scores)
+    assert {d["model_version"] for d in scored} == {"2"}  # the champion in this registry
+    missing = decide({"reference": "R-missing", "income": None, "debt": 10.0})
+    assert (missing["outcome"], missing["escalation_reason"]) == ("escalated", "missing_input")
+    mistyped = decide({"reference": "R-odd", "income": "lots", "debt": 10.0})
+    assert (mistyped["outcome"], mistyped["escalation_reason"]) == ("error", "error")
+    logged = {d.decision_id: d for d in _stored_ids(api.engine, [
+        *(d["decision_id"] for d in scored), missing["decision_id"], mistyped["decision_id"]])}
+    assert len(logged) == 10
+    assert logged[mistyped["decision_id"]].features == {"income": "lots", "debt": 10.0}
+    assert [logged[d["decision_id"]].score for d in scored] == scores
+
+
+def _stored_ids(engine: Engine, ids: list[str]) -> list[Decision]:
+    with session_scope(engine) as session:
+        return list(session.scalars(select(Decision).where(Decision.decision_id.in_(ids))))

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from mlflow import MlflowClient
 
 from services.core.settings import PROJECT_ROOT
 from services.registry.adapter import Registry
@@ -22,20 +21,20 @@ def _example() -> str:
     return match.group(1)
 
 
-def test_the_readme_example_registers_a_governable_model(
+def test_the_readme_example_registers_a_governable_model_into_the_workspace(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    experiment = MlflowClient(uri).create_experiment(
-        "readme", artifact_location=(tmp_path / "artifacts").as_uri())
-    mlflow.set_experiment(experiment_id=experiment)
-    monkeypatch.chdir(tmp_path)
+    home, elsewhere = tmp_path / "workspace", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("GOVERNANCE_HOME", str(home))
+    mlflow.set_tracking_uri("")  # MLflow's own default: ./mlruns in the current folder
+    monkeypatch.chdir(elsewhere)
     exec(compile(_example(), "README.md", "exec"), {})  # noqa: S102 - our own documentation
-    registry = Registry(uri)
-    report = check_contract(registry.get_model("loan-approval"),
-                            registry.lineage("loan-approval", "1"))
+    registry = Registry(f"sqlite:///{home / 'mlflow.db'}")
+    lineage = registry.lineage("loan-approval", "1")
+    report = check_contract(registry.get_model("loan-approval"), lineage)
     assert report.complete, report.gaps
+    assert list((home / "mlartifacts" / "loan-approval").rglob("MLmodel"))
+    assert list(elsewhere.iterdir()) == []  # no ./mlruns, no ./mlflow.db
 
 
 def test_the_readme_decision_example_ingests_into_the_demo(demo_copy: object,

@@ -159,7 +159,8 @@ async def _answer(engine: Engine, actor: Principal,
     answer = BatchAnswer(batch_id=report.batch_id, stored=report.accepted,
                          skipped=report.duplicates, quarantined=report.quarantined,
                          rows=[RowAnswer(row=r.row, decision_id=r.decision_id, status=r.status,
-                                         reason=r.reason, note=r.note) for r in report.rows])
+                                         reason=r.reason, note=r.note) for r in report.rows],
+                         warnings=list(report.warnings))
     if report.accepted == 0 and report.duplicates == 0 and report.quarantined > 0:
         # Nothing of the batch is in the log: a client checking only the status must see it.
         return JSONResponse(answer.model_dump(mode="json"), 422)

@@ -65,6 +65,9 @@ class BatchAnswer(BaseModel):
     skipped: int = Field(description="Already stored with identical content.")
     quarantined: int
     rows: list[RowAnswer]
+    warnings: list[str] = Field(default_factory=list, description="About the batch as a whole, "
+                                "e.g. every score exactly 0 or 1 (a class logged instead of a "
+                                "probability).")
 
 
 class Problem(BaseModel):

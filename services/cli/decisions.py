@@ -213,6 +213,8 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
           f"{report.duplicates:,} already present, {report.quarantined:,} quarantined "
           f"({report.seconds:.1f} s).")
     _print_problems(report, args.kind)
+    for warning in report.warnings:
+        print(f"Warning: {warning}")
     if refused_whole:
         print(f"Nothing from {args.file} was stored: every one of its {report.quarantined:,} "
               "rows was quarantined for the reasons above. Fix the file and ingest it again.",

@@ -87,6 +87,7 @@ class IngestReport:
     noted: int = 0  # stored rows with a note
     # The quarantined and noted rows, by row number (whether or not the caller asked per row).
     problems: tuple[RowResult, ...] = ()
+    warnings: tuple[str, ...] = ()  # about the batch as a whole
 
 
 @dataclass
@@ -97,6 +98,8 @@ class _Tally:
     duplicate_rows: list[int] = field(default_factory=list)
     noted: list[tuple[int, str]] = field(default_factory=list)  # stored rows with a note
     models: set[str] = field(default_factory=set)  # of the stored rows
+    scored: int = 0  # checked rows with a score
+    extreme: int = 0  # ... of exactly 0 or 1
 
     def add(self, other: _Tally) -> None:
         self.accepted += other.accepted
@@ -276,6 +279,10 @@ def _new_in_batch(checked: Iterator[tuple[int, dict[str, Any]]],
     """Checked rows in chunks, less the ids this batch already had (twins or conflicts)."""
     chunk: list[tuple[int, dict[str, Any]]] = []
     for number, clean in checked:
+        score = clean["score"]
+        if score is not None:
+            tally.scored += 1
+            tally.extreme += score in (0.0, 1.0)
         twin = seen.get(clean["decision_id"])
         if twin is None:
             seen[clean["decision_id"]] = clean
@@ -337,10 +344,18 @@ def _report(kind: str, source: str, batch_id: int, tally: _Tally, started: float
         first.setdefault(reason_kind(reason), reason)
     reasons = {first[k][:300]: n for k, n in kinds.most_common(10)}
     results = _row_results(rows, tally, every=per_row)
+    warnings: tuple[str, ...] = ()
+    if tally.scored and tally.extreme == tally.scored:
+        # A class label logged as the score (MLflow pyfunc predict of a classifier): nothing
+        # would escalate for low confidence, and no replay reproduces it.
+        warnings = (f"Every score of this batch ({tally.scored:,}) is exactly 0 or 1: is the "
+                    "serving system logging the predicted class instead of the probability of "
+                    "the positive label (predict_proba)?",)
     return IngestReport(kind, source, batch_id, False, tally.accepted, tally.duplicates,
                         len(tally.bad), reasons, time.perf_counter() - started,
                         results if per_row else (), len(tally.noted),
-                        tuple(r for r in results if r.status == "quarantined" or r.note))
+                        tuple(r for r in results if r.status == "quarantined" or r.note),
+                        warnings)
 
 
 def _row_results(rows: list[Row], tally: _Tally, *, every: bool) -> tuple[RowResult, ...]:
