@@ -247,3 +247,22 @@ def test_a_batch_whose_every_score_is_0_or_1_is_warned_as_a_class_logged_as_a_sc
     assert report.accepted == len(rows)
     assert bool(report.warnings) is warned
     assert not warned or "instead of the probability" in report.warnings[0]
+
+
+def test_a_revoked_token_name_is_refused_saying_names_are_never_reused_and_offering_one(
+        engine: Engine) -> None:
+    from services.core.errors import InvalidInput
+    from services.governance.tokens import create_token, list_tokens, revoke_token
+
+    admin = Principal("cli:test", "Operator", frozenset({Role.ADMIN}))
+    roles = frozenset({Role.INGEST})
+    create_token(engine=engine, actor=admin, name="scorer", roles=roles)
+    with pytest.raises(InvalidInput, match="already an active token 'scorer'"):
+        create_token(engine=engine, actor=admin, name="scorer", roles=roles)
+    revoke_token(engine=engine, actor=admin, name="scorer")
+    with pytest.raises(InvalidInput, match="never used again") as refused:
+        create_token(engine=engine, actor=admin, name="scorer", roles=roles)
+    assert "'scorer-2'" in refused.value.hint
+    create_token(engine=engine, actor=admin, name="scorer-2", roles=roles)
+    assert [(t.name, t.active) for t in list_tokens(engine=engine, actor=admin)] == [
+        ("scorer", False), ("scorer-2", True)]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from services.audit.actions import AuditAction
 from services.audit.chain import append, refusals_recorded
@@ -59,7 +60,8 @@ def token_principal(name: str, roles: frozenset[Role]) -> Principal:
 def create_token(*, engine: Engine, actor: Principal, name: str,
                  roles: frozenset[Role]) -> tuple[TokenRecord, str]:
     """Make a token (admins only): its record and its secret, which is not stored and cannot
-    be shown again. Raises InvalidInput for a bad or taken name or no role; PermissionDenied."""
+    be shown again. Raises InvalidInput for a bad name, a name any token has had (a revoked
+    token's name is never reused: the trail names batches by it) or no role; PermissionDenied."""
     with refusals_recorded(engine, actor, AuditAction.TOKEN_CREATE_REFUSED, "service_token",
                            name):
         require(actor, Action.MANAGE_USERS)
@@ -70,9 +72,19 @@ def create_token(*, engine: Engine, actor: Principal, name: str,
             raise InvalidInput("A token needs a role.", hint="Serving systems use --role ingest.")
         secret = PREFIX + secrets.token_urlsafe(32)
         with session_scope(engine) as session:
-            if session.scalar(select(ServiceToken.id).where(ServiceToken.name == name)):
-                raise InvalidInput(f"There is already a token {name!r}.",
-                                   hint="Revoke it first, or choose another name.")
+            taken = session.scalar(select(ServiceToken).where(ServiceToken.name == name))
+            if taken is not None and taken.revoked_at is not None:
+                # The trail names each batch's token as token:NAME: a new token under a revoked
+                # one's name would make the two indistinguishable in the history.
+                raise InvalidInput(
+                    f"Token {name!r} was revoked on {taken.revoked_at:%Y-%m-%d %H:%M} UTC, and "
+                    "a token name is never used again: the audit trail names each batch by its "
+                    "token's name, so a new token under it would be mistaken for the old one.",
+                    hint=f"Choose another name, e.g. {_next_name(session, name)!r}.")
+            if taken is not None:
+                raise InvalidInput(f"There is already an active token {name!r}.",
+                                   hint="Revoke it first (`govern tokens revoke NAME`) and make "
+                                        "one under another name, or choose another name.")
             token = ServiceToken(name=name, roles=sorted(r.value for r in roles),
                                  secret_sha256=secret_digest(secret), created_by=actor.id,
                                  created_at=utcnow())
@@ -123,6 +135,13 @@ def authenticate(*, engine: Engine, secret: str) -> Principal | None:
         if token is None or token.revoked_at is not None:
             return None
         return token_principal(token.name, _roles(token.roles))
+
+
+def _next_name(session: Session, name: str) -> str:
+    """The first of NAME-2, NAME-3, ... that no token has had."""
+    taken = set(session.scalars(select(ServiceToken.name).where(
+        ServiceToken.name.like(f"{name}-%"))))
+    return next(f"{name}-{n}"[:128] for n in range(2, 10_000) if f"{name}-{n}" not in taken)
 
 
 def _roles(names: list[str]) -> frozenset[Role]:
