@@ -44,6 +44,8 @@ class TierPolicy:
     monitoring: dict[str, float]  # window_days, escalation_rate_max, override_rate_max
     # Distinct admins whose policy exception a failing gate needs before approval can pass it.
     exception_approvers: int = 1
+    # Unsettled high-severity findings a version may carry and still pass its gates.
+    max_open_high_findings: int = 0
 
 
 @dataclass(frozen=True)
@@ -116,14 +118,17 @@ def _tier(tier: str, clause: Any, path: Path) -> TierPolicy:
             drift={k: float(clause["drift"][k]) for k in DRIFT_THRESHOLDS},
             monitoring={k: float(clause["monitoring"][k]) for k in MONITORING},
             exception_approvers=int(clause.get("exception_approvers", 1)),
+            max_open_high_findings=int(clause.get("max_open_high_findings", 0)),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidInput(f"[tiers.{tier}] in {path} is missing or mistypes {exc}.") from exc
     if not 0 <= policy.confidence_margin < 0.5 or min(policy.approvers,
-                                                      policy.exception_approvers) < 1:
+                                                      policy.exception_approvers) < 1 \
+            or policy.max_open_high_findings < 0:
         raise InvalidInput(
             f"[tiers.{tier}] in {path}: confidence_margin must be in [0, 0.5) "
-            "and approvers and exception_approvers at least 1."
+            "and approvers and exception_approvers at least 1, "
+            "max_open_high_findings not negative."
         )
     unknown = set(policy.required_evidence) - set(EVIDENCE_KINDS)
     if unknown:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from services.core.clock import utcnow
 from services.core.errors import InvalidInput
 from services.core.policy import Policy, TierPolicy
+from services.evidence.findings import FindingRecord, findings_for_version, open_high
 from services.evidence.payloads import FairnessPayload, FeatureAssessment, GroupRates
 from services.evidence.records import EvidenceRecord, latest_evidence
 from services.registry.adapter import ModelSummary, Registry
@@ -66,6 +67,12 @@ class GateReport:
     policy_version: str
     evaluated_at: datetime
     results: tuple[GateResult, ...]
+    # The version's unsettled findings then: the gates pillar turns red on an overdue one.
+    findings: tuple[FindingRecord, ...] = ()
+
+    @property
+    def overdue_findings(self) -> tuple[FindingRecord, ...]:
+        return tuple(f for f in self.findings if f.overdue(self.evaluated_at.date()))
 
     @property
     def passed(self) -> bool:
@@ -81,14 +88,29 @@ def evaluate_gates(*, session: Session, policy: Policy, model_name: str, version
     """Every gate of the model's risk tier for one version, from stored evidence."""
     tier = policy.for_tier(risk_tier)
     evidence = latest_evidence(session=session, model_name=model_name, model_version=version)
+    unsettled = [f for f in findings_for_version(session=session, model_name=model_name,
+                                                 version=version) if f.unresolved]
     results = [
         *_contract_gates(contract),
         *_freshness_gates(tier, evidence),
         *_metric_gates(tier, evidence.get("evaluation")),
         *_fairness_gates(tier, policy, evidence.get("fairness")),
+        _findings_gate(tier, unsettled),
     ]
     return GateReport(model_name, version, tier.tier, policy.sha256, policy.version, utcnow(),
-                      tuple(results))
+                      tuple(results), tuple(unsettled))
+
+
+def _findings_gate(tier: TierPolicy, unsettled: list[FindingRecord]) -> GateResult:
+    """Open high-severity validation findings against the tier's bound (0 by default)."""
+    high = open_high(unsettled)
+    bound = tier.max_open_high_findings
+    named = "; ".join(f"#{f.id} {f.title} (due {f.due_on:%Y-%m-%d}, {f.status})"
+                      for f in high[:3])
+    detail = f"{len(high)} open: {named}" if high else "no high-severity finding is open"
+    return _result("open high-severity findings", _verdict(len(high) <= bound),
+                   float(len(high)), bound, f"tiers.{tier.tier}.max_open_high_findings",
+                   f"{detail} (at most {bound})")
 
 
 def _contract_gates(contract: ContractReport) -> list[GateResult]:

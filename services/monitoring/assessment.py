@@ -135,9 +135,18 @@ def evidence_pillar(gates: GateReport) -> Pillar:
 
 
 def gates_pillar(gates: GateReport) -> Pillar:
-    """The gates pillar: red naming up to four gates that do not pass."""
+    """The gates pillar: red naming up to four gates that do not pass, or red naming the
+    validation findings past their due date (findings are gate business: a validator's
+    verdict on the version, judged live with the gates, never in a backfill)."""
     failing = [g for g in gates.results if g.status != GateStatus.PASS
                and not g.gate.endswith(" evidence")]
+    if overdue := gates.overdue_findings:
+        named = "; ".join(f"#{f.id} {f.title} (due {f.due_on:%Y-%m-%d}, owner {f.owner})"
+                          for f in overdue[:3])
+        also = f" It also fails {len(failing)} gate(s)." if failing else ""
+        return Pillar(PillarStatus.RED, f"{len(overdue)} finding(s) on v{gates.model_version} "
+                      f"past its due date and not closed: {named}.{also}",
+                      float(len(overdue)), 0.0)
     if not failing:
         return Pillar(PillarStatus.GREEN, f"All {len(gates.results)} gates pass under policy "
                       f"{gates.policy_version}.")
