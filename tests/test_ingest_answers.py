@@ -266,3 +266,28 @@ def test_a_revoked_token_name_is_refused_saying_names_are_never_reused_and_offer
     create_token(engine=engine, actor=admin, name="scorer-2", roles=roles)
     assert [(t.name, t.active) for t in list_tokens(engine=engine, actor=admin)] == [
         ("scorer", False), ("scorer-2", True)]
+
+
+def test_govern_models_on_a_store_without_its_schema_says_to_run_db_upgrade(
+        store_url: str, registry_uri: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("GOVERNANCE_HOME", str(tmp_path))
+    monkeypatch.setenv("GOVERNANCE_DATABASE_URL", store_url)  # never upgraded
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", registry_uri)
+    assert main(["models", "--json"]) == 0
+    said = capsys.readouterr()
+    assert "loan-approval" in said.out and "Run `govern db upgrade`" in said.err
+
+
+def test_govern_api_on_a_port_in_use_says_so_and_exits_3(
+        workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["api", "--port", str(port)]) == 3
+    said = capsys.readouterr()
+    assert "Ingest API on" not in said.out
+    assert f"cannot listen on 127.0.0.1:{port}" in said.err and "--port" in said.err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from services.cli.common import print_json
@@ -21,8 +22,13 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
 
     rows = inventory(registry=Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri),
                      check_versions=True)
+    _say_if_the_store_is_behind(settings)
     if args.json:
         print_json(rows)
+        return 0
+    if not rows:
+        print(f"No registered models in {settings.mlflow_tracking_uri}: register one as the "
+              "README's governance contract shows (with this workspace's settings).")
         return 0
     print(f"{'model':<24} {'owner':<14} {'tier':<7} {'champion':>8} {'challenger':>10} "
           f"{'versions':>8}  gaps")
@@ -33,3 +39,19 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
         for gap in row.version_gaps:
             print(f"    {gap}")
     return 0
+
+
+def _say_if_the_store_is_behind(settings: Settings) -> None:
+    """The inventory reads only the registry; a new workspace's store still needs its schema
+    before anything else works, so say what to run (on stderr: --json stays JSON)."""
+    from services.core.errors import SourceUnavailable
+    from services.store.engine import make_engine
+    from services.store.migrate import check_schema
+
+    engine = make_engine(settings.database_url)
+    try:
+        check_schema(engine)
+    except SourceUnavailable as exc:  # behind, missing (SchemaOutOfDate) or down
+        print(f"note: {exc.message} {exc.hint}".rstrip(), file=sys.stderr)
+    finally:
+        engine.dispose()
