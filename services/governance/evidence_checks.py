@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.core.clock import utcnow
 from services.core.policy import Policy
+from services.evidence.findings import open_high, overdue
 from services.evidence.profile import SCORE
 from services.governance.model_card import ModelCard, build_model_card
 from services.governance.promotions.status import PromotionStatus
@@ -268,6 +269,32 @@ def _explanation(f: Facts) -> Finding:
                    None, link("decisions"))
 
 
+def _findings(f: Facts) -> Finding:
+    """Met when no high-severity finding is open and none is past its due date; a gap names
+    which (and up to three findings)."""
+    card, version = f.card, f.card.version.version
+    where = link("evidence", model=card.model.name, version=version)
+    findings = list(card.findings)
+    today = card.gates.evaluated_at.date()
+    high, late = open_high(findings), overdue(findings, today)
+    if high or late:
+        named = "; ".join(f"#{g.id} {g.title} ({g.severity}, {g.status}, due "
+                          f"{g.due_on:%Y-%m-%d})" for g in [*high, *late][:3])
+        what = " and ".join(part for part in (
+            f"{len(high)} high-severity finding(s) open" if high else "",
+            f"{len(late)} finding(s) past their due date" if late else "") if part)
+        return Finding(ControlStatus.GAP, f"v{version} has {what}: {named}.",
+                       max(g.raised_at for g in [*high, *late]), where)
+    if not findings:
+        return Finding(ControlStatus.MET, f"No finding has been raised against v{version}.",
+                       None, where)
+    unsettled = sum(g.unresolved for g in findings)
+    return Finding(ControlStatus.MET,
+                   f"{len(findings)} finding(s) on v{version}: {unsettled} unsettled, none "
+                   f"high-severity, none overdue; {len(card.limitations)} accepted as "
+                   "limitation(s).", max(g.raised_at for g in findings), where)
+
+
 CHECKS: dict[str, Callable[[Facts], Finding]] = {
     "inventory": _inventory,
     "policy": _policy,
@@ -290,4 +317,5 @@ CHECKS: dict[str, Callable[[Facts], Finding]] = {
     "record_keeping": _record_keeping,
     "audit_trail": _audit_trail,
     "explanation": _explanation,
+    "findings": _findings,
 }

@@ -56,6 +56,7 @@ EVIDENCE_KINDS: dict[str, str] = {
     "record_keeping": "every decision logged with inputs, score and outcome",
     "audit_trail": "every act in the hash-chained audit trail, and whether it verifies",
     "explanation": "each decision's case file with its reasons and a letter",
+    "findings": "validators' findings with owners and due dates: none high open, none overdue",
 }
 STATUSES = ("current", "superseded")
 

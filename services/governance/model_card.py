@@ -10,6 +10,12 @@ from sqlalchemy.orm import Session
 
 from services.core.errors import InvalidInput
 from services.core.policy import Policy
+from services.evidence.findings import (
+    FindingRecord,
+    finding,
+    findings_for_version,
+    limitations,
+)
 from services.evidence.gates import GateReport, evaluate_gates
 from services.evidence.payloads import EvaluationPayload, FairnessPayload, FairnessSummary
 from services.evidence.records import EvidenceRecord, latest_evidence
@@ -33,6 +39,13 @@ class ModelCard:
     # stored payload cannot be read (its gates then fail and say why).
     evaluation: EvaluationPayload | None = None
     fairness: FairnessPayload | None = None
+    # Validators' findings on this version, unsettled first (services.evidence.findings).
+    findings: tuple[FindingRecord, ...] = ()
+
+    @property
+    def limitations(self) -> tuple[FindingRecord, ...]:
+        """The limitations register: findings accepted as limitations of this version."""
+        return tuple(limitations(list(self.findings)))
 
     @property
     def metrics(self) -> dict[str, float | None]:
@@ -74,6 +87,10 @@ def build_model_card(*, session: Session, registry: Registry, policy: Policy, mo
                  if t.version == str(version)],
         evaluation=_readable(evaluation.evaluation) if evaluation else None,
         fairness=_readable(fairness.fairness) if fairness else None,
+        # A limitation is shown with the note it was accepted with: its timeline is read.
+        findings=tuple(finding(session=session, finding_id=f.id) if f.is_limitation else f
+                       for f in findings_for_version(session=session, model_name=model_name,
+                                                     version=str(version))),
     )
 
 

@@ -7,11 +7,13 @@ import json
 from typing import Any
 
 from services.core.visible import visible
+from services.evidence.findings import FindingRecord
 from services.governance.model_card import ModelCard
 from services.reports.card_document import (
     CardDataset,
     CardEvidence,
     CardFairness,
+    CardFinding,
     CardGate,
     CardGovernance,
     CardOwner,
@@ -65,6 +67,7 @@ def card_dict(card: ModelCard) -> ModelCardDocument:
             use_cases=(tags.get("intended_use", ""),),
             limitations=(tags.get("limitations", ""),),
             sensitive_features=tags.get("sensitive_features", ""),
+            known_limitations=tuple(_limitation(f) for f in card.limitations),
         ),
         governance=CardGovernance(
             policy_version=card.gates.policy_version,
@@ -81,6 +84,11 @@ def card_dict(card: ModelCard) -> ModelCardDocument:
             alias_history=tuple(CardTenure(alias=t.alias, since=_iso(t.since),
                                            until=_iso(t.until), moved_by=t.changed_by,
                                            reason=t.reason) for t in card.tenures),
+            findings=tuple(CardFinding(
+                id=f.id, title=f.title, severity=f.severity, category=f.category,
+                status=f.status, owner=f.owner, due_on=f.due_on.isoformat(),
+                raised_by=f.raised_by, closed_by=f.closed_by,
+                remediation_plan=f.remediation_plan) for f in card.findings),
         ),
     )
 
@@ -133,8 +141,20 @@ def card_sections(card: ModelCard) -> list[tuple[str, list[str] | list[list[str]
          ["No evidence records."]),
         ("Known gaps", [f"{i.requirement}: {i.detail}" for i in card.contract.gaps]
          or ["No gaps: every record of the governance contract is present."]),
+        ("Findings", [["#", "Finding", "Severity", "Status", "Owner", "Due"]] + [
+            [str(f.id), f"{f.title} ({f.category})", f.severity, f.status, f.owner,
+             f"{f.due_on:%Y-%m-%d}"] for f in card.findings] if card.findings
+         else ["No finding has been raised against this version."]),
+        ("Known limitations", [_limitation(f) for f in card.limitations]
+         or ["No finding has been accepted as a limitation of this version."]),
         ("Approval history", history),
     ]
+
+
+def _limitation(finding: FindingRecord) -> str:
+    """A limitations-register line: the finding, and why it was accepted (the last note)."""
+    why = finding.steps[-1].note if finding.steps else finding.description
+    return f"{finding.title} (finding #{finding.id}, {finding.category}): {why}"
 
 
 def card_markdown(card: ModelCard) -> str:

@@ -75,6 +75,8 @@ class Considerations(_Part):
     use_cases: tuple[str, ...]
     limitations: tuple[str, ...]
     sensitive_features: str
+    # The limitations register: titles of findings a validator accepted as limitations.
+    known_limitations: tuple[str, ...] = ()
 
 
 class CardGate(_Part):
@@ -109,6 +111,21 @@ class CardTenure(_Part):
     reason: str
 
 
+class CardFinding(_Part):
+    """A validator's finding on the version (services.evidence.findings), as the card lists it."""
+
+    id: int
+    title: str
+    severity: str
+    category: str
+    status: str
+    owner: str
+    due_on: str
+    raised_by: str
+    closed_by: str | None
+    remediation_plan: str
+
+
 class CardGovernance(_Part):
     policy_version: str
     policy_sha256: str
@@ -117,6 +134,8 @@ class CardGovernance(_Part):
     evidence: tuple[CardEvidence, ...]
     contract_gaps: tuple[ContractGap, ...]
     alias_history: tuple[CardTenure, ...]
+    # Absent from cards written before findings existed: they read as none.
+    findings: tuple[CardFinding, ...] = ()
 
 
 class ModelCardDocument(_Part):

@@ -15,11 +15,13 @@ CONTEST_DAYS = 30
 
 def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Replay | None,
              outcome_word: str, shown_inputs: dict[str, str] | None = None,
-             sensitive: frozenset[str] = frozenset()) -> bytes:
+             sensitive: frozenset[str] = frozenset(),
+             limitations: tuple[str, ...] = ()) -> bytes:
     """The letter and the record as PDF bytes. The reasons come from the explanation only when
     it adds up to the replayed score; shown_inputs: each input as a person reads it (default:
     as stored); sensitive: the model's sensitive inputs (registered-model tag), never given as
-    a reason and named plainly when they moved the score."""
+    a reason and named plainly when they moved the score; limitations: the titles of findings
+    accepted as limitations of the version that decided (its limitations register)."""
     row = file.row
     document = Document(f"About your application {row.subject_ref}")
     document.paragraph(f"Reference: {row.decision_id}", size=10)
@@ -50,6 +52,14 @@ def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Repla
         document.paragraph("The main reasons for this decision could not be produced and "
                            "checked automatically. A member of staff will explain them to you "
                            "in writing on request.", size=11)
+    if limitations:
+        # Only the deciding version's accepted limitations, by title: what the lender knows
+        # the model does less well, which the person may weigh when contesting.
+        document.heading("How this model is limited")
+        document.paragraph("We know the model that assessed your application is limited in "
+                           "these ways:", size=11)
+        for line in limitations[:5]:
+            document.paragraph(f"- {line}", size=11)
     # Contesting is offered for an adverse decision only: an approval has nothing to contest,
     # and a decision waiting for a person has not been made yet.
     outcome_now = DecisionOutcome(file.current_outcome)

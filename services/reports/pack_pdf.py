@@ -109,6 +109,18 @@ def _card(doc: Document, card: ModelCardDocument) -> None:
         doc.table([["Feature", "Four-fifths ratio", "Least / most favoured"]] + [
             [f.feature, _fmt(f.four_fifths_ratio),
              f"{f.least_favoured_group} / {f.most_favoured_group}"] for f in fairness])
+    findings = card.governance.findings
+    doc.paragraph("Validation findings", bold=True)
+    if findings:
+        doc.table([["#", "Finding", "Severity", "Status", "Owner", "Due"]] + [
+            [str(f.id), f"{f.title} ({f.category})", f.severity, f.status, f.owner, f.due_on]
+            for f in findings], (0.4, 2.4, 0.8, 1.3, 1.0, 0.9))
+    else:
+        doc.paragraph("No finding has been raised against this version.")
+    if considerations.known_limitations:
+        doc.paragraph("Known limitations (findings accepted as limitations)", bold=True)
+        for line in considerations.known_limitations:
+            doc.paragraph(line)
 
 
 def _evidence(doc: Document, records: tuple[PackEvidence, ...]) -> None:
