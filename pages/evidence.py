@@ -11,6 +11,7 @@ from services.evidence.payloads import ClassificationEvaluation
 from ui import figures
 from ui.context import policy
 from ui.data import evidence_records, model_card, run_evidence_now
+from ui.findings import findings_panel
 from ui.pickers import pick_model_version, version_label
 from ui.principal import page_guard
 from ui.tables import fitted_height, labelled, readable
@@ -52,6 +53,7 @@ with stop_on_error():
 evaluations = [r for r in records if r.kind == "evaluation"]
 if not evaluations:
     st.info(f"No evidence has been run for {plain(name)} v{version} yet.")
+    findings_panel(name, version, principal, view.model.owner, ())
     st.stop()
 
 chosen = st.selectbox(
@@ -149,3 +151,6 @@ with compare_tab:
             st.plotly_chart(figures.roc_figure({f"v{version}": mine.evaluation,
                                                 f"v{other}": theirs.evaluation}),
                             width="stretch")
+
+findings_panel(name, version, principal, view.model.owner,
+               (chosen.id, fairness.id) if fairness else (chosen.id,))

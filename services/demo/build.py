@@ -38,6 +38,7 @@ from services.demo.decisions import (
     fraud_traffic,
     generate,
 )
+from services.demo.findings import seed_findings
 from services.demo.guard import SEED_ACTOR, foreign_records, refuse_foreign_workspace
 from services.demo.models import (
     TrainedVersion,
@@ -127,6 +128,8 @@ def build_demo(settings: Settings, *, size: str = "standard", seed: int = 7,
         _run_evidence(settings, engine, versions, progress)
     _profile_traffic(engine, versions, progress)
     registry = Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri)
+    progress("Findings: a closed one on the champion, an open one on the challenger")
+    seed_findings(engine=engine, registry=registry)
     policy = load_policy(settings.policy_path)
     progress("Judging the served models week by week over the log (the portfolio's trends)")
     backfill_health(engine=engine, registry=registry, policy=policy, actor=SEED_VALIDATOR,
