@@ -12,6 +12,7 @@ from services.cli import (
     controls,
     decisions,
     evidence,
+    findings,
     monitoring,
     performance,
     registry,
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     performance.add_commands(commands)
     reports.add_commands(commands)
     controls.add_commands(commands)
+    findings.add_commands(commands)
     registry.add_commands(commands)
     service_api.add_commands(commands)
     return parser
