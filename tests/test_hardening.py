@@ -128,3 +128,22 @@ def test_the_same_verdict_sent_twice_is_stored_once(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(Override)) == 2
         assert verify_chain(session=session).intact
+
+
+def test_a_failed_closed_decision_with_text_in_a_banded_input_counts_as_missing(
+        engine: Engine) -> None:
+    from services.core.clock import utcnow
+    from services.evidence.groups import MISSING_GROUP
+    from services.evidence.representation import decided_population
+
+    with session_scope(engine) as session:
+        for n, age in enumerate((23, 31.5, "unknown", None)):
+            session.add(Decision(decision_id=f"age-{n}", model_name="credit-risk",
+                                 model_version="2", decided_at=utcnow(), subject_ref=f"a{n}",
+                                 features={"age": age}, score=0.4, threshold=0.5,
+                                 outcome="error" if isinstance(age, str) else "declined",
+                                 shadow=False))
+    with session_scope(engine) as session:
+        counts = decided_population(session=session, model_name="credit-risk", feature="age",
+                                    continuous=True, edges=[25, 40, 60])
+    assert counts == {"<25": 1, "25-39": 1, MISSING_GROUP: 2}

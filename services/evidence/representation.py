@@ -27,7 +27,7 @@ def decided_population(*, session: Session, model_name: str, feature: str, conti
     """Counts per group key among the model's acted-on decisions of the last 90 days (counted
     in SQL per value as logged, then merged by key: 1, 1.0 and true are a few rows)."""
     if continuous:
-        value = Decision.features[feature].as_float()
+        value = _number(feature, session.get_bind().dialect.name)
         labels = band_labels(edges)
         whens = [(value < edge, labels[i]) for i, edge in enumerate(edges)]
         group: Any = case((value.is_(None), MISSING_GROUP), *whens, else_=labels[-1])
@@ -43,6 +43,18 @@ def decided_population(*, session: Session, model_name: str, feature: str, conti
     for g, n in rows:
         counts[str(g) if continuous else group_key(g)] += int(n)
     return dict(counts)
+
+
+def _number(feature: str, dialect: str) -> Any:
+    """The input as a number in SQL, NULL (so counted as missing) when it is logged as text: a
+    failed-closed decision keeps its inputs as received, and PostgreSQL's cast of text to a
+    float would fail the whole count, SQLite's would read it as 0."""
+    raw = Decision.features[feature]
+    if dialect == "postgresql":
+        numeric = func.json_typeof(raw).in_(("number",))
+    else:
+        numeric = func.json_type(Decision.features, f'$."{feature}"').in_(("integer", "real"))
+    return case((numeric, raw.as_float()), else_=None)
 
 
 def representation(holdout_groups: pd.Series, population: dict[str, int]) -> list[dict[str, Any]]:
