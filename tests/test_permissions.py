@@ -24,6 +24,7 @@ from services.decisions.ingest import ingest_decisions_file, record_decisions
 from services.decisions.overrides import override_decision
 from services.evidence.run import run_evidence
 from services.governance.accounts import add_user, disable_user, set_roles
+from services.governance.findings import raise_finding, review_finding, work_finding
 from services.governance.promotions.execution import retry_promotion, rollback_alias
 from services.governance.promotions.requests import grant_exception, request_promotion, sign_off
 from services.registry.adapter import Registry
@@ -63,6 +64,13 @@ WRITES: dict[str, tuple[Action, Call]] = {
         engine=e, actor=a, username="nobody", roles=frozenset({Role.ADMIN}))),
     "disable user": (Action.MANAGE_USERS, lambda e, r, a, _: disable_user(
         engine=e, actor=a, username="nobody")),
+    "raise finding": (Action.RAISE_FINDING, lambda e, r, a, _: raise_finding(
+        engine=e, registry=r, actor=a, model_name="m", version="1", title="Stale",
+        description=WHY, severity="low", category="data", due_on=date.today())),
+    "work finding": (Action.WORK_FINDING, lambda e, r, a, _: work_finding(
+        engine=e, registry=r, actor=a, finding_id=1, status="ready for review", note=WHY)),
+    "review finding": (Action.REVIEW_FINDING, lambda e, r, a, _: review_finding(
+        engine=e, registry=r, actor=a, finding_id=1, verdict="close", note=WHY)),
 }
 
 
