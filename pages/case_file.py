@@ -8,9 +8,11 @@ from services.core.outcomes import VERDICTS
 from services.core.permissions import Action, allowed
 from services.decisions.explain import sentences
 from services.decisions.overrides import reasons_for
+from services.evidence.findings import limitations
 from services.reports.letter import case_pdf
 from ui.case_figures import contribution_waterfall
 from ui.decisions import case, outcome_word, override, sensitive_inputs, why
+from ui.findings import version_findings
 from ui.principal import page_guard
 from ui.traces import case_file_download, case_file_opened
 from ui.widgets import justification_box, plain, show_error, stop_on_error
@@ -101,7 +103,9 @@ st.download_button(
     data=case_file_download(principal, file, lambda: case_pdf(
         file, explanation=explanation, replayed=explained.replay,
         outcome_word=outcome_word(row.model_name), shown_inputs=explained.shown_inputs,
-        sensitive=sensitive_inputs(file))),
+        sensitive=sensitive_inputs(file),
+        limitations=tuple(f.title for f in limitations(
+            version_findings(row.model_name, row.model_version))))),
     file_name=f"case-{decision_id}.pdf", mime="application/pdf")
 
 st.subheader("What happened next")

@@ -93,6 +93,19 @@ if card.contract.gaps:
 else:
     st.caption("No gaps: every record of the governance contract is present.")
 
+st.subheader("Findings and known limitations")
+if card.findings:
+    st.dataframe(pd.DataFrame({
+        "Finding": f"#{f.id} {f.title}", "Severity": f.severity.value,
+        "Status": f.status.value.replace("_", " "), "Owner": f.owner, "Due": f.due_on,
+    } for f in card.findings), hide_index=True, width="stretch",
+        height=fitted_height(len(card.findings), most=20))
+    for f in card.limitations:
+        st.markdown(f"- **Limitation:** {plain(f.title)}: {plain(f.description)}")
+    st.caption("Validators raise and close findings on the Evidence page.")
+else:
+    st.caption("No validator has raised a finding on this version.")
+
 st.subheader("Approval history")
 if card.tenures:
     for tenure in card.tenures:

@@ -176,9 +176,12 @@ def test_the_challengers_card_shows_its_fairness_failure(demo_env: Settings) -> 
     at.switch_page("pages/model_card.py").run()
     at.selectbox(key="card_version_credit-risk").set_value("3").run()
     assert "gates do not pass" in _texts(at)
-    gates = at.dataframe[-1].value.set_index("Gate")
-    assert gates.loc["four-fifths ratio by sex", "Status"] == "fail"
-    assert gates.loc["four-fifths ratio by sex", "Figure"] < 0.8
+    [gates] = [d.value.set_index("Gate") for d in at.dataframe if "Gate" in d.value.columns]
+    assert gates.loc["Four-fifths ratio by sex", "Status"] == "fail"
+    assert float(gates.loc["Four-fifths ratio by sex", "Figure"]) < 0.8  # shown as written
+    # The demo's open fairness finding on the challenger is on its card.
+    [findings] = [d.value for d in at.dataframe if "Finding" in d.value.columns]
+    assert "high" in set(findings["Severity"])
 
 
 def test_the_evidence_page_draws_the_plots_of_the_latest_run(demo_env: Settings) -> None:
