@@ -141,6 +141,25 @@ def test_a_map_that_cannot_calibrate_the_score_is_not_trustworthy() -> None:
     assert good.trustworthy
 
 
+def test_precision_recall_and_f1_on_a_thin_tail_are_flagged_not_to_be_trusted() -> None:
+    rng = np.random.default_rng(7)
+    scores, labels = _population(rng, HOLDOUT_ROWS)
+    rare = labels * (scores < THRESHOLD)  # hardly any positive outcome at or above it
+    rare[np.flatnonzero(scores >= THRESHOLD)[:3]] = 1
+    score = score_reference(scores, THRESHOLD)
+    thin = CalibrationMapPayload.model_validate(calibration_payload(
+        score.fine_edges, score.fine_midpoints, scores, rare, THRESHOLD)).calibration_map()
+    assert thin.positives_above_threshold is not None and thin.positives_above_threshold < 20
+    window = estimate(bin_numbers(score, _population(rng, 2_000)[0]).fine, thin)
+    for metric in ("precision", "recall", "f1"):
+        figure = window.figures[metric]
+        assert "not to be trusted" in figure.caveat and not figure.wholly_below(1.0)
+    assert window.figures["roc_auc"].trustworthy and window.figures["accuracy"].trustworthy
+    own, supported = _reference(rng)
+    ample = estimate(bin_numbers(own, _population(rng, 2_000)[0]).fine, supported)
+    assert all(f.trustworthy for f in ample.figures.values())
+
+
 # Through the store ------------------------------------------------------------------------------
 
 def _stored_reference(engine: Engine, rng: np.random.Generator) -> None:

@@ -49,6 +49,9 @@ def performance_panel(model: str, version: str, tier: str | None, start: date, e
                    if figure and figure.low is not None and figure.high is not None else "—",
                    help="Where the realised figure of a week this size is expected to fall.")
     cols[2].metric("Outcomes known that week", f"{latest.realised.labelled_share or 0:.0%}")
+    if figure is not None and not figure.trustworthy:
+        st.warning(f"{METRIC_NAMES[metric].capitalize()}: {figure.caveat}.",
+                   icon=":material/warning:")
     st.plotly_chart(estimated_performance(weeks, metric, floors.get(metric)), width="stretch")
     calibration = latest.calibration
     if calibration.trustworthy:

@@ -94,7 +94,10 @@ def _print_window(window: PerformanceWindow) -> None:
               f"{_band(figure.low, figure.high):>15} "
               f"{f'{floor:g}' if floor is not None else '':>6}   "
               f"{_number(labelled.figures[metric]):>9} "
-              f"{_number(on_labelled.estimate) if on_labelled else '—':>17}")
+              f"{_number(on_labelled.estimate) if on_labelled else '—':>17}"
+              + ("   (not to be trusted)" if not figure.trustworthy else ""))
+    if caveat := next((f.caveat for f in window.estimate.figures.values() if f.caveat), ""):
+        print(f"  not to be trusted: {caveat}.")
     print(f"  expected at the threshold: TP {c.tp:,.1f}  FP {c.fp:,.1f}  FN {c.fn:,.1f}  "
           f"TN {c.tn:,.1f}")
 

@@ -50,6 +50,9 @@ class CalibrationMap:
     calibration_error: float  # out-of-fold ECE of the map on the hold-out
     calibration_error_bound: float  # the larger of CALIBRATION_ERROR_MAX and chance's
     raw_calibration_error: float  # ECE of the score as the model gives it
+    # Hold-out positives at or above the threshold: what precision, recall and F1 rest on.
+    # None for maps stored before it was kept.
+    positives_above_threshold: int | None = None
 
     @property
     def trustworthy(self) -> bool:
@@ -115,6 +118,7 @@ def calibration_payload(fine_edges: tuple[float, ...], fine_midpoints: tuple[flo
         "calibration_error": round(error, DIGITS),
         "calibration_error_bound": round(max(CALIBRATION_ERROR_MAX, bound), DIGITS),
         "raw_calibration_error": round(_ece(scores, labels, scores), DIGITS),
+        "positives_above_threshold": int(labels[scores >= threshold].sum()),
     }
 
 

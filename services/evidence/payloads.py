@@ -325,6 +325,8 @@ class CalibrationMapPayload(StoredPayload):
     calibration_error: float  # out-of-fold ECE of the map on the hold-out
     calibration_error_bound: float
     raw_calibration_error: float
+    # Added after the first maps were stored: those have none.
+    positives_above_threshold: int | None = None
 
     def calibration_map(self) -> CalibrationMap:
         return CalibrationMap(self.threshold, self.rows, self.positives,
@@ -332,7 +334,7 @@ class CalibrationMapPayload(StoredPayload):
                               np.asarray(self.above_threshold, dtype=float),
                               np.asarray(self.resampled, dtype=float),
                               self.calibration_error, self.calibration_error_bound,
-                              self.raw_calibration_error)
+                              self.raw_calibration_error, self.positives_above_threshold)
 
 
 class ReferenceProfilePayload(RunContext):

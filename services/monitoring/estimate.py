@@ -42,6 +42,12 @@ import numpy as np
 from services.evidence.calibration import CalibrationMap
 
 MIN_ESTIMATE_ROWS = 100  # fewer scored decisions in a window: "too few to judge"
+# Fewer hold-out positives at or above the threshold than this, and the map above it rests on
+# too few outcomes for precision, recall and F1: an isotonic map there is a step or two, and
+# its resamples share them, so the band would be narrower than the truth (seen on a rare-event
+# model: precision estimated 0.04, realised 0.29). Those figures are shown, flagged.
+MIN_TAIL_POSITIVES = 20
+TAIL_METRICS = ("precision", "recall", "f1")
 REPLICATES = 400
 LEVEL = 0.95
 METRICS = ("roc_auc", "accuracy", "precision", "recall", "f1")
@@ -67,10 +73,15 @@ class Figure:
     estimate: float | None
     low: float | None
     high: float | None
+    caveat: str = ""  # why the figure is not to be trusted, when it is not
+
+    @property
+    def trustworthy(self) -> bool:
+        return not self.caveat
 
     def wholly_below(self, floor: float) -> bool:
-        """True when even the band's top is under the floor."""
-        return self.high is not None and self.high < floor
+        """True when even the band's top is under the floor (never for a flagged figure)."""
+        return self.trustworthy and self.high is not None and self.high < floor
 
 
 @dataclass(frozen=True)
@@ -137,13 +148,17 @@ def estimate(counts: np.ndarray, calibration: CalibrationMap, *, seed: int = 0) 
     positives = rng.binomial(n[None, :], np.clip(drawn, 0.0, 1.0))
     simulated = figures_from_counts(positives, n[None, :] - positives, above)
     tail = (1 - LEVEL) / 2 * 100
+    support = calibration.positives_above_threshold
+    thin = (f"the hold-out has only {support} positive outcome(s) at or above the threshold, "
+            f"fewer than {MIN_TAIL_POSITIVES}: not to be trusted"
+            if support is not None and support < MIN_TAIL_POSITIVES else "")
     figures = {}
     for metric in METRICS:
         values = simulated[metric][~np.isnan(simulated[metric])]
         low, high = (np.percentile(values, [tail, 100 - tail]) if values.size
                      else (np.nan, np.nan))
         figures[metric] = Figure(metric, _number(expected[metric]), _number(low),
-                                 _number(high))
+                                 _number(high), thin if metric in TAIL_METRICS else "")
     confusion = Confusion(*(float(expected[k]) for k in ("tn", "fp", "fn", "tp")))
     return Estimate(decisions, True, confusion, figures)
 
