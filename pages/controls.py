@@ -12,7 +12,7 @@ from ui.principal import may_open, page_guard
 from ui.widgets import BadgeColour, plain, stop_on_error
 
 STATUS_MARKS = {ControlStatus.MET: "● met", ControlStatus.PARTIAL: "▲ partial",
-                ControlStatus.GAP: "■ gap", ControlStatus.NOT_APPLICABLE: "○ not applicable"}
+                ControlStatus.GAP: "■ gap", ControlStatus.NOT_APPLICABLE: "○ n/a"}
 STATUS_COLOURS: dict[str, BadgeColour] = {
     ControlStatus.MET: "green", ControlStatus.PARTIAL: "orange", ControlStatus.GAP: "red",
     ControlStatus.NOT_APPLICABLE: "gray"}
@@ -27,7 +27,7 @@ st.caption("What each framework asks of a model, and the record in this console 
 view, version = pick_model_version("controls")
 with stop_on_error():
     available = frameworks()
-labels = {f.id: f.name + (" — superseded" if f.status == "superseded" else "")
+labels = {f.id: f.name + (" (superseded)" if f.status == "superseded" else "")
           for f in available}
 picked = st.multiselect("Frameworks", list(labels), format_func=labels.__getitem__,
                         default=[f.id for f in available if f.shown_by_default],
@@ -49,7 +49,7 @@ else:
                f"({plain(held)}).", icon=":material/verified:")
 
 for framework in matrix.frameworks:
-    st.subheader(framework.name)
+    st.subheader(labels.get(framework.id, framework.name))
     st.caption(f"{plain(framework.title)} · [source]({framework.source})"
                + (f" · {plain(framework.note)}" if framework.note else ""))
     if framework.status == "superseded":

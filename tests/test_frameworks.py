@@ -122,3 +122,16 @@ def test_the_controls_screen_shows_sr_26_2_and_an_organisations_own_file(
     assert [h.value for h in at.subheader] == ["SR 11-7 (superseded)", "ISO/IEC 42001"] or \
         [h.value for h in at.subheader] == ["ISO/IEC 42001", "SR 11-7 (superseded)"]
     assert any("Superseded" in w.value for w in at.warning)
+
+
+def test_a_bad_file_of_the_organisation_is_said_and_the_shipped_frameworks_still_show(
+        demo_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "bank.toml").write_text(INTERNAL.replace('["validation"]', '["vibes"]'))
+    monkeypatch.setenv("GOVERNANCE_FRAMEWORKS_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=RUN_WITHIN)
+    at.session_state["demo_persona"] = "auditor"
+    at.run()
+    at.switch_page("pages/controls.py").run()
+    assert not at.exception
+    assert any("does not produce: vibes" in e.value.replace("\\", "") for e in at.error)
+    assert [h.value for h in at.subheader] == ["EU AI Act", "SR 26-2 / OCC 2026-13"]

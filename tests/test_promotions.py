@@ -361,3 +361,27 @@ def test_point_in_time_after_a_rollback_names_who_had_approved_the_version(
     assert now.version == "2" and now.request is not None and now.request.kind == "rollback"
     assert now.approved_under is not None and now.approved_under.id == first
     assert now.approved_under.approvers == ("victor", "wanda")
+
+
+def test_the_control_matrix_says_a_promotion_rested_on_exceptions_and_a_rollback_approves_nothing(
+        engine: Engine, registry: Registry, policy: Policy) -> None:
+    from services.governance.controls import control_matrix
+    from services.governance.frameworks import chosen, load_frameworks
+
+    sr_26_2 = chosen(load_frameworks(), ["sr-26-2"])
+    request_id = _request(engine, registry, policy)
+    _excuse(engine, request_id)
+    _sign(engine, registry, policy, VICTOR, request_id)
+    _sign(engine, registry, policy, WANDA, request_id)
+    rollback_alias(engine=engine, registry=registry, actor=VICTOR, model_name=MODEL,
+                   justification="Complaints doubled within a day of the switch.")
+    with session_scope(engine) as session:
+        promoted = control_matrix(session=session, registry=registry, policy=policy,
+                                  model_name=MODEL, version="2", frameworks=sr_26_2)
+        restored = control_matrix(session=session, registry=registry, policy=policy,
+                                  model_name=MODEL, version="1", frameworks=sr_26_2)
+    governance = {c.title: c for c in promoted.controls}["Governance, roles and records"]
+    assert governance.status == "partial" and "under policy exceptions by adam, bea" in \
+        governance.evidence
+    governance = {c.title: c for c in restored.controls}["Governance, roles and records"]
+    assert governance.status == "gap" and "through rollback #" in governance.evidence

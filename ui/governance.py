@@ -15,6 +15,7 @@ from services.audit.trail import (
     audit_facets,
     search_events,
 )
+from services.core.errors import InvalidInput
 from services.core.principal import Principal
 from services.governance.controls import ControlMatrix, control_matrix
 from services.governance.frameworks import Framework, chosen, load_frameworks
@@ -25,6 +26,7 @@ from services.governance.promotions.views import PromotionView, list_promotions
 from services.monitoring.chain_watch import verify_and_alert
 from services.store.engine import session_scope
 from ui import context, data
+from ui.widgets import show_error
 
 
 def promotions(*, waiting: bool) -> list[PromotionView]:
@@ -143,8 +145,14 @@ def facets(database_url: str) -> tuple[list[str], list[str]]:
 
 
 def frameworks() -> list[Framework]:
-    """The shipped frameworks and the organisation's own (GOVERNANCE_FRAMEWORKS_DIR)."""
-    return _frameworks(context.settings().frameworks_dir)
+    """The shipped frameworks and the organisation's own (GOVERNANCE_FRAMEWORKS_DIR); when one
+    of the organisation's files is refused, the refusal is shown and the shipped ones still are,
+    so one bad file does not take the screen down."""
+    try:
+        return _frameworks(context.settings().frameworks_dir)
+    except InvalidInput as exc:
+        show_error(exc)
+        return _frameworks(None)
 
 
 @st.cache_data(ttl=60, show_spinner=False)

@@ -144,7 +144,11 @@ def _gated_evidence(f: Facts, failing: list[str], needs_fairness: bool = False,
                    evaluation.created_at, where)
 
 
-def _pillars(f: Facts, pillars: tuple[str, ...], where: str) -> Finding:
+def _pillars(f: Facts, pillars: tuple[str, ...], where: str, *,
+             red_is_gap: bool = False) -> Finding:
+    """The control from the monitor's pillars: partial when one is amber or red, or a gap for
+    red where the pillar judges a requirement to meet (performance against its floor) rather
+    than a watch that found something (drift)."""
     if not f.health:
         served = "champion" in f.card.version.aliases
         return Finding(ControlStatus.GAP,
@@ -154,6 +158,7 @@ def _pillars(f: Facts, pillars: tuple[str, ...], where: str) -> Finding:
     judged = [f.health[p] for p in pillars if p in f.health]
     worst = {p.status for p in judged}
     status = (ControlStatus.GAP if not judged or PillarStatus.GREY in worst and len(judged) == 1
+              or red_is_gap and PillarStatus.RED in worst
               else ControlStatus.PARTIAL if worst - {PillarStatus.GREEN} else ControlStatus.MET)
     return Finding(status, " ".join(p.reason for p in judged)
                    or f"Not judged by the last monitor run ({', '.join(pillars)}).",
@@ -181,19 +186,33 @@ def _revalidation(f: Facts) -> Finding:
 
 
 def _approval(f: Facts) -> Finding:
+    """Met by an executed promotion with the tier's number of sign-offs; partial when it rested
+    on policy exceptions (the gates did not pass; admins let it through)."""
     executed = [p for p in f.promotions
                 if p.status == PromotionStatus.EXECUTED and p.kind == "promotion"]
+    rollbacks = [p for p in f.promotions
+                 if p.status == PromotionStatus.EXECUTED and p.kind == "rollback"]
     name = f.card.model.name
     if not executed:
+        how = (f" It holds @{rollbacks[0].alias} through rollback #{rollbacks[0].id} by "
+               f"{rollbacks[0].requested_by}, which gives an alias back and approves nothing."
+               if rollbacks else
+               " Its alias was set outside the console." if f.card.version.aliases else "")
         return Finding(ControlStatus.GAP,
-                       "No promotion of this version was signed off in the console"
-                       + (" (its alias was set outside it)." if f.card.version.aliases else "."),
+                       "No promotion of this version was signed off in the console." + how,
                        None, link("promotions", model=name))
     last = executed[0]
-    return Finding(ControlStatus.MET if len(last.approvers) >= f.approvers else ControlStatus.GAP,
+    excused = sorted({g for e in last.exceptions for g in e.gates})
+    admins = sorted({e.granted_by for e in last.exceptions})
+    status = (ControlStatus.GAP if len(last.approvers) < f.approvers
+              else ControlStatus.PARTIAL if excused else ControlStatus.MET)
+    return Finding(status,
                    f"Promotion #{last.id} to {last.alias} signed off by "
                    f"{', '.join(last.approvers)} (requested by {last.requested_by}; the tier "
-                   f"needs {f.approvers}).", last.executed_at, link("promotions", model=name))
+                   f"needs {f.approvers})"
+                   + (f", past {len(excused)} failing gate(s) under policy exceptions by "
+                      f"{', '.join(admins)}" if excused else "") + ".",
+                   last.executed_at, link("promotions", model=name))
 
 
 def _risk_management(f: Facts) -> Finding:
@@ -236,9 +255,12 @@ def _transparency(f: Facts) -> Finding:
     card, tags = f.card, f.card.model.tags
     evaluation = card.evidence.get("evaluation")
     stated = tags.get("intended_use") and tags.get("limitations") and evaluation
+
+    def sentence(text: str | None) -> str:
+        return text.strip().rstrip(".;") + "." if text and text.strip() else "(missing)."
     return Finding(ControlStatus.MET if stated else ControlStatus.GAP,
-                   f"Intended use: {tags.get('intended_use') or '(missing)'}; limitations: "
-                   f"{tags.get('limitations') or '(missing)'}; accuracy on the card"
+                   f"Intended use: {sentence(tags.get('intended_use'))} Limitations: "
+                   f"{sentence(tags.get('limitations'))} Accuracy: on the card"
                    + ("." if evaluation else " (missing)."),
                    card.model.last_updated,
                    link("card", model=card.model.name, version=card.version.version))
@@ -310,7 +332,8 @@ CHECKS: dict[str, Callable[[Facts], Finding]] = {
     "monitoring": lambda f: _pillars(f, ("drift", "oversight"),
                                      link("drift", model=f.card.model.name)),
     "outcomes_analysis": lambda f: _pillars(f, ("performance",),
-                                            link("health", model=f.card.model.name)),
+                                            link("health", model=f.card.model.name),
+                                            red_is_gap=True),
     "revalidation": _revalidation,
     "risk_management": _risk_management,
     "human_oversight": lambda f: _pillars(f, ("oversight",), link("queue")),

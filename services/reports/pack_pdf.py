@@ -59,8 +59,11 @@ def _summary(doc: Document, pack: EvidencePack) -> None:
              f"{'Yes' if gates.passed else 'No'} (policy {gates.policy_version}, "
              f"{sum(g.passed for g in gates.results)} of {len(gates.results)} pass)"],
             ["Controls met", f"{met} of {len(judged)}; gaps: "
-             + (", ".join(f"{c.framework} {c.ref}" for c in judged
-                          if c.status != ControlStatus.MET) or "none")],
+             + (", ".join(f"{c.framework} {c.ref} ({c.title})" for c in judged
+                          if c.status == ControlStatus.GAP) or "none")
+             + "; partly met: "
+             + (", ".join(f"{c.framework} {c.ref} ({c.title})" for c in judged
+                          if c.status == ControlStatus.PARTIAL) or "none")],
             ["Evidence records intact", f"{'Yes' if intact else 'NO'}: "
              f"{len(pack.evidence)} record(s), each payload re-hashed"],
             ["Audit chain", f"{'Intact' if verdict.intact else 'BROKEN'}: "
@@ -73,7 +76,8 @@ def _summary(doc: Document, pack: EvidencePack) -> None:
 
 
 def _controls(doc: Document, controls: tuple[PackControl, ...]) -> None:
-    doc.heading("Control matrix: SR 11-7 and the EU AI Act (high-risk)")
+    frameworks = ", ".join(dict.fromkeys(c.framework for c in controls)) or "no framework"
+    doc.heading(f"Control matrix: {frameworks}")
     rows = [["Control", "Status", "Evidence in the console", "Dated"]] + [
         [f"{c.framework} {c.ref}: {c.title}", c.status, c.evidence, (c.dated or "-")[:10]]
         for c in controls]
