@@ -117,3 +117,29 @@ def test_a_model_whose_scores_no_longer_rank_outcomes_gets_a_performance_alert(
     performance = next(f for f in report.findings["loan-approval"] if f.kind == "performance")
     assert performance.figure is not None and performance.figure < 0.1
     assert performance.bound == 0.70 and "400 decisions" in performance.message
+
+
+def test_a_versions_performance_is_judged_on_its_own_outcomes_only(demo_env: Settings) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    from services.monitoring.assessment import PERFORMANCE_DAYS, assess
+    from services.store.models import Decision, Outcome
+
+    policy = load_policy(demo_env.policy_path)
+    now = utcnow()
+    with session_scope(make_engine(demo_env.database_url)) as session:
+        per_version = dict(session.execute(
+            select(Decision.model_version, func.count())
+            .select_from(Outcome).join(Decision, Decision.decision_id == Outcome.decision_id)
+            .where(Outcome.model_name == "credit-risk", Decision.shadow.is_(False),
+                   Decision.score.is_not(None),
+                   Decision.decided_at >= now - timedelta(days=PERFORMANCE_DAYS))
+            .group_by(Decision.model_version)).all())
+        judged = assess(session=session, model_name="credit-risk", version="2",
+                        tier=policy.for_tier("high"), as_of=now, gates=None)
+    assert len(per_version) > 1  # the demo's window holds outcomes of more than one version
+    reason = judged.pillars["performance"].reason
+    assert "v2" in reason or "Estimated" in reason or "estimate" in reason
+    assert f"{sum(per_version.values()):,} decisions" not in reason

@@ -106,7 +106,7 @@ def assess(*, session: Session, model_name: str, version: str, tier: TierPolicy,
                               findings)
     pillars["performance"] = _estimated(
         session, model_name, version, tier, first, last, severity, findings,
-        _performance(session, model_name, tier, as_of, severity, findings))
+        _performance(session, model_name, version, tier, as_of, severity, findings))
     pillars["fairness"] = _fairness(session, model_name, tier, first, last, severity, days,
                                     findings)
     pillars["oversight"] = _oversight(session, model_name, tier, days, first, as_of, findings)
@@ -184,9 +184,10 @@ def _drift(session: Session, model_name: str, version: str, tier: TierPolicy, fi
                   share, bound)
 
 
-def _performance(session: Session, model_name: str, tier: TierPolicy, as_of: datetime,
-                 severity: str, findings: list[Finding]) -> Pillar:
-    """ROC AUC on the recent decisions whose outcome was known by then, against the floor."""
+def _performance(session: Session, model_name: str, version: str, tier: TierPolicy,
+                 as_of: datetime, severity: str, findings: list[Finding]) -> Pillar:
+    """ROC AUC of the version judged on its recent decisions whose outcome was known by then,
+    against the floor: another version's outcomes say nothing of this one."""
     floor = tier.metric_floors.get("roc_auc")
     if floor is None:
         return Pillar(PillarStatus.GREY, "The policy sets no ROC AUC floor for this tier.")
@@ -199,17 +200,19 @@ def _performance(session: Session, model_name: str, tier: TierPolicy, as_of: dat
         .where(Outcome.model_name == model_name, Outcome.observed_at >= since,
                Outcome.observed_at <= as_of, unindexed(Decision.shadow).is_(False),
                unindexed(Decision.score).is_not(None), unindexed(Decision.decided_at) >= since,
-               unindexed(Decision.decided_at) < as_of)).all()
+               unindexed(Decision.decided_at) < as_of,
+               unindexed(Decision.model_version) == version)).all()
     labels = [1 if label == 1 else 0 for _, label in labelled]
     if len(labelled) < MIN_LABELLED or len(set(labels)) < 2:
-        return Pillar(PillarStatus.GREY, f"Only {len(labelled):,} decisions of the last "
-                      f"{PERFORMANCE_DAYS} days have a known outcome: too few to judge "
+        return Pillar(PillarStatus.GREY, f"Only {len(labelled):,} decisions of v{version} in "
+                      f"the last {PERFORMANCE_DAYS} days have a known outcome: too few to judge "
                       f"(needs {MIN_LABELLED} of both kinds).")
     from sklearn.metrics import roc_auc_score  # only here: 0.8 s to import
     auc = float(roc_auc_score(labels, [score for score, _ in labelled]))
     if auc < floor:
-        message = (f"ROC AUC on the {len(labelled):,} decisions of the last {PERFORMANCE_DAYS} "
-                   f"days whose outcome is known is {auc:.3f} (policy floor {floor:g}).")
+        message = (f"ROC AUC of v{version} on the {len(labelled):,} decisions of the last "
+                   f"{PERFORMANCE_DAYS} days whose outcome is known is {auc:.3f} (policy floor "
+                   f"{floor:g}).")
         return _breach(findings, Finding("performance", severity, auc, floor, message))
     return Pillar(PillarStatus.GREEN, f"ROC AUC {auc:.3f} on {len(labelled):,} labelled decisions "
                   f"(floor {floor:g}).", auc, floor)
