@@ -78,6 +78,7 @@ def _performance(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_window(window: PerformanceWindow) -> None:
     from services.monitoring.estimate import METRIC_NAMES, MIN_ESTIMATE_ROWS
+    from services.monitoring.performance import MIN_REALISED_ROWS
 
     c = window.estimate.confusion
     if c is None:
@@ -86,7 +87,9 @@ def _print_window(window: PerformanceWindow) -> None:
     labelled = window.realised
     print(f"  {'metric':<10} {'estimate':>9} {'95% band':>15} {'floor':>6}   {'realised':>9} "
           f"{'est. on labelled':>17}   ({labelled.labelled:,} labelled, "
-          f"{labelled.labelled_share or 0:.0%})")
+          f"{labelled.labelled_share or 0:.0%}"
+          + (f"; realised figures need {MIN_REALISED_ROWS}"
+             if labelled.labelled < MIN_REALISED_ROWS else "") + ")")
     for metric, figure in window.estimate.figures.items():
         on_labelled = labelled.estimate.figure(metric)
         floor = window.floors.get(metric)

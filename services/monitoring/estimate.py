@@ -121,7 +121,8 @@ def figures_from_counts(positives: np.ndarray, negatives: np.ndarray,
                 "f1": 2 * tp / (2 * tp + fp + fn), "tp": tp, "fp": fp, "fn": fn, "tn": tn}
 
 
-def estimate(counts: np.ndarray, calibration: CalibrationMap, *, seed: int = 0) -> Estimate:
+def estimate(counts: np.ndarray, calibration: CalibrationMap, *, seed: int = 0,
+             min_rows: int = MIN_ESTIMATE_ROWS) -> Estimate:
     """Estimated performance of a window from its scores' counts per fine bin.
 
     Args:
@@ -129,6 +130,7 @@ def estimate(counts: np.ndarray, calibration: CalibrationMap, *, seed: int = 0) 
             profiles), as many bins as the calibration map has.
         calibration: the version's map (from its reference profile).
         seed: the simulation's; fixed, so a window always gets the same band.
+        min_rows: fewer scored decisions than this are "too few to judge".
 
     Raises:
         ValueError: counts and map disagree on the number of bins.
@@ -138,7 +140,7 @@ def estimate(counts: np.ndarray, calibration: CalibrationMap, *, seed: int = 0) 
         raise ValueError(f"{n.size} bins of counts against a map of "
                          f"{calibration.probability.size}")
     decisions = int(n.sum())
-    if decisions < MIN_ESTIMATE_ROWS:
+    if decisions < min_rows:
         return Estimate(decisions, False, None, {})
     p, above = calibration.probability, calibration.above_threshold
     expected = figures_from_counts(n * p, n * (1 - p), above)
