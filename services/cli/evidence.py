@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from services.cli.common import cli_principal, plain, print_json, sources
+from services.core.glossary import label, shown
 from services.core.settings import Settings
 
 
@@ -40,7 +41,8 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Stored evaluation #{run.evaluation.id}"
           + (f" and fairness #{run.fairness.id}" if run.fairness else "")
           + f" in {run.seconds:.1f} s (hold-out SHA-256 {run.evaluation.data_sha256[:12]}…)")
-    print("  " + "  ".join(f"{k} {v:.3f}" for k, v in metrics.items() if v is not None))
+    print("  " + "  ".join(f"{label(k)} {shown(k, v)}" for k, v in metrics.items()
+                           if v is not None))
     return 0
 
 
@@ -58,8 +60,9 @@ def _gates(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{report.model_name} v{report.model_version} ({report.risk_tier} risk), policy "
               f"{report.policy_version} ({report.policy_sha256[:12]}…)")
         for r in report.results:
-            figure = "" if r.figure is None else f"{r.figure:.3f}"
-            bound = "" if r.bound is None else f"{r.bound:g}"
-            print(f"  {r.status.upper():<18} {r.gate:<48} {figure:>8} {bound:>6}  {r.detail}")
+            # Each figure in its gate's unit, as the card shows it: "0 days" against "180 days".
+            figure, bound = shown(r.gate, r.figure), shown(r.gate, r.bound)
+            print(f"  {r.status.upper():<18} {label(r.gate):<48} {figure:>9} {bound:>9}  "
+                  f"{r.detail}")
         print("PASSED" if report.passed else f"NOT PASSED: {len(report.failing)} gate(s)")
     return 0 if report.passed else 1

@@ -68,7 +68,8 @@ def add_user(*, engine: Engine, actor: Principal, username: str, password: str,
         require(actor, Action.MANAGE_USERS)
         if not _USERNAME.match(username):
             raise InvalidInput(f"{username!r} is not a username.",
-                               hint="Use 2-128 lower-case letters, digits, '.', '_', '@', '-'.")
+                               hint="Start with a lower-case letter or a digit; then 1-127 more of "
+                                    "those, '.', '_', '@' or '-'.")
         if len(password) < MIN_PASSWORD:
             raise InvalidInput(f"The password has {len(password)} characters; use at least "
                                f"{MIN_PASSWORD}.")
