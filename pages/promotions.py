@@ -12,7 +12,7 @@ from ui.context import policy
 from ui.data import inventory_rows, model_card, model_view
 from ui.pickers import version_label
 from ui.principal import page_guard
-from ui.promotion_panel import request_panel
+from ui.promotion_panel import excused, request_panel
 from ui.widgets import justification_box, plain, stop_on_error, submit
 
 actor = page_guard()
@@ -60,9 +60,12 @@ with tab_request:
         if gates.passed:
             st.success(f"v{version} passes every gate now.", icon=":material/verified:")
         else:
+            needed = policy().for_tier(models[name].risk_tier if name in models else None) \
+                .exception_approvers
             st.error(f"v{version} fails {len(gates.failing)} gate(s) now: "
-                     f"{plain(', '.join(label(g.gate) for g in gates.failing))}. Approval will need an "
-                     "admin's policy exception.", icon=":material/gpp_bad:")
+                     f"{plain(', '.join(label(g.gate) for g in gates.failing))}. Approval will "
+                     f"need a policy exception from {needed} admin(s).",
+                     icon=":material/gpp_bad:")
         with st.form("request_promotion"):
             why = justification_box(placeholder="Why this version.")
             if st.form_submit_button("Request promotion", type="primary"):
@@ -111,12 +114,13 @@ with tab_when:
             if (grounds := served.approved_under) is not None:
                 st.write(f"It had been promoted by request #{grounds.id} "
                          f"({plain(grounds.requested_by)}), approved by "
-                         f"{plain(', '.join(grounds.approvers))}.")
+                         f"{plain(', '.join(grounds.approvers))}{excused(grounds)}.")
             else:
                 st.write("It held the alias before the console's promotions began.")
         elif served.request:
             st.write(f"Request #{served.request.id} by {plain(served.request.requested_by)}; "
-                     f"approved by {plain(', '.join(served.request.approvers))}.")
+                     f"approved by {plain(', '.join(served.request.approvers))}"
+                     f"{excused(served.request)}.")
         st.dataframe(pd.DataFrame({
             "Evidence": kind, "Record": f"#{record.id}", "Recorded": record.created_at,
             "Payload SHA-256": record.payload_sha256, "Hold-out SHA-256": record.data_sha256,

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from services.core.clock import utcnow
+from services.core.glossary import label
 from services.core.permissions import Action, allowed
 from services.core.policy import TierPolicy
 from services.core.principal import Principal
@@ -131,3 +132,14 @@ def _notice(result: object) -> str:
     if isinstance(result, ExecutionResult) and result.failed:
         return "Approved, but the alias did not move."
     return "Recorded."
+
+
+def excused(view: PromotionView) -> str:
+    """", under policy exceptions by A, B for N failing gate(s)" when the request rested on
+    them: point in time names who let a version past its gates, not only who approved it."""
+    gates = sorted({g for e in view.exceptions for g in e.gates})
+    if not gates:
+        return ""
+    admins = ", ".join(sorted({e.granted_by for e in view.exceptions}))
+    return (f", under policy exceptions by {plain(admins)} for {len(gates)} failing gate(s) "
+            f"({plain(', '.join(label(g) for g in gates))})")

@@ -295,7 +295,7 @@ def test_promotions_show_the_request_form_with_todays_gate_verdict(demo_env: Set
     assert not at.exception
     assert [t.label for t in at.tabs][:2] == ["Waiting (0)", "Request a promotion"]
     assert at.selectbox(key="request_version_credit-risk").value == "3"  # the challenger
-    assert "Approval will need an admin's policy exception" in _texts(at)
+    assert "Approval will need a policy exception from 2 admin(s)" in _texts(at)
 
 
 def test_point_in_time_names_the_champion_of_a_past_day(demo_env: Settings) -> None:

@@ -70,7 +70,7 @@ def test_two_validators_promote_the_challenger_and_a_rollback_restores_it(
 
     _act_as(page, "Model owner (credit-risk)")
     page.get_by_role("tab", name="Request a promotion").click()
-    page.get_by_text("Approval will need an admin's policy exception").wait_for()
+    page.get_by_text("Approval will need a policy exception from 2 admin(s)").wait_for()
     screenshot(page, "promotion-request-failing-gates")
     _one(page.get_by_placeholder("Why this version")).fill(WHY)
     _one(page.get_by_role("button", name="Request promotion")).click()
