@@ -79,15 +79,21 @@ with tab_rollback:
     else:
         name = st.selectbox("Model", list(models), key="rollback_model")
         champion = models[name].champion if name in models else None
-        if champion:
-            st.write(f"@champion is v{champion} now. A rollback gives it back to the version "
-                     "that held it before the console's last move, with its own record.")
+        with stop_on_error():
+            preview = governance.rollback_preview(name)
+        if not champion:
+            st.info(f"No version of {plain(name)} holds @champion now, so there is nothing to "
+                    "roll back.")
+        elif preview.target is None:
+            st.info(f"@champion is v{champion} now. {plain(preview.reason)}",
+                    icon=":material/block:")
         else:
-            st.write(f"No version of {plain(name)} holds @champion now, so there is nothing to "
-                     "roll back.")
+            st.write(f"@champion is v{champion} now. {plain(preview.reason)} The rollback has "
+                     "a record of its own.")
         with st.form("rollback"):
             why = justification_box(placeholder="What went wrong.")
-            if st.form_submit_button("Roll back @champion"):
+            if st.form_submit_button("Roll back @champion",
+                                     disabled=not champion or preview.target is None):
                 submit(lambda: governance.rollback(actor, name, why),
                        lambda done: f"Rolled back: {plain(name)} @champion is "
                                     f"v{done.request.model_version} again.",

@@ -27,7 +27,11 @@ from services.core.principal import Principal, Role
 from services.core.settings import PROJECT_ROOT
 from services.evidence.gates import GateStatus
 from services.evidence.run import run_evidence
-from services.governance.promotions.execution import retry_promotion, rollback_alias
+from services.governance.promotions.execution import (
+    retry_promotion,
+    rollback_alias,
+    rollback_preview,
+)
 from services.governance.promotions.history import served_at
 from services.governance.promotions.requests import grant_exception, request_promotion, sign_off
 from services.registry.adapter import Registry
@@ -316,8 +320,14 @@ def test_a_rollback_after_a_rollback_is_refused(engine: Engine, registry: Regist
     _excuse(engine, request_id)
     _sign(engine, registry, policy, VICTOR, request_id)
     _sign(engine, registry, policy, WANDA, request_id)
+    with session_scope(engine) as session:
+        before = rollback_preview(session=session, model_name=MODEL)
+    assert before.target == "1" and "back to version 1" in before.reason
     rollback_alias(engine=engine, registry=registry, actor=VICTOR, model_name=MODEL,
                    justification="Complaints doubled within a day of the switch.")
+    with session_scope(engine) as session:
+        after = rollback_preview(session=session, model_name=MODEL)
+    assert after.target is None and "only an executed promotion" in after.reason
     with pytest.raises(InvalidInput, match="only an executed promotion can be rolled back"):
         rollback_alias(engine=engine, registry=registry, actor=WANDA, model_name=MODEL,
                        justification="Pressing it again to see whether v2 comes back.")

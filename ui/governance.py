@@ -105,6 +105,11 @@ def retry(actor: Principal, request_id: int) -> execution.ExecutionResult:
         _changed()
 
 
+def rollback_preview(model_name: str) -> execution.RollbackPreview:
+    with session_scope(context.engine()) as session:
+        return execution.rollback_preview(session=session, model_name=model_name)
+
+
 def rollback(actor: Principal, model_name: str, justification: str) -> execution.ExecutionResult:
     try:
         return execution.rollback_alias(engine=context.engine(), registry=context.registry(),

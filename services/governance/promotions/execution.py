@@ -139,6 +139,34 @@ def rollback_alias(*, engine: Engine, registry: Registry, actor: Principal, mode
                                  request_id=request_id)
 
 
+@dataclass(frozen=True)
+class RollbackPreview:
+    """What pressing "Roll back" would do now: the version it would restore, or why not."""
+
+    target: str | None  # None: refused, for the reason below
+    reason: str  # in words: what it would do, or why it cannot
+
+
+def rollback_preview(*, session: Session, model_name: str,
+                     alias: str = "champion") -> RollbackPreview:
+    """The version a rollback of the alias would restore, by the same rules rollback_alias
+    applies (it reads the console's alias history only; the registry is checked at the act)."""
+    last = session.scalars(select(AliasChange).where(
+        AliasChange.model_name == model_name, AliasChange.alias == alias)
+        .order_by(AliasChange.changed_at.desc(), AliasChange.id.desc()).limit(1)).first()
+    if last is None or last.previous_version is None:
+        return RollbackPreview(None, f"No earlier holder of @{alias} is recorded: there is "
+                               "nothing to roll back to.")
+    try:
+        _only_a_promotion_is_undone(session, last, model_name, alias)
+    except InvalidInput as exc:
+        return RollbackPreview(None, f"{exc.message} {exc.hint or ''}".strip())
+    return RollbackPreview(last.previous_version,
+                           f"A rollback would give @{alias} back to version "
+                           f"{last.previous_version}, which promotion #{last.request_id} "
+                           f"replaced with version {last.version}.")
+
+
 def _only_a_promotion_is_undone(session: Session, last: AliasChange, model_name: str,
                                 alias: str) -> None:
     moved_by = session.get(PromotionRequest, last.request_id) if last.request_id else None
