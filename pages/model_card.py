@@ -49,8 +49,9 @@ metrics = card.metrics
 if metrics:
     headline = [key for key in ("roc_auc", "pr_auc", "accuracy", "f1", "brier", "rmse", "mae",
                                 "r2") if key in metrics]
-    for column, key in zip(st.columns(len(headline)), headline, strict=True):
-        column.metric(label(key), shown(key, metrics[key]))
+    figures = st.container(horizontal=True, wrap=True, gap="medium")  # wraps, never cuts
+    for key in headline:
+        figures.metric(label(key), shown(key, metrics[key]), width=150)
 else:
     st.info("No evaluation evidence for this version yet: run it on the Evidence page.")
 

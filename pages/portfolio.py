@@ -50,10 +50,12 @@ else:
     st.caption(f"Judged by `govern monitor` at {judged:%Y-%m-%d %H:%M} UTC; alerts and "
                "revalidation dates are live.")
 
-for column, headline in zip(st.columns(len(view.headlines)), view.headlines, strict=True):
+# A wrapping row: at 900 px the figures go on two lines instead of cutting their labels.
+headlines = st.container(horizontal=True, wrap=True, gap="medium")
+for headline in view.headlines:
     delta = None if headline.previous is None else headline.value - headline.previous
     # Worse is red whatever the sign: one more override or alert is not good news.
-    column.metric(headline.short or headline.label, count(headline.value),
+    headlines.metric(headline.short or headline.label, count(headline.value), width=170,
                   delta=None if delta is None else f"{delta:+,} vs prior 30 d" if delta
                   else "as 30 d ago",
                   delta_color="off" if not delta or headline.worse_when_up is None else

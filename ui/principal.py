@@ -55,7 +55,9 @@ def _demo_principal() -> Principal:
         help="Demo only: outside the demo workspace people sign in with their own account.",
     )
     persona = demo_persona(st.session_state[_WIDGET_KEY])
-    st.sidebar.caption(f"Roles: {_roles(persona.principal)}")
+    # In full under the picker, whose box cuts a long name at the sidebar's width.
+    st.sidebar.caption(f"{plain(persona.principal.name)}, {plain(persona.title)}. "
+                       f"Roles: {_roles(persona.principal)}")
     return persona.principal
 
 
