@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from services.audit.actions import AuditAction
 from services.audit.chain import append
 from services.cli.main import main
+from services.core.glossary import label
 from services.core.settings import Settings
 from services.monitoring.alerts import AlertStatus, list_alerts
 from services.monitoring.chain_watch import CHAIN_ALERT_KIND, chain_alert, verify_and_alert
@@ -132,4 +133,4 @@ def test_a_break_found_on_the_audit_page_shows_on_the_portfolio_and_in_alerts(
         alerts = _as(persona)
         alerts.switch_page("pages/alerts.py").run()
         table = alerts.dataframe[0].value
-        assert list(table[table["Kind"] == CHAIN_ALERT_KIND]["Severity"]) == ["high"]
+        assert list(table[table["Kind"] == label(CHAIN_ALERT_KIND)]["Severity"]) == ["high"]

@@ -137,9 +137,9 @@ def test_a_group_without_negatives_has_an_undefined_fpr_stored_and_shown(
     assert "c (too few negatives for FPR)" in summary.left_out()
     shown = group_rates_table(run.fairness.fairness().features["group"]).set_index("Group")
     assert shown.loc["c", "FPR"] == UNDEFINED
-    assert shown.loc["c", "TPR"] == "0.450"
+    assert shown.loc["c", "TPR"] == "45.0%"  # a rate, as the one formatter shows rates
     assert shown.loc["c", "Judged for"] == "favourable rate, TPR"
-    assert shown.loc["a", "FPR"] == "0.100"
+    assert shown.loc["a", "FPR"] == "10.0%"
 
 
 def _policy(min_class_count: int = 10) -> FairnessPolicy:
