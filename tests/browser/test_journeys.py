@@ -84,7 +84,7 @@ def test_an_analyst_finds_a_declined_applicant_and_overrides(
     page.get_by_role("option", name="Analyst · Tomás Ortega (demo)").click()
     page.get_by_text("Roles: analyst").wait_for()
     page.get_by_role("link", name="Decisions").click()
-    page.get_by_label("Subject reference").fill(subject)
+    page.get_by_role("textbox", name="Subject reference").fill(subject)
     page.get_by_test_id("stBaseButton-primaryFormSubmit").click()  # the form's Search
     # The search's own result, not merely a finished run: row 0 must be from the filtered list.
     page.get_by_text(f"Showing {found} of {found}, newest first.").wait_for()
@@ -148,7 +148,7 @@ def test_a_double_click_on_record_verdict_stores_the_verdict_once(
     page.get_by_role("option", name="Analyst · Tomás Ortega (demo)").click()
     page.get_by_text("Roles: analyst").wait_for()
     page.get_by_role("link", name="Decisions").click()
-    page.get_by_label("Subject reference").fill(subject)
+    page.get_by_role("textbox", name="Subject reference").fill(subject)
     page.get_by_test_id("stBaseButton-primaryFormSubmit").click()  # the form's Search
     page.get_by_text("newest first.").wait_for()
     _open_row(page, 0)  # the newest of the subject's decisions: the one chosen above
