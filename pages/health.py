@@ -41,11 +41,11 @@ if not days:
     st.stop()
 
 total = sum(d.decisions for d in days)
-cols = st.columns(4)
-cols[0].metric("Decisions", count(total))
-cols[1].metric("Went to a person", percent(sum(d.escalated for d in days) / total))
-cols[2].metric("Overridden", percent(sum(d.overridden for d in days) / total))
-cols[3].metric("Outcome known", percent(sum(d.labelled for d in days) / total),
+figures = st.container(horizontal=True, wrap=True, gap="medium")  # wraps at 900 px, never cuts
+figures.metric("Decisions", count(total), width=170)
+figures.metric("Went to a person", percent(sum(d.escalated for d in days) / total), width=170)
+figures.metric("Overridden", percent(sum(d.overridden for d in days) / total), width=170)
+figures.metric("Outcome known", percent(sum(d.labelled for d in days) / total), width=170,
                help="Ground truth arrives later: recent days have fewer outcomes (label delay).")
 
 st.subheader("People's share of the work, and outcomes arriving")

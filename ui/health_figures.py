@@ -17,8 +17,12 @@ def health_rates(days: list[HealthDay]) -> go.Figure:
     frame = pd.DataFrame({"day": d.day, "escalated to a person": d.escalation_rate,
                           "overridden": d.override_rate, "outcome known": d.labelled_share}
                          for d in days)
+    # Colours by meaning: people's work in blues, the outcomes arriving in a neutral grey (it
+    # falls on recent days because ground truth comes later, not because anything is wrong).
     figure = px.line(frame.melt("day", var_name="share of decisions", value_name="share"),
-                     x="day", y="share", color="share of decisions")
+                     x="day", y="share", color="share of decisions",
+                     color_discrete_map={"escalated to a person": "#1f5fa8",
+                                         "overridden": "#7fb2e5", "outcome known": "#6b6b6b"})
     figure.update_layout(height=300, yaxis_tickformat=".0%", xaxis_title=None,
                          margin={"l": 0, "r": 0, "t": 10, "b": 0},
                          legend={"orientation": "h", "y": 1.12})
