@@ -5,7 +5,7 @@ import streamlit as st
 
 from services.core.clock import utcnow
 from services.core.glossary import label, shown
-from services.core.numbers import days, empty
+from services.core.numbers import UNDEFINED, days, empty
 from services.core.permissions import Action, allowed
 from services.monitoring.alerts import ACTIONS, AlertStatus
 from ui import monitoring
@@ -32,7 +32,7 @@ else:
         "Kind": label(a.kind), "Severity": a.severity,
         "Figure": shown(a.kind, a.figure), "Bound": shown(a.kind, a.bound),
     } for a in waiting), hide_index=True, width="stretch", height=fitted_height(len(waiting)),
-        column_config={"What": st.column_config.TextColumn(width="large")})
+        column_config={"What": st.column_config.TextColumn(width="large")}, placeholder=UNDEFINED)
     # A grid cell cuts a long sentence: each alert's whole message is written out below it.
     with st.expander("What each alert says, in full"):
         for a in waiting:

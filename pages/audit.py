@@ -7,6 +7,7 @@ import streamlit as st
 
 from services.audit.trail import AuditFilter
 from services.core.clock import utcnow
+from services.core.numbers import UNDEFINED
 from services.core.permissions import Action
 from ui import context, governance
 from ui.data import inventory_rows
@@ -69,7 +70,7 @@ if page.events:
     chosen = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun",
                           selection_mode="single-row", key="audit_table",
                           column_config={"At (UTC)": st.column_config.DatetimeColumn(
-                              format="YYYY-MM-DD HH:mm:ss")})
+                              format="YYYY-MM-DD HH:mm:ss")}, placeholder=UNDEFINED)
     st.number_input(f"Page (of {page.pages})", min_value=1, max_value=page.pages,
                     key="audit_page")
     if chosen.selection.rows:

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from services.core.errors import GovernanceError
+from services.core.numbers import UNDEFINED
 from services.core.outcomes import VERDICTS
 from services.core.permissions import Action, allowed
 from services.decisions.explain import sentences
@@ -53,7 +54,8 @@ with inputs:
     st.subheader("Inputs as logged")
     st.dataframe(pd.DataFrame({"Input": list(explained.shown_inputs),
                                "Value": list(explained.shown_inputs.values())}),
-                 hide_index=True, width="stretch", height=38 + 35 * len(file.features))
+                 hide_index=True, width="stretch", height=38 + 35 * len(file.features),
+                     placeholder=UNDEFINED)
 with reasons:
     st.subheader("Why the model scored it so")
     explanation = explained.explanation
@@ -118,7 +120,7 @@ else:
 if file.shadow_twins:
     known[1].dataframe(pd.DataFrame({
         "Other version": f"v{t.model_version}", "Score": t.score, "Would have": t.outcome,
-        "Shadow": t.shadow} for t in file.shadow_twins), hide_index=True)
+        "Shadow": t.shadow} for t in file.shadow_twins), hide_index=True, placeholder=UNDEFINED)
 
 st.subheader("Overrides")
 if file.overrides:
@@ -126,7 +128,8 @@ if file.overrides:
         "When": o.created_at, "Reviewer": o.reviewer, "New outcome": o.new_outcome,
         "Reason": o.reason_category, "Justification": o.justification,
     } for o in file.overrides), hide_index=True, width="stretch",
-        column_config={"When": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+        column_config={"When": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+            placeholder=UNDEFINED)
 else:
     st.caption("No person has overridden or confirmed this decision.")
 

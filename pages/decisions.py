@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from services.core.glossary import label
+from services.core.numbers import UNDEFINED
 from services.core.outcomes import OUTCOMES
 from services.core.permissions import Action
 from services.decisions.search import DecisionFilter
@@ -97,7 +98,8 @@ table = pd.DataFrame({
 selection = st.dataframe(
     readable(table), hide_index=True, width="stretch", on_select="rerun",
     selection_mode="single-row", key="decision_table",
-    column_config={"Decided at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+    column_config={"Decided at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+        placeholder=UNDEFINED)
 pager = st.columns([1, 3])
 pager[0].number_input(f"Page (of {page.pages:,})", min_value=1, max_value=page.pages,
                       key="decisions_page")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from services.core.clock import utcnow
 from services.core.glossary import term
-from services.core.numbers import count, figure, percent
+from services.core.numbers import UNDEFINED, count, figure, percent
 from services.evidence.profile import SCORE
 from services.monitoring.drift import MIN_DAY_ROWS, MIN_WINDOW_ROWS, STATISTICS
 from ui import monitoring
@@ -66,7 +66,12 @@ else:
         f"{window.reference_rows:,} hold-out rows) under the {tier or 'high'}-risk policy.")
 
 st.subheader(f"{STATISTICS[statistic]} by input and day")
-if cells:
+if cells and all(c.value is None for c in cells):
+    # Empty charts would look like a fault: say why no day is drawn.
+    st.info(f"No day of this window had {MIN_DAY_ROWS} decisions, the fewest a day is judged "
+            "on alone, so there is no day-by-day view; the window as a whole is judged above.",
+            icon=":material/info:")
+elif cells:
     st.plotly_chart(drift_heatmap(cells, statistic, bound), width="stretch")
     st.caption(f"Blank: fewer than {MIN_DAY_ROWS} decisions that day. The dashed band edge "
                "below is the policy's bound.")
@@ -90,7 +95,8 @@ st.dataframe(readable(pd.DataFrame({
     "Why": f.why,
     "Held to (PSI / JS / KS)": " / ".join(figure(f.bounds[s]) for s in ("psi", "js", "ks")
                                           if s in f.bounds),
-} for f in rows)), hide_index=True, width="stretch", height=fitted_height(len(rows)))
+} for f in rows)), hide_index=True, width="stretch", height=fitted_height(len(rows)),
+    placeholder=UNDEFINED)
 st.caption("Each statistic is held to the larger of the policy's bound and the value it "
            "reaches by chance alone (1 time in 100) for a window of this many decisions against "
            "a hold-out of this size: small windows are held to higher bounds, so unchanged "

@@ -5,7 +5,7 @@ import streamlit as st
 
 from services.core.errors import GovernanceError
 from services.core.glossary import label, shown, term
-from services.core.numbers import Unit
+from services.core.numbers import UNDEFINED, Unit
 from services.core.permissions import Action, allowed
 from services.evidence.payloads import ClassificationEvaluation
 from ui import figures
@@ -74,7 +74,8 @@ evaluation_tab, fairness_tab, data_tab, compare_tab = st.tabs(
 
 with evaluation_tab:
     if not isinstance(evaluation, ClassificationEvaluation):
-        st.dataframe(labelled(pd.DataFrame([evaluation.metrics.figures()])), hide_index=True)
+        st.dataframe(labelled(pd.DataFrame([evaluation.metrics.figures()])), hide_index=True,
+            placeholder=UNDEFINED)
     else:
         headline = evaluation.metrics.figures()
         for column, (key, value) in zip(st.columns(len(headline)), headline.items(),
@@ -91,7 +92,7 @@ with evaluation_tab:
         for feature, segments in evaluation.segments.items():
             st.caption(feature)
             st.dataframe(labelled(pd.DataFrame(s.as_stored() for s in segments)),
-                         hide_index=True, width="stretch")
+                         hide_index=True, width="stretch", placeholder=UNDEFINED)
 
 with fairness_tab:
     if fairness is None:
@@ -111,7 +112,7 @@ with fairness_tab:
         for assessment in fair.features.values():
             st.plotly_chart(figures.fairness_figure(assessment, four_fifths), width="stretch")
             st.dataframe(figures.group_rates_table(assessment), hide_index=True,
-                         width="stretch")
+                         width="stretch", placeholder=UNDEFINED)
 
 with data_tab:
     data = evaluation.data
@@ -124,7 +125,7 @@ with data_tab:
             "Mean": c.mean, "Max": c.max, "Distinct": c.distinct,
             "Most frequent": ", ".join(map(term, c.top))} for c in data.columns),
             {"Distinct": Unit.COUNT}), hide_index=True, width="stretch",
-            height=fitted_height(len(data.columns)))
+            height=fitted_height(len(data.columns)), placeholder=UNDEFINED)
         st.markdown("**Representation: hold-out set against the population decided on "
                     "(last 90 days)**")
         for feature, rows in data.representation.items():
@@ -144,7 +145,7 @@ with compare_tab:
         with stop_on_error():
             mine, theirs = model_card(name, version), model_card(name, other)
         comparison = figures.compare_table(mine, theirs)
-        st.dataframe(figures.compare_style(comparison), width="stretch")
+        st.dataframe(figures.compare_style(comparison), width="stretch", placeholder=UNDEFINED)
         st.caption(f"The last column is v{other}'s figure minus v{version}'s.")
         if isinstance(mine.evaluation, ClassificationEvaluation) and \
                 isinstance(theirs.evaluation, ClassificationEvaluation):

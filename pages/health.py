@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from services.core.clock import utcnow
-from services.core.numbers import Unit, count, empty, percent
+from services.core.numbers import UNDEFINED, Unit, count, empty, percent
 from services.evidence.groups import group_order
 from ui import monitoring
 from ui.context import policy
@@ -85,4 +85,5 @@ else:
         "Four-fifths ratio (window)": s.four_fifths_ratio,
     } for s in whole for group, (decided, approved) in sorted(
         s.groups.items(), key=lambda item: group_order(item[0]))).pipe(
-        readable, {"Approval rate": Unit.RATE}), hide_index=True, width="stretch")
+        readable, {"Approval rate": Unit.RATE}), hide_index=True, width="stretch",
+            placeholder=UNDEFINED)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from services.core.clock import utcnow
 from services.core.glossary import term
+from services.core.numbers import UNDEFINED
 from services.monitoring.portfolio import STATUS_WORDS
 from ui.data import inventory_rows, model_view, version_view
 from ui.figures import alias_timeline
@@ -15,7 +16,7 @@ from ui.performance_panel import performance_panel
 from ui.pickers import pick_model
 from ui.portfolio import BADGE_COLOURS, PILLAR_TITLES, portfolio_view
 from ui.principal import page_guard
-from ui.widgets import plain, stop_on_error
+from ui.widgets import figure_row, plain, stop_on_error
 
 page_guard()
 
@@ -38,27 +39,27 @@ st.title(model.name)
 if model.description:
     st.markdown(plain(model.description))
 
-cols = st.columns(4)
-cols[0].metric("Owner", model.owner or "missing")
-cols[1].metric("Risk tier", model.risk_tier or "missing")
-cols[2].metric("Champion", f"v{model.aliases['champion']}" if "champion" in model.aliases
-               else "none")
+cols = figure_row()
+cols.metric("Owner", model.owner or "missing", width="content")
+cols.metric("Risk tier", model.risk_tier or "missing", width=150)
+cols.metric("Champion", f"v{model.aliases['champion']}" if "champion" in model.aliases
+            else "none", width=150)
 challenger = model.aliases.get("challenger")
 if challenger is not None and challenger == model.aliases.get("champion"):
     # A promoted challenger keeps its old alias in MLflow; it challenges nobody now.
-    cols[3].metric("Challenger", "none", help=f"v{challenger} still carries the challenger "
-                   "alias but is the champion now. A promotion request for the challenger "
-                   "alias names a new one.")
+    cols.metric("Challenger", "none", width=150, help=f"v{challenger} still carries the "
+                "challenger alias but is the champion now. A promotion request for the "
+                "challenger alias names a new one.")
 else:
-    cols[3].metric("Challenger", f"v{challenger}" if challenger else "none")
+    cols.metric("Challenger", f"v{challenger}" if challenger else "none", width=150)
 
 with stop_on_error():
     health = next((r for r in portfolio_view().rows if r.name == model.name), None)
 if health and health.champion:
     st.subheader(f"Health of v{health.champion}: {STATUS_WORDS[health.status]}")
-    badges = st.columns(len(health.pillars))
-    for column, (pillar, judged) in zip(badges, health.pillars.items(), strict=True):
-        column.badge(f"{PILLAR_TITLES[pillar]}: {STATUS_WORDS[judged.status]}",
+    badges = figure_row()
+    for pillar, judged in health.pillars.items():
+        badges.badge(f"{PILLAR_TITLES[pillar]}: {STATUS_WORDS[judged.status]}",
                      color=BADGE_COLOURS[judged.status], help=judged.reason)
     for reason in health.reasons:
         st.markdown(f"- {plain(reason)}")
@@ -88,7 +89,7 @@ if view.tenures:
         "Until": f"{t.until:%Y-%m-%d %H:%M}" if t.until else "holds it now",
         "Moved by": t.changed_by, "Why": t.reason,
     } for t in reversed(view.tenures)), hide_index=True, width="stretch",
-        height=min(35 * (len(view.tenures) + 1) + 3, 250))
+        height=min(35 * (len(view.tenures) + 1) + 3, 250), placeholder=UNDEFINED)
 else:
     st.caption("No alias moves are recorded in the governance store for this model yet.")
 
@@ -105,7 +106,8 @@ if view.shadows:
         "Same decision": st.column_config.ProgressColumn(format="percent", min_value=0,
                                                          max_value=1),
         "Mean score difference": st.column_config.NumberColumn(format="%+.3f"),
-        "Mean absolute difference": st.column_config.NumberColumn(format="%.3f")})
+        "Mean absolute difference": st.column_config.NumberColumn(format="%.3f")},
+            placeholder=UNDEFINED)
     st.caption("Shadow scores are never acted on: they are the evidence for a canary or "
                "shadow rollout.")
 
@@ -125,7 +127,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={"Registered": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
-)
+    placeholder=UNDEFINED)
 
 versions = [v.version for v in view.versions]
 default = model.aliases.get("champion", versions[0] if versions else None)
@@ -149,23 +151,23 @@ with stop_on_error():
 lineage, contract = detail.lineage, detail.contract
 
 st.subheader(f"Lineage of v{version}")
-facts = st.columns(4)
-facts[0].metric("Training run", lineage.run_name or "—", help=lineage.run_id)
-facts[1].metric("Code version", (lineage.code_version or "missing")[:12],
-                help=lineage.code_version)
-facts[2].metric("Trained", lineage.started_at.strftime("%Y-%m-%d") if lineage.started_at
-                else "—")
-facts[3].metric("Hold-out set", "logged" if lineage.holdout_artifact else "missing",
-                help=lineage.holdout_uri)
+facts = figure_row()
+facts.metric("Training run", lineage.run_name or "—", help=lineage.run_id, width="content")
+facts.metric("Code version", (lineage.code_version or "missing")[:12],
+             help=lineage.code_version, width="content")
+facts.metric("Trained", lineage.started_at.strftime("%Y-%m-%d") if lineage.started_at
+             else "—", width="content")
+facts.metric("Hold-out set", "logged" if lineage.holdout_artifact else "missing",
+             help=lineage.holdout_uri, width="content")
 
 tables = st.columns(3)
 tables[0].markdown("**Parameters**")
 tables[0].dataframe(pd.DataFrame(sorted(lineage.params.items()), columns=["Parameter", "Value"]),
-                    hide_index=True, width="stretch")
+                    hide_index=True, width="stretch", placeholder=UNDEFINED)
 tables[1].markdown("**Metrics logged by the owner**")
 tables[1].dataframe(pd.DataFrame(sorted((term(k), v) for k, v in lineage.metrics.items()),
                                  columns=["Metric", "Value"]),
-                    hide_index=True, width="stretch")
+                    hide_index=True, width="stretch", placeholder=UNDEFINED)
 tables[2].markdown("**Data**")
 tables[2].dataframe(
     pd.DataFrame(
@@ -174,7 +176,7 @@ tables[2].dataframe(
         columns=["Dataset", "Context", "MLflow digest"],
     ),
     hide_index=True, width="stretch",
-)
+    placeholder=UNDEFINED)
 st.caption("An MLflow digest identifies a dataset; it does not prove its integrity. Evidence "
            "runs hash the hold-out file with SHA-256.")
 
@@ -192,4 +194,4 @@ st.dataframe(
     ),
     hide_index=True, width="stretch",
     column_config={"Present": st.column_config.CheckboxColumn()},
-)
+    placeholder=UNDEFINED)

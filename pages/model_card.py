@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from services.core.glossary import label, shown
+from services.core.numbers import UNDEFINED
 from services.reports.card import card_html, card_json, card_markdown, card_pdf
 from ui.data import model_card
 from ui.pickers import pick_model_version
@@ -67,7 +68,7 @@ if headlines:
         "Equal opportunity difference": h.summary.equal_opportunity_difference,
         "Equalized odds difference": h.summary.equalized_odds_difference,
         "Left out": h.summary.left_out() or "—",
-    } for h in headlines).pipe(readable), hide_index=True, width="stretch")
+    } for h in headlines).pipe(readable), hide_index=True, width="stretch", placeholder=UNDEFINED)
     st.caption("True-positive rates are compared over groups with enough positives, "
                "false-positive rates over groups with enough negatives; a rate a group "
                "cannot have is undefined, never 0.")
@@ -85,7 +86,7 @@ gates = pd.DataFrame({
     "Policy clause": g.clause,
 } for g in card.gates.results)
 st.dataframe(gates.style.map(status_style, subset=["Status"]), hide_index=True,
-             width="stretch", height=fitted_height(len(gates), most=40))
+             width="stretch", height=fitted_height(len(gates), most=40), placeholder=UNDEFINED)
 
 st.subheader("Known gaps")
 if card.contract.gaps:
@@ -100,7 +101,7 @@ if card.findings:
         "Finding": f"#{f.id} {f.title}", "Severity": f.severity.value,
         "Status": f.status.value.replace("_", " "), "Owner": f.owner, "Due": f.due_on,
     } for f in card.findings), hide_index=True, width="stretch",
-        height=fitted_height(len(card.findings), most=20))
+        height=fitted_height(len(card.findings), most=20), placeholder=UNDEFINED)
     for f in card.limitations:
         st.markdown(f"- **Limitation:** {plain(f.title)}: {plain(f.description)}")
     st.caption("Validators raise and close findings on the Evidence page.")

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from services.core.numbers import Unit, count
+from services.core.numbers import UNDEFINED, Unit, count
 from services.monitoring.portfolio import PILLARS
 from services.reports.portfolio_pdf import portfolio_pdf
 from ui.next_steps import FIRST_STEPS
@@ -128,7 +128,7 @@ selection = st.dataframe(
             help="Missing governance records; open the model to see which."),
         "Why": st.column_config.TextColumn(width="large"),
     },
-)
+    placeholder=UNDEFINED)
 chosen = selection.selection.rows
 if chosen:
     st.switch_page("pages/model.py", query_params={"model": shown[chosen[0]].name})

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from services.core.glossary import label
+from services.core.numbers import UNDEFINED
 from services.core.permissions import Action, allowed
 from ui import governance
 from ui.context import policy
@@ -130,7 +131,8 @@ with tab_when:
         st.dataframe(pd.DataFrame({
             "Evidence": kind, "Record": f"#{record.id}", "Recorded": record.created_at,
             "Payload SHA-256": record.payload_sha256, "Hold-out SHA-256": record.data_sha256,
-        } for kind, record in served.evidence.items()), hide_index=True, width="stretch")
+        } for kind, record in served.evidence.items()), hide_index=True, width="stretch",
+            placeholder=UNDEFINED)
 
 with tab_history:
     with stop_on_error():
@@ -140,4 +142,4 @@ with tab_history:
         "Version": f"v{v.model_version}", "Alias": v.alias, "Status": v.status.replace("_", " "),
         "Requested by": v.requested_by, "Approved by": ", ".join(v.approvers),
         "Requested": v.requested_at, "Executed": v.executed_at,
-    } for v in history), hide_index=True, width="stretch")
+    } for v in history), hide_index=True, width="stretch", placeholder=UNDEFINED)

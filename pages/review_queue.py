@@ -5,6 +5,7 @@ import streamlit as st
 
 from services.core.clock import utcnow
 from services.core.glossary import label
+from services.core.numbers import UNDEFINED
 from services.core.permissions import Action
 from ui.data import inventory_rows
 from ui.decisions import queue, violations
@@ -37,7 +38,7 @@ if waiting.rows:
     # No score when an input was missing: the cell says "—" rather than "None".
     chosen = st.dataframe(readable(table), hide_index=True, width="stretch",
                           on_select="rerun", selection_mode="single-row", key="queue_table",
-                          height=fitted_height(len(table)))
+                          height=fitted_height(len(table)), placeholder=UNDEFINED)
     st.caption(f"The {len(waiting.rows)} oldest of {waiting.total:,}. Select one to resolve it "
                "in its case file.")
     if chosen.selection.rows:
@@ -62,7 +63,8 @@ if slipped.total:
         "Outcome": r.outcome} for r in slipped.rows), hide_index=True, width="stretch",
         on_select="rerun", selection_mode="single-row", key="control_table",
         column_config={"Decided at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-                       "Score": st.column_config.NumberColumn(format="%.3f")})
+                       "Score": st.column_config.NumberColumn(format="%.3f")},
+                           placeholder=UNDEFINED)
     st.caption("Select one to open its case file.")
     if checked.selection.rows:
         st.switch_page("pages/case_file.py", query_params={

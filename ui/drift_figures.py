@@ -46,6 +46,7 @@ def drift_trend(cells: list[DayCell], features: list[str], statistic: str,
                          annotation_text=f"policy bound {bound:g}")
     figure.update_layout(height=320, yaxis_title=statistic, xaxis_title=None,
                          margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    figure.update_yaxes(rangemode="tozero")  # values under the bound stay on the chart
     return figure
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from services.core.clock import utcnow
+from services.core.numbers import UNDEFINED
 from services.core.permissions import Action, allowed
 from services.core.principal import Principal
 from services.evidence.findings import (
@@ -73,7 +74,7 @@ def findings_panel(name: str, version: str, actor: Principal, owner: str | None,
             "Due": f"{f.due_on:%Y-%m-%d}" + (" (overdue)" if f.overdue(today) else ""),
             "Raised by": f.raised_by} for f in findings)
         st.dataframe(table.style.map(_status_style, subset=["Status"]), hide_index=True,
-                     width="stretch")
+                     width="stretch", placeholder=UNDEFINED)
     else:
         st.caption(f"No finding has been raised against v{version}.")
     for item in findings:

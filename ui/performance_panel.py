@@ -11,14 +11,14 @@ import pandas as pd
 import streamlit as st
 
 from services.core.errors import NotFound
-from services.core.numbers import Unit
+from services.core.numbers import UNDEFINED, Unit
 from services.monitoring.estimate import METRIC_NAMES, METRICS, MIN_ESTIMATE_ROWS
 from services.monitoring.performance import ASSUMPTIONS, PerformanceWindow
 from ui import monitoring
 from ui.context import policy
 from ui.performance_figures import estimated_performance
 from ui.tables import fitted_height, readable
-from ui.widgets import show_error
+from ui.widgets import figure_row, show_error
 
 
 def performance_panel(model: str, version: str, tier: str | None, start: date, end: date, *,
@@ -40,15 +40,18 @@ def performance_panel(model: str, version: str, tier: str | None, start: date, e
                 "few to judge.")
         return
     figure = latest.estimate.figure(metric)
-    cols = st.columns(3)
-    cols[0].metric(f"Estimated {METRIC_NAMES[metric]}, week from {latest.start:%d %b}",
-                   f"{figure.estimate:.3f}" if figure and figure.estimate is not None else "—",
-                   help="From the week's scores and the calibration map stored with the "
-                        "version's reference profile; no outcome is needed.")
-    cols[1].metric("95% band", f"{figure.low:.3f} – {figure.high:.3f}"
-                   if figure and figure.low is not None and figure.high is not None else "—",
-                   help="Where the realised figure of a week this size is expected to fall.")
-    cols[2].metric("Outcomes known that week", f"{latest.realised.labelled_share or 0:.0%}")
+    cols = figure_row()
+    cols.metric(f"Estimated {METRIC_NAMES[metric]}, week from {latest.start:%d %b}",
+                f"{figure.estimate:.3f}" if figure and figure.estimate is not None else "—",
+                width="content",
+                help="From the week's scores and the calibration map stored with the "
+                     "version's reference profile; no outcome is needed.")
+    cols.metric("95% band", f"{figure.low:.3f} – {figure.high:.3f}"
+                if figure and figure.low is not None and figure.high is not None else "—",
+                width="content",
+                help="Where the realised figure of a week this size is expected to fall.")
+    cols.metric("Outcomes known that week", f"{latest.realised.labelled_share or 0:.0%}",
+                width="content")
     if figure is not None and not figure.trustworthy:
         st.warning(f"{METRIC_NAMES[metric].capitalize()}: {figure.caveat}.",
                    icon=":material/warning:")
@@ -63,7 +66,8 @@ def performance_panel(model: str, version: str, tier: str | None, start: date, e
     if table:
         # A week without outcomes has no realised figure: "—", not "None".
         st.dataframe(readable(_weeks_table(weeks, metric), {"Labelled": Unit.RATE}),
-                     hide_index=True, width="stretch", height=fitted_height(len(weeks)))
+                     hide_index=True, width="stretch", height=fitted_height(len(weeks)),
+                         placeholder=UNDEFINED)
 
 
 def _weeks_table(weeks: list[PerformanceWindow], metric: str) -> pd.DataFrame:

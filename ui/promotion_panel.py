@@ -11,6 +11,7 @@ import streamlit as st
 
 from services.core.clock import utcnow
 from services.core.glossary import label
+from services.core.numbers import UNDEFINED
 from services.core.permissions import Action, allowed
 from services.core.policy import TierPolicy
 from services.core.principal import Principal
@@ -57,7 +58,8 @@ def _gates(view: PromotionView, exception_approvers: int) -> None:
     st.dataframe(table.style.map(status_style, subset=["Status"]), hide_index=True,
                  width="stretch",
                  column_config={"Figure": st.column_config.NumberColumn(format="%.3f"),
-                                "Bound": st.column_config.NumberColumn(format="%.4g")})
+                                "Bound": st.column_config.NumberColumn(format="%.4g")},
+                                    placeholder=UNDEFINED)
     for exception in view.exceptions:
         st.warning(f"Policy exception by {plain(exception.granted_by)} for "
                    f"{plain(', '.join(exception.gates))}, until "

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Literal, TypeVar
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from services.core.errors import GovernanceError, NotFound, PermissionDenied, SourceUnavailable
 from services.core.justification import MAX_JUSTIFICATION, MIN_JUSTIFICATION
@@ -31,6 +32,12 @@ def justification_box(label: str = "Justification", *, key: str | None = None,
         label, key=key, max_chars=MAX_JUSTIFICATION, placeholder=placeholder,
         help=f"At least {MIN_JUSTIFICATION} visible characters (spaces and invisible characters "
              f"do not count), at most {MAX_JUSTIFICATION:,}.")
+
+
+def figure_row() -> DeltaGenerator:
+    """A row of headline figures that wraps onto a second line on a narrow screen instead of
+    cutting labels and values ("In p…", "de…"); give each metric a width."""
+    return st.container(horizontal=True, wrap=True, gap="medium")
 
 
 def demo_marker() -> None:

@@ -63,3 +63,17 @@ def test_who_may_open_a_restricted_page_is_named_by_persona_or_role() -> None:
     assert "Analyst" in who_may_open(queue, demo=True)
     assert "Executive" not in who_may_open(queue, demo=True)
     assert who_may_open(queue, demo=False) == "admin, analyst, auditor, validator"
+
+
+def test_the_model_and_version_chosen_on_one_page_carry_to_the_next(demo_env: Settings) -> None:
+    at = AppTest.from_file(APP, default_timeout=RUN_WITHIN)
+    at.session_state["demo_persona"] = "risk_manager"
+    at.run()
+    at.switch_page("pages/model_card.py").run()
+    at.selectbox(key="card_model").set_value("fraud-screening").run()
+    chosen = at.selectbox(key="card_version_fraud-screening").value
+    at.switch_page("pages/drift.py").run()  # the sidebar's link carries no query
+    assert not at.exception
+    models = [s.value for s in at.selectbox if s.label == "Model"]
+    versions = [s.value for s in at.selectbox if s.label == "Version"]
+    assert models == ["fraud-screening"] and versions == [chosen]
