@@ -46,8 +46,12 @@ def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Repla
                 "the model's assessment, but it may not be a reason for this decision and is "
                 "not given as one. We review decisions where this happens.", size=11)
     elif row.score is None:
-        document.paragraph("Part of the information the model needed was missing, so a person "
-                           "reviewed your application.", size=11)
+        # Say why no score was made as the log records it: an error is not missing information.
+        why = ("Part of the information the model needed was missing"
+               if row.escalation_reason == "missing_input" or any(
+                   v is None for v in file.features.values())
+               else "The model could not score your application")
+        document.paragraph(f"{why}, so a person reviewed it.", size=11)
     else:
         document.paragraph("The main reasons for this decision could not be produced and "
                            "checked automatically. A member of staff will explain them to you "
