@@ -120,23 +120,8 @@ def store_decisions(*, engine: Engine, schema_of: Schema, actor: Principal, rows
     """Check rows and store them as one batch. Raises PermissionDenied unless the actor may
     ingest; SourceUnavailable when the store cannot be written (nothing is then stored)."""
     require(actor, Action.INGEST)
-    started = time.perf_counter()
-    for attempt in range(_ATTEMPTS):
-        if (earlier := _earlier_batch(engine, digest)) is not None:
-            return _already("decisions", source, earlier)
-        try:
-            tally, batch_id = _decisions_batch(engine, schema_of, actor, rows, source, digest,
-                                               progress)
-        except Exception as exc:
-            # Another batch stored some of these ids first (or the same content won the
-            # race): judged again, its rows are now duplicates or conflicts, row by row.
-            if not _lost_a_race(exc):
-                raise
-            if attempt + 1 == _ATTEMPTS:
-                raise _busy() from exc
-            continue
-        return _report("decisions", source, batch_id, tally, started, rows, per_row)
-    raise AssertionError("unreachable")  # pragma: no cover
+    return _stored("decisions", engine, source, digest, rows, per_row, lambda: _decisions_batch(
+        engine, schema_of, actor, rows, source, digest, progress))
 
 
 def store_outcomes(*, engine: Engine, actor: Principal, rows: list[Row], source: str,
@@ -145,19 +130,29 @@ def store_outcomes(*, engine: Engine, actor: Principal, rows: list[Row], source:
     """Check ground truth rows (decision_id, label 0/1, observed_at) against the stored
     decisions and store them as one batch. Raises as store_decisions."""
     require(actor, Action.INGEST)
+    return _stored("outcomes", engine, source, digest, rows, per_row, lambda: _outcomes_batch(
+        engine, actor, rows, source, digest, progress))
+
+
+def _stored(kind: str, engine: Engine, source: str, digest: str, rows: list[Row],
+            per_row: bool, store: Callable[[], tuple[_Tally, int]]) -> IngestReport:
+    """The batch stored once, or the earlier batch of the same content; judged again when a
+    concurrent batch stored some of its ids first."""
     started = time.perf_counter()
     for attempt in range(_ATTEMPTS):
         if (earlier := _earlier_batch(engine, digest)) is not None:
-            return _already("outcomes", source, earlier)
+            return _already(kind, source, earlier)
         try:
-            tally, batch_id = _outcomes_batch(engine, actor, rows, source, digest, progress)
+            tally, batch_id = store()
         except Exception as exc:
+            # Another batch stored some of these ids first (or the same content won the
+            # race): judged again, its rows are now duplicates or conflicts, row by row.
             if not _lost_a_race(exc):
                 raise
             if attempt + 1 == _ATTEMPTS:
                 raise _busy() from exc
             continue
-        return _report("outcomes", source, batch_id, tally, started, rows, per_row)
+        return _report(kind, source, batch_id, tally, started, rows, per_row)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
