@@ -22,6 +22,14 @@ def _open_row(page: Any, row: int) -> None:
     page.mouse.click(box["x"] + 15, box["y"] + ROW_HEIGHT * (row + 1) + ROW_HEIGHT / 2)
 
 
+def _act_as(page: Any, persona: str, role: str) -> None:
+    """Choose a demo persona in the sidebar and wait until the page runs as them."""
+    page.get_by_text("Acting as (demo persona)").wait_for()
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    page.get_by_role("option", name=persona).click()
+    page.get_by_text(f"Roles: {role}").wait_for()
+
+
 def test_a_risk_manager_opens_a_model_from_the_portfolio(console_url: str, page: Any) -> None:
     page.goto(console_url)
     page.get_by_text("Select a row to open the model").wait_for()
@@ -79,10 +87,7 @@ def test_an_analyst_finds_a_declined_applicant_and_overrides(
         found = search_decisions(session=session,
                                  filters=DecisionFilter(subject_ref=subject)).total
     page.goto(console_url)
-    page.get_by_text("Acting as (demo persona)").wait_for()
-    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
-    page.get_by_role("option", name="Analyst · Tomás Ortega (demo)").click()
-    page.get_by_text("Roles: analyst").wait_for()
+    _act_as(page, "Analyst · Tomás Ortega (demo)", "analyst")
     page.get_by_role("link", name="Decisions").click()
     page.get_by_role("textbox", name="Subject reference").fill(subject)
     page.get_by_test_id("stBaseButton-primaryFormSubmit").click()  # the form's Search
@@ -107,10 +112,7 @@ def test_an_analyst_finds_a_declined_applicant_and_overrides(
 def test_an_executive_reads_the_portfolio_and_drills_into_a_model_at_risk(
         console_url: str, page: Any) -> None:
     page.goto(console_url)
-    page.get_by_text("Acting as (demo persona)").wait_for()
-    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
-    page.get_by_role("option", name="Executive · Grace Okafor (demo)").click()
-    page.get_by_text("Roles: viewer").wait_for()
+    _act_as(page, "Executive · Grace Okafor (demo)", "viewer")
     page.get_by_text("Status by pillar").wait_for()
     expect(page.get_by_text("At risk", exact=True)).to_be_visible()
     # Hover the fraud model's drift cell of the status grid: its reason appears.
@@ -143,10 +145,7 @@ def test_a_double_click_on_record_verdict_stores_the_verdict_once(
                                                .order_by(Decision.decided_at.desc())
                                                .limit(1)).one()
     page.goto(own_console)
-    page.get_by_text("Acting as (demo persona)").wait_for()
-    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
-    page.get_by_role("option", name="Analyst · Tomás Ortega (demo)").click()
-    page.get_by_text("Roles: analyst").wait_for()
+    _act_as(page, "Analyst · Tomás Ortega (demo)", "analyst")
     page.get_by_role("link", name="Decisions").click()
     page.get_by_role("textbox", name="Subject reference").fill(subject)
     page.get_by_test_id("stBaseButton-primaryFormSubmit").click()  # the form's Search
