@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -350,6 +351,27 @@ class FindingEvent(Base):
     status: Mapped[str] = mapped_column(String(32))  # the status after this step
     note: Mapped[str] = mapped_column(Text)
     __table_args__ = (Index("ix_finding_events_finding", "finding_id", "at"),)
+
+
+class VendorDocument(Base):
+    """A document received with a vendor model (its documentation, a validation report, a
+    change notice): the bytes themselves, their SHA-256 and who recorded them. Append-only
+    (triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "vendor_documents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(256))
+    model_version: Mapped[str | None] = mapped_column(String(32))  # None: the model as a whole
+    title: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(256))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    # In the store, not on one machine's disk: every replica serves the same bytes.
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    received_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(128))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_vendor_documents_model", "model_name", "recorded_at"),)
 
 
 class ModelHealth(Base):
