@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 # Bottom to top, as the README's layout lists them: each may import only those before it.
-LAYERS = ["core", "store", "audit", "registry", "evidence", "decisions", "monitoring",
+LAYERS = ["core", "store", "audit", "notify", "registry", "evidence", "decisions", "monitoring",
           "governance", "reports", "api", "demo", "cli"]
 
 

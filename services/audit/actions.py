@@ -80,3 +80,14 @@ class AuditAction(StrEnum):
     FINDING_CLOSED = "finding.closed"
     FINDING_ACCEPTED = "finding.accepted"
     FINDING_REVIEW_REFUSED = "finding.review.refused"
+    # periodic reviews: a validator freezes a model's state and records a conclusion
+    REVIEW_RECORDED = "review.recorded"
+    REVIEW_RECORD_REFUSED = "review.record.refused"
+    # vendor models: registered without artifacts, with the documents received from the vendor
+    VENDOR_MODEL_REGISTERED = "vendor_model.registered"
+    VENDOR_MODEL_REGISTER_REFUSED = "vendor_model.register.refused"
+    VENDOR_DOCUMENT_RECORDED = "vendor_document.recorded"
+    VENDOR_DOCUMENT_RECORD_REFUSED = "vendor_document.record.refused"
+    # notifications: a person's choice of what reaches them by e-mail (deliveries are not
+    # audit events: services.notify records each attempt on the notification's own row)
+    NOTIFICATION_PREFERENCES_SET = "notification.preferences_set"

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Webhook(BaseModel):
+    """A receiver of signed notifications (services.notify.webhooks); `kinds` empty: all."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(min_length=1, max_length=64)
+    url: str = Field(pattern=r"^https?://")
+    # The receiver's shared secret for HMAC-SHA256; no default, and short ones are refused.
+    secret: SecretStr = Field(min_length=16)
+    kinds: list[str] = Field(default_factory=list)
 
 
 class Settings(BaseSettings):
@@ -36,6 +48,19 @@ class Settings(BaseSettings):
     # The ingest API (`govern api`) refuses a request body larger than this with 413.
     api_max_body_mb: float = Field(default=5.0, gt=0, le=1024,
                                    validation_alias="GOVERNANCE_API_MAX_BODY_MB")
+    # Notifications (services.notify): e-mail through this SMTP server, unset: none is sent.
+    smtp_host: str = Field(default="", validation_alias="GOVERNANCE_SMTP_HOST")
+    smtp_port: int = Field(default=587, gt=0, lt=65536, validation_alias="GOVERNANCE_SMTP_PORT")
+    smtp_tls: Literal["none", "starttls", "ssl"] = Field(default="starttls",
+                                                        validation_alias="GOVERNANCE_SMTP_TLS")
+    smtp_username: str = Field(default="", validation_alias="GOVERNANCE_SMTP_USERNAME")
+    smtp_password: SecretStr = Field(default=SecretStr(""),
+                                     validation_alias="GOVERNANCE_SMTP_PASSWORD")
+    mail_from: str = Field(default="", validation_alias="GOVERNANCE_MAIL_FROM")
+    # Signed webhooks as JSON: [{"name": ..., "url": ..., "secret": ..., "kinds": [...]}].
+    webhooks: list[Webhook] = Field(default_factory=list, validation_alias="GOVERNANCE_WEBHOOKS")
+    # Where people open the console, put before the page path in a message ("" : path only).
+    console_url: str = Field(default="", validation_alias="GOVERNANCE_CONSOLE_URL")
 
     @model_validator(mode="after")
     def _fill_workspace_defaults(self) -> Settings:
@@ -48,6 +73,11 @@ class Settings(BaseSettings):
             object.__setattr__(self, "mlflow_tracking_uri", f"sqlite:///{home / 'mlflow.db'}")
         if not self.mlflow_registry_uri:
             object.__setattr__(self, "mlflow_registry_uri", self.mlflow_tracking_uri)
+        if self.smtp_host and "@" not in self.mail_from:
+            raise ValueError("GOVERNANCE_SMTP_HOST is set but GOVERNANCE_MAIL_FROM is not an "
+                             "address: name the sender of the console's e-mail.")
+        if len({w.name for w in self.webhooks}) != len(self.webhooks):
+            raise ValueError("GOVERNANCE_WEBHOOKS names a webhook twice: give each its own name.")
         return self
 
     @property

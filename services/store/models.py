@@ -353,6 +353,28 @@ class FindingEvent(Base):
     __table_args__ = (Index("ix_finding_events_finding", "finding_id", "at"),)
 
 
+class PeriodicReview(Base):
+    """A validator's periodic review of a model (SR 26-2): the state frozen at that moment with
+    its SHA-256, the conclusion and when the next review falls due. Append-only: the database
+    refuses UPDATE and DELETE (migration 0012); a later review adds a row."""
+
+    __tablename__ = "periodic_reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(256))
+    model_version: Mapped[str] = mapped_column(String(32))  # the version reviewed
+    reviewed_by: Mapped[str] = mapped_column(String(128))
+    reviewed_at: Mapped[datetime] = mapped_column(DateTime)
+    conclusion: Mapped[str] = mapped_column(String(32))  # monitoring.reviews.Conclusion
+    justification: Mapped[str] = mapped_column(Text)
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    triggers: Mapped[list[Any]] = mapped_column()  # the triggers that had fired then
+    state: Mapped[dict[str, Any]] = mapped_column()  # canonical JSON, hashed below
+    state_sha256: Mapped[str] = mapped_column(String(64))
+    policy_sha256: Mapped[str] = mapped_column(String(64))
+    next_due_on: Mapped[date] = mapped_column(Date)
+    __table_args__ = (Index("ix_periodic_reviews_model", "model_name", "reviewed_at"),)
+
+
 class VendorDocument(Base):
     """A document received with a vendor model (its documentation, a validation report, a
     change notice): the bytes themselves, their SHA-256 and who recorded them. Append-only
@@ -389,6 +411,42 @@ class ModelHealth(Base):
     activity: Mapped[dict[str, Any]] = mapped_column()
     __table_args__ = (Index("ix_model_health_model_time", "model_name", "as_of"),
                       Index("ix_model_health_time", "as_of"))
+
+
+class Notification(Base):
+    """One e-mail or webhook delivery of one notification (services.notify), written in the
+    transaction of the act that caused it and updated by delivery: operational state, not an
+    audit event (migration 0014)."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # notify.kinds.NotificationKind
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook
+    recipient: Mapped[str] = mapped_column(String(128))  # an account, or a webhook's name
+    address: Mapped[str] = mapped_column(String(2048))  # an e-mail address or a URL
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[dict[str, Any]] = mapped_column()
+    dedup_key: Mapped[str | None] = mapped_column(String(200))  # sent once per key
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16))  # notify.kinds.DeliveryStatus
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),
+                      Index("ix_notifications_created", "created_at"),
+                      Index("uq_notifications_once", "kind", "dedup_key", "channel",
+                            "recipient", unique=True))
+
+
+class NotificationPreference(Base):
+    """A person's choice to receive a kind of notification by e-mail or not (no row: on)."""
+
+    __tablename__ = "notification_preferences"
+    account: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class AuditEvent(Base):
