@@ -17,6 +17,7 @@ from services.cli import (
     performance,
     registry,
     reports,
+    reviews,
     service_api,
     workspace,
 )
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     reports.add_commands(commands)
     controls.add_commands(commands)
     findings.add_commands(commands)
+    reviews.add_commands(commands)
     registry.add_commands(commands)
     service_api.add_commands(commands)
     return parser

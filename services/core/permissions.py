@@ -23,6 +23,7 @@ class Action(StrEnum):
     WORK_FINDING = "work a finding's remediation"
     REVIEW_FINDING = "close a finding, accept it as a limitation or send it back"
     RECORD_REVIEW = "record a periodic review of a model"
+    GOVERN_VENDOR_MODEL = "register a vendor model or record a document received with it"
     # Reads that show personal data or the trail itself, not only what the executive sees.
     VIEW_DECISIONS = "view individual decisions"
     VIEW_AUDIT = "view the audit trail"
@@ -44,6 +45,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REVIEW_FINDING: frozenset({Role.VALIDATOR}),
     # Second line only: the model's own owner is refused by the service (four eyes).
     Action.RECORD_REVIEW: frozenset({Role.VALIDATOR}),
+    Action.GOVERN_VENDOR_MODEL: frozenset({Role.MODEL_OWNER, Role.ADMIN}),
     Action.VIEW_DECISIONS: frozenset({Role.ANALYST, Role.VALIDATOR, Role.AUDITOR, Role.ADMIN}),
     Action.VIEW_AUDIT: frozenset({Role.AUDITOR, Role.VALIDATOR, Role.ADMIN}),
 }

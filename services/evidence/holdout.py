@@ -54,7 +54,7 @@ def required_tags(model: ModelSummary) -> tuple[str, str, tuple[str, ...]]:
 
 def load_holdout(registry: Registry, model: ModelSummary, lineage: Lineage) -> HoldOut:
     """Download, hash and check the version's hold-out set; InvalidInput says what is wrong."""
-    label, positive, sensitive = required_tags(model)
+    required_tags(model)  # a missing tag is said before a missing file
     if not lineage.holdout_uri or not lineage.holdout_artifact:
         raise InvalidInput(
             f"Version {lineage.version} of {model.name!r} has no hold-out set.",
@@ -62,19 +62,27 @@ def load_holdout(registry: Registry, model: ModelSummary, lineage: Lineage) -> H
         )
     path = registry.download(lineage.holdout_uri)
     frame = _read_parquet(path, lineage.holdout_artifact)
+    return checked_holdout(frame, file_sha256(path), lineage.holdout_artifact, model)
+
+
+def checked_holdout(frame: pd.DataFrame, sha256: str, artifact: str,
+                    model: ModelSummary) -> HoldOut:
+    """A hold-out frame checked against the model's tags (label and sensitive columns present,
+    rows, every row labelled); InvalidInput says what is wrong."""
+    label, positive, sensitive = required_tags(model)
     absent = [c for c in (label, *sensitive) if c not in frame.columns]
     if absent:
         raise InvalidInput(
-            f"The hold-out set {lineage.holdout_artifact} lacks the column(s) "
+            f"The hold-out set {artifact} lacks the column(s) "
             f"{', '.join(absent)} that the model's tags name.",
             hint="Log a hold-out set with the label and every sensitive feature.",
         )
     if frame.empty:
-        raise InvalidInput(f"The hold-out set {lineage.holdout_artifact} has no rows.")
+        raise InvalidInput(f"The hold-out set {artifact} has no rows.")
     if frame[label].isna().any():
         raise InvalidInput(f"{int(frame[label].isna().sum())} hold-out rows have no label.",
                            hint="Remove or label them, then log the hold-out set again.")
-    return HoldOut(frame, file_sha256(path), lineage.holdout_artifact, label, positive, sensitive)
+    return HoldOut(frame, sha256, artifact, label, positive, sensitive)
 
 
 def _read_parquet(path: Path, artifact: str) -> pd.DataFrame:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
 
+from services.core.errors import InvalidInput
 from services.core.permissions import Action, require
 from services.core.policy import Policy
 from services.core.principal import Principal
@@ -25,6 +27,7 @@ from services.evidence.holdout import HoldOut, load_holdout
 from services.evidence.profile import reference_payload
 from services.evidence.records import EvidenceRecord, add_evidence
 from services.evidence.representation import decided_population, representation
+from services.evidence.scored import vendor_scored
 from services.registry.adapter import Registry
 from services.store.engine import session_scope
 
@@ -40,12 +43,14 @@ class EvidenceRun:
 
 
 def run_evidence(*, engine: Engine, registry: Registry, policy: Policy, actor: Principal,
-                 model_name: str, version: str,
-                 progress: Progress | None = None) -> EvidenceRun:
+                 model_name: str, version: str, progress: Progress | None = None,
+                 scored_file: Path | None = None) -> EvidenceRun:
     """Compute evaluation and fairness evidence for one version and store both records.
 
     Takes the engine rather than a session: the computation runs outside any transaction,
-    and the two records are then written in one.
+    and the two records are then written in one. A vendor model is not run: its scores come
+    from scored_file (Parquet or CSV with a `score` column), else from its own scored hold-out
+    set (services.evidence.scored); scored_file is refused for a model the console scores.
     """
     require(actor, Action.RUN_EVIDENCE)
     step = progress or (lambda _fraction, _message: None)
@@ -55,11 +60,21 @@ def run_evidence(*, engine: Engine, registry: Registry, policy: Policy, actor: P
     lineage = registry.lineage(model_name, version)
     threshold = float(registry.get_version(model_name, version).tags.get(
         "decision_threshold", DEFAULT_THRESHOLD))
-    step(0.15, "Downloading and hashing the hold-out set")
-    holdout = load_holdout(registry, model, lineage)
-    step(0.25, f"Loading version {version} from the registry")
-    loaded = registry.load_model(model_name, version)
-    scored = score(loaded, holdout, threshold)
+    if model.is_vendor:
+        step(0.15, "Reading and hashing the hold-out set the vendor scored")
+        holdout, scored, vendor_inputs = vendor_scored(
+            registry=registry, model=model, lineage=lineage, scored_file=scored_file,
+            threshold=threshold)
+    elif scored_file is not None:
+        raise InvalidInput(f"{model_name!r} is not a vendor model: the console scores its "
+                           "hold-out set with the version itself.",
+                           hint="Run evidence without --scored-file.")
+    else:
+        step(0.15, "Downloading and hashing the hold-out set")
+        holdout = load_holdout(registry, model, lineage)
+        step(0.25, f"Loading version {version} from the registry")
+        loaded = registry.load_model(model_name, version)
+        scored = score(loaded, holdout, threshold)
     tier = policy.for_tier(model.risk_tier)
     edges = policy.fairness.continuous_band_edges
     groups = sensitive_groups(holdout.frame, holdout.sensitive, edges)
@@ -85,7 +100,7 @@ def run_evidence(*, engine: Engine, registry: Registry, policy: Policy, actor: P
             favourable_prediction=_favourable_prediction(model.tags, holdout),
             groups=groups, policy=policy.fairness, min_group_size=tier.min_group_size)
     step(0.9, "Profiling the hold-out set: the reference that drift is measured against")
-    inputs = model_inputs(loaded, holdout)
+    inputs = vendor_inputs if model.is_vendor else model_inputs(loaded, holdout)
     classifier = scored.task == "classification"
     reference = reference_payload(inputs, scored.scores if classifier else None,
                                   labels=scored.y_true if classifier else None,

@@ -26,6 +26,8 @@ from services.registry.loaded import LoadedModel, ModelFormat
 
 HOLDOUT_DIR = "holdout"  # the governance contract: hold-out Parquet under this artifact folder
 HOLDOUT_TAG = "governance.holdout"  # optional run tag naming the artifact path exactly
+MODEL_KIND_TAG = "model_kind"  # "vendor": a model the organisation did not train (vendor.py)
+VENDOR_KIND = "vendor"
 _PAGE = 1000
 
 
@@ -48,6 +50,11 @@ class ModelSummary:
     @property
     def risk_tier(self) -> str | None:
         return self.tags.get("risk_tier")
+
+    @property
+    def is_vendor(self) -> bool:
+        """A vendor model: no artifact to load, replay or explain (services.registry.vendor)."""
+        return self.tags.get(MODEL_KIND_TAG, "").strip().lower() == VENDOR_KIND
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,7 @@ class Lineage:
     holdout_uri: str | None  # full URI MLflow can download from
     # Flavors, the one the console loads by, and the input signature; None: MLmodel unreadable.
     model_format: ModelFormat | None = None
+    vendor_version: str | None = None  # a vendor model's version as the vendor numbers it
 
 
 def _as_datetime(millis: int | None) -> datetime | None:
@@ -209,7 +217,7 @@ class Registry:
         if run is None:
             return Lineage(name, mv.version, None, None, None, None, None,
                            mv.tags.get("code_version"), params, metrics, (), None, None,
-                           model_format)
+                           model_format, mv.tags.get("vendor_version"))
         params = {**run.data.params, **params}
         metrics = {**run.data.metrics, **metrics}
         tags = run.data.tags
@@ -239,6 +247,7 @@ class Registry:
             holdout_artifact=holdout,
             holdout_uri=f"{run.info.artifact_uri.rstrip('/')}/{holdout}" if holdout else None,
             model_format=model_format,
+            vendor_version=mv.tags.get("vendor_version"),
         )
 
     def download(self, artifact_uri: str) -> Path:
@@ -305,6 +314,10 @@ class Registry:
                 f"Version {version} of {name!r} cannot be loaded: its MLmodel file cannot be "
                 f"read ({str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__}).",
                 hint="Register the model with an MLflow log_model call.") from exc
+        if fmt.flavor is None and self.get_model(name).is_vendor:
+            from services.registry.vendor import no_artifact
+
+            raise InvalidInput(no_artifact(name, str(version)))
         return load_by_flavor(local, fmt, model_name=name, version=str(version),
                               positive_label=positive_label)
 

@@ -63,6 +63,8 @@ def tag_items(model: ModelSummary) -> tuple[ContractItem, ...]:
 def check_contract(model: ModelSummary, lineage: Lineage | None) -> ContractReport:
     """Check a model's tags and, given a version's lineage, its run-level records."""
     items = list(tag_items(model))
+    if model.is_vendor:
+        return ContractReport(tuple(items + list(vendor_items(model, lineage))))
     if lineage is None:
         return ContractReport(tuple(items))
     items.append(
@@ -87,6 +89,26 @@ def check_contract(model: ModelSummary, lineage: Lineage | None) -> ContractRepo
     )
     items += format_items(lineage.model_format)
     return ContractReport(tuple(items))
+
+
+def vendor_items(model: ModelSummary, lineage: Lineage | None) -> tuple[ContractItem, ...]:
+    """A vendor model supplies no artifact, training data or code: it names its vendor and
+    the version the vendor shipped, and declares the inputs the vendor documents (a signature,
+    so ingest checks its decisions). Evidence comes from a hold-out set the vendor scored."""
+    vendor = model.tags.get("vendor", "").strip()
+    items = [ContractItem("model tag 'vendor'", bool(vendor),
+                          vendor or "missing: who supplies the model")]
+    if lineage is None:
+        return tuple(items)
+    shipped = lineage.vendor_version
+    items.append(ContractItem("version tag 'vendor_version'", bool(shipped),
+                              shipped or "missing: the vendor's own version number"))
+    fmt = lineage.model_format
+    items.append(ContractItem(SIGNATURE, bool(fmt and fmt.inputs),
+                              f"{len(fmt.inputs)} input(s), from the vendor's documents"
+                              if fmt and fmt.inputs else "no input signature: register the "
+                              "vendor model again with its inputs"))
+    return tuple(items)
 
 
 def format_items(fmt: ModelFormat | None) -> tuple[ContractItem, ...]:
