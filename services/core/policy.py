@@ -16,6 +16,10 @@ FAIRNESS_BOUNDS = ("four_fifths_ratio_min", "demographic_parity_difference_max",
                    "equalized_odds_difference_max", "equal_opportunity_difference_max")
 MONITORING = ("window_days", "escalation_rate_max", "override_rate_max")
 DRIFT_THRESHOLDS = ("psi_max", "jensen_shannon_max", "ks_statistic_max", "drifted_share_max")
+# What makes a periodic review due before its cycle ends (services.monitoring.reviews).
+# material_change: a new version promoted to the champion alias since the last review.
+REVIEW_TRIGGERS = ("drift_alert", "performance_alert", "material_change", "exception_expired",
+                   "open_high_finding")
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,9 @@ class TierPolicy:
     exception_approvers: int = 1
     # Unsettled high-severity findings a version may carry and still pass its gates.
     max_open_high_findings: int = 0
+    # Periodic review (SR 26-2): days between reviews, and what makes one due sooner.
+    review_cycle_days: int = 365
+    review_triggers: tuple[str, ...] = REVIEW_TRIGGERS
 
 
 @dataclass(frozen=True)
@@ -119,19 +126,34 @@ def _tier(tier: str, clause: Any, path: Path) -> TierPolicy:
             monitoring={k: float(clause["monitoring"][k]) for k in MONITORING},
             exception_approvers=int(clause.get("exception_approvers", 1)),
             max_open_high_findings=int(clause.get("max_open_high_findings", 0)),
+            # Older policy files have no review clauses: the revalidation cycle, every trigger.
+            review_cycle_days=int(clause["review_cycle_days"] if "review_cycle_days" in clause
+                                  else clause["revalidation_days"]),
+            review_triggers=_triggers(clause.get("review_triggers", REVIEW_TRIGGERS)),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidInput(f"[tiers.{tier}] in {path} is missing or mistypes {exc}.") from exc
     if not 0 <= policy.confidence_margin < 0.5 or min(policy.approvers,
                                                       policy.exception_approvers) < 1 \
-            or policy.max_open_high_findings < 0:
+            or policy.max_open_high_findings < 0 or policy.review_cycle_days < 1:
         raise InvalidInput(
             f"[tiers.{tier}] in {path}: confidence_margin must be in [0, 0.5) "
             "and approvers and exception_approvers at least 1, "
-            "max_open_high_findings not negative."
+            "max_open_high_findings not negative, review_cycle_days at least 1."
         )
     unknown = set(policy.required_evidence) - set(EVIDENCE_KINDS)
     if unknown:
         raise InvalidInput(f"[tiers.{tier}] in {path} requires unknown evidence {sorted(unknown)}.",
                            hint=f"Evidence kinds are {', '.join(EVIDENCE_KINDS)}.")
+    if strange := sorted(set(policy.review_triggers) - set(REVIEW_TRIGGERS)):
+        raise InvalidInput(f"[tiers.{tier}] review_triggers in {path} names unknown "
+                           f"trigger(s) {strange}.",
+                           hint=f"Review triggers are {', '.join(REVIEW_TRIGGERS)}.")
     return policy
+
+
+def _triggers(value: Any) -> tuple[str, ...]:
+    """A list of trigger names; a bare string would otherwise be read letter by letter."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise TypeError("review_triggers (a list of trigger names)")
+    return tuple(value)
