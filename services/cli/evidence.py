@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from services.cli.common import cli_principal, plain, print_json, sources
@@ -16,6 +17,10 @@ def add_commands(commands: Any) -> None:
     evaluate.add_argument("model")
     evaluate.add_argument("version")
     evaluate.add_argument("--json", action="store_true", help="print the stored evidence")
+    evaluate.add_argument("--scored-file", type=Path, metavar="PATH",
+                          help="a vendor model: a hold-out set the vendor scored (Parquet or "
+                               "CSV with the inputs, its score in column 'score', the label "
+                               "and the sensitive columns)")
     evaluate.set_defaults(handler=_evaluate)
 
     gates = commands.add_parser(
@@ -33,7 +38,8 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     say = (lambda _f, _m: None) if args.json else \
         (lambda fraction, message: print(f"[{fraction:4.0%}] {message}", flush=True))
     run = run_evidence(engine=engine, registry=registry, policy=policy, actor=cli_principal(),
-                       model_name=args.model, version=args.version, progress=say)
+                       model_name=args.model, version=args.version, progress=say,
+                       scored_file=args.scored_file)
     if args.json:
         print_json({"evaluation": run.evaluation, "fairness": run.fairness})
         return 0

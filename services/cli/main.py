@@ -19,6 +19,7 @@ from services.cli import (
     reports,
     reviews,
     service_api,
+    vendors,
     workspace,
 )
 from services.core.errors import GovernanceError
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     reviews.add_commands(commands)
     registry.add_commands(commands)
     service_api.add_commands(commands)
+    vendors.add_commands(commands)
     return parser
 
 
