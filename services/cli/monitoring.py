@@ -97,11 +97,17 @@ def _monitor(args: argparse.Namespace, settings: Settings) -> int:
     # never onto a chain that does not verify, where the new event would move the break.
     if chain.intact:
         summarise_sign_in_failures(engine=engine)
+    # What the run opened (and what earlier acts left due) goes out now; a receiver that is
+    # down is retried at later runs or by `govern notify send`, and fails nothing here.
+    from services.notify.delivery import deliver_pending
+
+    delivery = deliver_pending(engine=engine, settings=settings)
     if args.json:
-        print_json(report)
+        print_json({**plain(report), "notifications": plain(delivery)})
         return 0 if chain.intact else 1
     print(f"Judged {report.models} served model(s) in {report.seconds:.2f} s; "
-          f"{len(report.opened)} new alert(s).")
+          f"{len(report.opened)} new alert(s); notifications {delivery.sent} sent, "
+          f"{delivery.pending} pending, {delivery.failed} failed.")
     for name, found in report.findings.items():
         for finding in found:
             print(f"  {name:<24} {finding.kind:<12} {finding.message}")

@@ -34,6 +34,8 @@ from services.evidence.findings import (
     Severity,
     finding,
 )
+from services.notify.kinds import NotificationKind
+from services.notify.outbox import enqueue
 from services.registry.adapter import Registry
 from services.store.engine import session_scope
 from services.store.models import Decision, Evidence, FindingEvent, ValidationFinding
@@ -88,6 +90,7 @@ def raise_finding(*, engine: Engine, registry: Registry, actor: Principal, model
             append(session=session, actor=actor, action=AuditAction.FINDING_RAISED,
                    subject_type="finding", subject_id=row.id, model_name=model_name,
                    payload=payload)
+            _tell_owner(session, row)
             return finding(session=session, finding_id=row.id)
 
 
@@ -125,6 +128,8 @@ def update_finding(*, engine: Engine, actor: Principal, finding_id: int, note: s
             append(session=session, actor=actor, action=AuditAction.FINDING_UPDATED,
                    subject_type="finding", subject_id=row.id, model_name=row.model_name,
                    payload=_step(session, actor, row, text, changes))
+            if "owner" in changes:
+                _tell_owner(session, row)
             return finding(session=session, finding_id=finding_id)
 
 
@@ -214,6 +219,21 @@ def review_finding(*, engine: Engine, registry: Registry, actor: Principal, find
                    subject_type="finding", subject_id=row.id, model_name=row.model_name,
                    payload=_step(session, actor, row, text, {"status": row.status}))
             return finding(session=session, finding_id=finding_id)
+
+
+def _tell_owner(session: Session, row: ValidationFinding) -> None:
+    """The finding's (new) owner hears it is theirs to remediate, in the act's transaction."""
+    enqueue(session, kind=NotificationKind.FINDING_ASSIGNED,
+            subject=f"Finding #{row.id} on {row.model_name} v{row.model_version} assigned to "
+                    "you",
+            text=f"Finding #{row.id} ({row.severity}, {row.category}), \"{row.title}\", on "
+                 f"{row.model_name} v{row.model_version} is yours to remediate by "
+                 f"{row.due_on:%Y-%m-%d}.",
+            link=f"/evidence?model={row.model_name}&version={row.model_version}",
+            data={"finding_id": row.id, "model": row.model_name, "version": row.model_version,
+                  "severity": row.severity, "category": row.category,
+                  "due_on": row.due_on.isoformat()},
+            to=[row.owner])
 
 
 def _four_eyes(actor: Principal, row: ValidationFinding, model_owner: str | None) -> None:

@@ -16,8 +16,10 @@ from services.core.clock import utcnow
 from services.core.errors import InvalidInput, NotFound
 from services.core.justification import justified
 from services.core.permissions import Action, require
-from services.core.principal import Principal
+from services.core.principal import Principal, Role
 from services.monitoring.assessment import Assessment
+from services.notify.kinds import NotificationKind
+from services.notify.outbox import accounts_with_roles, enqueue
 from services.registry.adapter import ModelSummary
 from services.store.engine import session_scope
 from services.store.models import Alert
@@ -70,8 +72,27 @@ def open_alerts(session: Session, model: ModelSummary, version: str, assessment:
                payload={"kind": finding.kind, "figure": finding.figure,
                         "bound": finding.bound, "owner": alert.owner,
                         "message": finding.message})
+        _tell(session, model, alert)
         opened.append(_view(alert))
     return opened
+
+
+def _tell(session: Session, model: ModelSummary, alert: Alert) -> None:
+    """The model's owner and the validators hear of a new alert (in its transaction)."""
+    figure = "" if alert.figure is None or alert.bound is None else \
+        f" ({alert.figure:.3g} against a bound of {alert.bound:.3g})"
+    enqueue(session, kind=NotificationKind.ALERT_OPENED,
+            subject=f"{alert.severity.capitalize()} {alert.kind} alert on {model.name} "
+                    f"v{alert.model_version}",
+            text=f"Alert #{alert.id} opened on {model.name} v{alert.model_version}: "
+                 f"{alert.kind}{figure}. {alert.message}",
+            link="/alerts",
+            data={"alert_id": alert.id, "model": model.name, "version": alert.model_version,
+                  "alert_kind": alert.kind, "severity": alert.severity,
+                  "figure": alert.figure, "bound": alert.bound},
+            to=[*([model.owner] if model.owner else []),
+                *accounts_with_roles(session, [Role.VALIDATOR])],
+            now=alert.opened_at)
 
 
 def acknowledge_alert(*, engine: Engine, actor: Principal, alert_id: int, action: str,

@@ -15,7 +15,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from services.audit.trail import ChainVerdict, verify_chain
+from services.core.principal import Role
 from services.monitoring.alerts import AlertStatus, AlertView, _view
+from services.notify.kinds import NotificationKind
+from services.notify.outbox import accounts_with_roles, enqueue
 from services.store.engine import session_scope
 from services.store.models import Alert
 
@@ -46,6 +49,12 @@ def verify_and_alert(*, engine: Engine) -> ChainVerdict:
                         f"{verdict.problem}. {verdict.events:,} events before it verified. "
                         f"{WHAT_TO_DO}",
                 opened_at=verdict.checked_at, status=AlertStatus.OPEN))
+            enqueue(session, kind=NotificationKind.CHAIN_BROKEN,
+                    subject="The audit trail does not verify",
+                    text=f"The audit chain breaks {where}: {verdict.problem}. {WHAT_TO_DO}",
+                    link="/audit", data={"broken_at": verdict.broken_at,
+                                         "events_verified": verdict.events},
+                    to=accounts_with_roles(session, [Role.ADMIN, Role.AUDITOR]))
     return verdict
 
 

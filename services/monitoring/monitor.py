@@ -9,19 +9,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from services.audit.actions import AuditAction
 from services.audit.chain import append
 from services.core.clock import utcnow
 from services.core.policy import Policy
 from services.core.principal import Principal
+from services.evidence.findings import UNRESOLVED
 from services.evidence.gates import gates_for_version
 from services.monitoring.alerts import AlertView, open_alerts
 from services.monitoring.assessment import Assessment, Finding, assess
+from services.notify.due import finding_past_due_key
+from services.notify.kinds import NotificationKind
+from services.notify.outbox import enqueue
 from services.registry.adapter import Registry
 from services.registry.aliases import alias_tenures
 from services.store.engine import session_scope
-from services.store.models import ModelHealth
+from services.store.models import ModelHealth, ValidationFinding
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,29 @@ def monitor(*, engine: Engine, registry: Registry, policy: Policy, actor: Princi
             session.add(_health_row(assessment, backfilled=False))
             findings[model.name] = assessment.findings
             opened += open_alerts(session, model, version, assessment, actor, now)
+    with session_scope(engine) as session:
+        tell_findings_past_due(session, now)
     return MonitorReport(len(served), findings, opened, time.perf_counter() - started)
+
+
+def tell_findings_past_due(session: Session, now: datetime) -> int:
+    """Tell each unresolved finding's owner, once per due date, that it is past due. Returns
+    the notifications written."""
+    written = 0
+    for row in session.scalars(select(ValidationFinding).where(
+            ValidationFinding.status.in_(UNRESOLVED), ValidationFinding.due_on < now.date())
+            .order_by(ValidationFinding.id)):
+        written += enqueue(
+            session, kind=NotificationKind.FINDING_PAST_DUE,
+            subject=f"Finding #{row.id} on {row.model_name} v{row.model_version} is past due",
+            text=f"Finding #{row.id} ({row.severity}), \"{row.title}\", on {row.model_name} "
+                 f"v{row.model_version} was due on {row.due_on:%Y-%m-%d} and is {row.status}.",
+            link=f"/evidence?model={row.model_name}&version={row.model_version}",
+            data={"finding_id": row.id, "model": row.model_name,
+                  "version": row.model_version, "severity": row.severity,
+                  "status": row.status, "due_on": row.due_on.isoformat()},
+            to=[row.owner], dedup_key=finding_past_due_key(row.id, row.due_on), now=now)
+    return written
 
 
 def backfill_health(*, engine: Engine, registry: Registry, policy: Policy, actor: Principal,

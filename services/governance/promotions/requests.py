@@ -25,6 +25,8 @@ from services.evidence.gates import gates_for_version
 from services.governance.promotions.execution import ExecutionResult, execute_promotion
 from services.governance.promotions.status import OPEN_STATUSES, PromotionStatus
 from services.governance.promotions.views import PromotionView, promotion_view
+from services.notify.kinds import NotificationKind
+from services.notify.outbox import accounts_with_roles, enqueue
 from services.registry.adapter import Registry
 from services.store.engine import session_scope
 from services.store.models import PolicyException, PromotionRequest, SignOff
@@ -45,6 +47,7 @@ def request_promotion(*, engine: Engine, registry: Registry, policy: Policy, act
             raise InvalidInput(f"{alias!r} is not an alias name.",
                                hint="Use lower-case letters, digits, '-' and '_'.")
         registry.get_version(model_name, version)  # NotFound names what does not exist
+        owner = registry.get_model(model_name).owner
         holder = registry.alias_holder(model_name, alias)
         if holder == str(version):
             raise InvalidInput(f"Version {version} of {model_name} already holds @{alias}.")
@@ -73,6 +76,20 @@ def request_promotion(*, engine: Engine, registry: Registry, policy: Policy, act
                             "previous_version": holder, "gates_passed": gates.passed,
                             "failing_gates": [r.gate for r in gates.failing],
                             "policy_sha256": gates.policy_sha256})
+            # Those who may sign it: validators other than the requester and the owner.
+            signers = [a for a in accounts_with_roles(session, [Role.VALIDATOR])
+                       if a not in (actor.id, owner)]
+            failing = f"; it fails {len(gates.failing)} gate(s)" if gates.failing else ""
+            enqueue(session, kind=NotificationKind.PROMOTION_WAITING,
+                    subject=f"Promotion of {model_name} v{version} to @{alias} waits for your "
+                            "sign-off",
+                    text=f"Promotion request #{request.id}: {actor.name} asks for {model_name} "
+                         f"v{version} to take @{alias}{failing}. It needs a validator's "
+                         "sign-off.",
+                    link=f"/promotions?model={model_name}",
+                    data={"request_id": request.id, "model": model_name,
+                          "version": str(version), "alias": alias,
+                          "gates_passed": gates.passed}, to=signers)
             return promotion_view(session=session, request_id=request.id)
 
 
