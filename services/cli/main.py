@@ -14,6 +14,7 @@ from services.cli import (
     evidence,
     findings,
     monitoring,
+    notify,
     performance,
     registry,
     reports,
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     controls.add_commands(commands)
     findings.add_commands(commands)
     reviews.add_commands(commands)
+    notify.add_commands(commands)
     registry.add_commands(commands)
     service_api.add_commands(commands)
     vendors.add_commands(commands)
