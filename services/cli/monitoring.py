@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.cli.common import cli_principal, plain, print_json, sources
 from services.core.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from services.core.policy import Policy
+    from services.monitoring.reviews import ReviewStatus
+    from services.registry.adapter import Registry
 
 
 def add_commands(commands: Any) -> None:
@@ -102,8 +109,12 @@ def _monitor(args: argparse.Namespace, settings: Settings) -> int:
     from services.notify.delivery import deliver_pending
 
     delivery = deliver_pending(engine=engine, settings=settings)
+    due = _reviews_due(engine, registry, policy)
     if args.json:
-        print_json({**plain(report), "notifications": plain(delivery)})
+        print_json({**plain(report), "notifications": plain(delivery),
+                    "reviews_due": [{"model": s.model_name, "owner": s.owner,
+                                     "state": s.state.value, "due_on": s.due_on,
+                                     "reason": s.reason} for s in due]})
         return 0 if chain.intact else 1
     print(f"Judged {report.models} served model(s) in {report.seconds:.2f} s; "
           f"{len(report.opened)} new alert(s); notifications {delivery.sent} sent, "
@@ -111,10 +122,22 @@ def _monitor(args: argparse.Namespace, settings: Settings) -> int:
     for name, found in report.findings.items():
         for finding in found:
             print(f"  {name:<24} {finding.kind:<12} {finding.message}")
+    for status in due:
+        print(f"  review of {status.model_name:<14} {status.state.upper():<10} owner "
+              f"{status.owner or 'none'}: {status.reason}")
     if not chain.intact:
         print(f"The audit chain does NOT verify: {chain.problem}. An audit_chain_broken alert "
               "is open for admins and auditors; run `govern audit verify` for details.")
     return 0 if chain.intact else 1
+
+
+def _reviews_due(engine: Engine, registry: Registry, policy: Policy) -> list[ReviewStatus]:
+    """Periodic reviews due, due soon, triggered or overdue (`govern reviews list --due`)."""
+    from services.monitoring.reviews import reviews_due
+    from services.store.engine import session_scope
+
+    with session_scope(engine) as session:
+        return reviews_due(session=session, registry=registry, policy=policy)
 
 
 def _profile_rebuild(args: argparse.Namespace, settings: Settings) -> int:

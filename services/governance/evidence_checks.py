@@ -27,6 +27,7 @@ from services.governance.promotions.views import PromotionView, list_promotions
 from services.monitoring.alerts import AlertStatus
 from services.monitoring.assessment import Pillar, PillarStatus
 from services.monitoring.chain_watch import CHAIN_ALERT_KIND, NO_MODEL
+from services.monitoring.reviews import ReviewState, ReviewStatus, review_statuses
 from services.registry.adapter import Registry
 from services.store.models import Alert, ModelHealth, Profile
 
@@ -58,6 +59,7 @@ class Facts:
     traffic_days: int  # days with profiled decisions of this version
     open_alerts: list[Alert]
     approvers: int  # sign-offs the tier requires
+    review: ReviewStatus | None = None  # the model's periodic review cycle (SR 26-2)
 
     @property
     def vendor(self) -> bool:
@@ -84,6 +86,8 @@ def read_facts(*, session: Session, registry: Registry, policy: Policy, model_na
         open_alerts=list(session.scalars(select(Alert).where(
             Alert.model_name.in_((model_name, NO_MODEL)), Alert.status == AlertStatus.OPEN))),
         approvers=policy.for_tier(card.model.risk_tier).approvers,
+        review=review_statuses(session=session, models=[card.model], policy=policy,
+                               now=utcnow())[card.model.name],
     )
 
 
@@ -317,6 +321,28 @@ def _findings(f: Facts) -> Finding:
                    "limitation(s).", max(g.raised_at for g in findings), where)
 
 
+def _periodic_review(f: Facts) -> Finding:
+    """Met by a recorded review that is not overdue and not triggered since; partial when it
+    is (the last review stands, the next is late); a gap when no review was ever recorded."""
+    status, name = f.review, f.card.model.name
+    where = link("reviews", model=name)
+    last = status.last_review if status else None
+    if status is None or last is None:
+        return Finding(ControlStatus.GAP, f"No periodic review of {name} has been recorded"
+                       + (f"; {status.reason}" if status else "."), None, where)
+    done = (f"Reviewed {last.reviewed_at:%Y-%m-%d} by {last.reviewed_by} (v{last.model_version}"
+            f", {last.conclusion}; state SHA-256 {last.state_sha256[:12]}…).")
+    if status.state is ReviewState.OVERDUE:
+        return Finding(ControlStatus.PARTIAL, f"{done} The next was due {last.next_due_on:%Y-%m-%d}"
+                       ": overdue.", last.reviewed_at, where)
+    if status.state is ReviewState.TRIGGERED:
+        fired = "; ".join(e.detail for e in status.fired[:3])
+        return Finding(ControlStatus.PARTIAL, f"{done} Due again now, triggered since: {fired}.",
+                       last.reviewed_at, where)
+    return Finding(ControlStatus.MET, f"{done} Next review due {last.next_due_on:%Y-%m-%d}.",
+                   last.reviewed_at, where)
+
+
 CHECKS: dict[str, Callable[[Facts], Finding]] = {
     "inventory": _inventory,
     "policy": _policy,
@@ -341,4 +367,5 @@ CHECKS: dict[str, Callable[[Facts], Finding]] = {
     "audit_trail": _audit_trail,
     "explanation": _explanation,
     "findings": _findings,
+    "periodic_review": _periodic_review,
 }

@@ -57,6 +57,8 @@ EVIDENCE_KINDS: dict[str, str] = {
     "audit_trail": "every act in the hash-chained audit trail, and whether it verifies",
     "explanation": "each decision's case file with its reasons and a letter",
     "findings": "validators' findings with owners and due dates: none high open, none overdue",
+    "periodic_review": "a periodic review recorded with the state frozen, not overdue or "
+                       "triggered since (the tier's review cycle and triggers)",
 }
 STATUSES = ("current", "superseded")
 

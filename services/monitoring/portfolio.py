@@ -27,13 +27,13 @@ from services.monitoring.assessment import (
     evidence_pillar,
     gates_pillar,
 )
+from services.monitoring.reviews import DUE_SOON_DAYS, ReviewState, ReviewStatus, review_statuses
 from services.registry.adapter import ModelSummary, Registry
 from services.registry.contract import tag_items
-from services.store.models import Alert, AliasChange, Evidence, ModelHealth, Override
+from services.store.models import Alert, AliasChange, ModelHealth, Override
 
 PILLARS = (*JUDGED[:5], "alerts", "revalidation", "oversight")
 TREND_DAYS = 90
-DUE_SOON_DAYS = 30  # revalidation due within this many days is amber
 ALERT_AGE_RED_DAYS = 7  # an alert nobody took on for a week makes the pillar red
 _RANK: dict[PillarStatus, int] = {PillarStatus.RED: 3, PillarStatus.AMBER: 2, PillarStatus.GREY: 1,
                            PillarStatus.GREEN: 0}
@@ -54,7 +54,7 @@ class PortfolioRow:
     escalation_rate: float | None
     override_rate: float | None
     open_alerts: int
-    revalidation_due: date | None
+    revalidation_due: date | None  # the next periodic review (services.monitoring.reviews)
     contract_gaps: int  # registered-model tags the governance contract requires, missing
 
     @property
@@ -105,17 +105,21 @@ def portfolio(*, session: Session, registry: Registry, policy: Policy,
     models = registry.list_models()
     then = now - timedelta(days=ACTIVITY_DAYS)
     latest, earlier = _snapshots(session, now), _snapshots(session, then)
-    validated = _last_validated(session)
     alerts = _alerts(session, then - timedelta(days=ACTIVITY_DAYS))
     since = _champion_since(session)
-    rows = [_row(m, m.aliases.get("champion"), policy, latest.get(m.name), validated, alerts,
-                 since, now, _unjudged_gates(session, registry, policy, m, latest.get(m.name)))
+    reviews = review_statuses(session=session, models=models, policy=policy, now=now)
+    rows = [_row(m, m.aliases.get("champion"), policy, latest.get(m.name), reviews[m.name],
+                 alerts, since, now,
+                 _unjudged_gates(session, registry, policy, m, latest.get(m.name)))
             for m in models]
     # A period ago the champion was what the alias history says (the registry keeps no past).
-    earlier_rows = [_row(m, champion, policy, earlier.get(m.name), validated, alerts, since, then)
-                    for m in models
-                    if (champion := _holder(since[m.name], then) if since.get(m.name)
-                        else m.aliases.get("champion"))]
+    champions_then = {m.name: _holder(since[m.name], then) if since.get(m.name)
+                      else m.aliases.get("champion") for m in models}
+    reviews_then = review_statuses(session=session, models=models, policy=policy, now=then,
+                                   champions=champions_then)
+    earlier_rows = [_row(m, champion, policy, earlier.get(m.name), reviews_then[m.name], alerts,
+                         since, then)
+                    for m in models if (champion := champions_then[m.name])]
     overrides_now, overrides_then = (
         session.scalar(select(func.count()).select_from(Override)
                        .where(Override.created_at >= start, Override.created_at < end)) or 0
@@ -130,7 +134,7 @@ def portfolio(*, session: Session, registry: Registry, policy: Policy,
                  "Served models with at least one red pillar.", True),
         Headline("Overdue reviews", sum(_overdue(r, now.date()) for r in served),
                  sum(_overdue(r, then.date()) for r in earlier_rows),
-                 "Champions whose revalidation date under the policy has passed.", True,
+                 "Champions whose periodic review date under the policy has passed.", True,
                  "Overdue"),
         Headline("Open alerts", sum(r.open_alerts for r in rows),
                  sum(_open_at(a, then) for found in alerts.values() for a in found),
@@ -163,14 +167,12 @@ def _unjudged_gates(session: Session, registry: Registry, policy: Policy, model:
 
 
 def _row(model: ModelSummary, champion: str | None, policy: Policy, health: ModelHealth | None,
-         validated: dict[tuple[str, str], datetime], alerts: dict[str, list[Alert]],
+         review: ReviewStatus, alerts: dict[str, list[Alert]],
          since: dict[str, list[tuple[datetime, str | None]]], now: datetime,
          gates: GateReport | None = None) -> PortfolioRow:
-    tier = policy.for_tier(model.risk_tier)
     pillars: dict[str, Pillar] = {}
     activity: dict[str, Any] = {}
-    last = validated.get((model.name, champion)) if champion else None
-    due = (last + timedelta(days=tier.revalidation_days)).date() if last else None
+    due = review.due_on if champion else None
     if champion is None:
         pillars = {name: Pillar(PillarStatus.GREY, "No champion serves: nothing to judge.")
                    for name in PILLARS}
@@ -190,7 +192,7 @@ def _row(model: ModelSummary, champion: str | None, policy: Policy, health: Mode
         if gates is not None and gates.model_version == champion:
             pillars["evidence"], pillars["gates"] = evidence_pillar(gates), gates_pillar(gates)
         pillars["alerts"] = _alerts_pillar(alerts.get(model.name, []), now)
-        pillars["revalidation"] = _revalidation_pillar(champion, due, now.date())
+        pillars["revalidation"] = _review_pillar(champion, review)
     decisions = int(activity["decisions"]) if activity else None
     tenure = since.get(model.name, [])
     return PortfolioRow(
@@ -224,14 +226,23 @@ def _alerts_pillar(alerts: list[Alert], now: datetime) -> Pillar:
                   float(len(waiting)), 0.0)
 
 
-def _revalidation_pillar(version: str, due: date | None, today: date) -> Pillar:
-    if due is None:
+def _review_pillar(version: str, review: ReviewStatus) -> Pillar:
+    """The periodic review cycle (policy review_cycle_days and review_triggers): red when
+    overdue or never validated, amber when due, due soon or triggered, green otherwise."""
+    due, last = review.due_on, review.last_review
+    done = (f" Last reviewed {last.reviewed_at:%Y-%m-%d} ({last.conclusion})." if last
+            else " Never reviewed.")
+    if review.state is ReviewState.OVERDUE and due is not None:
+        return Pillar(PillarStatus.RED, f"Overdue since {due:%Y-%m-%d}.{done}")
+    if due is None or review.since is None:
         return Pillar(PillarStatus.RED, f"v{version} has no evaluation evidence: never validated.")
-    if due < today:
-        return Pillar(PillarStatus.RED, f"Overdue since {due:%Y-%m-%d}.")
-    if due <= today + timedelta(days=DUE_SOON_DAYS):
-        return Pillar(PillarStatus.AMBER, f"Due {due:%Y-%m-%d}, within {DUE_SOON_DAYS} days.")
-    return Pillar(PillarStatus.GREEN, f"Next revalidation due {due:%Y-%m-%d}.")
+    if review.state is ReviewState.TRIGGERED:
+        fired = "; ".join(e.detail for e in review.fired[:2])
+        return Pillar(PillarStatus.AMBER, f"Review due now, triggered by {fired}.{done}")
+    if review.state in (ReviewState.DUE, ReviewState.DUE_SOON):
+        return Pillar(PillarStatus.AMBER,
+                      f"Due {due:%Y-%m-%d}, within {DUE_SOON_DAYS} days.{done}")
+    return Pillar(PillarStatus.GREEN, f"Next review due {due:%Y-%m-%d}.{done}")
 
 
 def _open_at(alert: Alert, moment: datetime) -> bool:
@@ -249,14 +260,6 @@ def _snapshots(session: Session, moment: datetime) -> dict[str, ModelHealth]:
         & (ModelHealth.as_of == newest.c.as_of)).order_by(ModelHealth.backfilled.desc(),
                                                            ModelHealth.id)).all()
     return {row.model_name: row for row in rows}
-
-
-def _last_validated(session: Session) -> dict[tuple[str, str], datetime]:
-    rows = session.execute(select(Evidence.model_name, Evidence.model_version,
-                                  func.max(Evidence.created_at))
-                           .where(Evidence.kind == "evaluation")
-                           .group_by(Evidence.model_name, Evidence.model_version)).all()
-    return {(name, version): at for name, version, at in rows}
 
 
 def _alerts(session: Session, horizon: datetime) -> dict[str, list[Alert]]:

@@ -112,6 +112,9 @@ class ReviewStatus:
     reason: str
     fired: tuple[TriggerFired, ...]
     as_of: datetime
+    # What the cycle and the triggers count from: the last review, or (never reviewed) the
+    # champion's latest evaluation; None with a champion: it was never validated.
+    since: datetime | None = None
 
     @property
     def needs_review(self) -> bool:
@@ -190,7 +193,7 @@ def review_statuses(*, session: Session, models: Sequence[ModelSummary], policy:
                                     now.date())
         statuses[model.name] = ReviewStatus(model.name, model.owner, model.risk_tier, champion,
                                             tier.review_cycle_days, review, due, state, reason,
-                                            fired, now)
+                                            fired, now, anchor)
     return statuses
 
 
