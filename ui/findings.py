@@ -25,6 +25,7 @@ from services.governance.findings import (
     ReviewVerdict,
     raise_finding,
     review_finding,
+    update_finding,
     work_finding,
 )
 from services.store.engine import session_scope
@@ -33,6 +34,9 @@ from ui.data import clear_model_reads
 from ui.widgets import justification_box, plain, stop_on_error, submit
 
 NOTICE = "finding_notice"
+# What a verdict's notice says was done.
+_VERDICT_DONE = {ReviewVerdict.CLOSE: "closed", ReviewVerdict.ACCEPT: "accepted as a limitation",
+                 ReviewVerdict.SEND_BACK: "sent back to remediation"}
 # Days to remediate by severity: the form's default due date, which the validator may change.
 DUE_DAYS = {Severity.HIGH: 30, Severity.MEDIUM: 60, Severity.LOW: 90}
 _COLOURS = {FindingStatus.OPEN: "#b3261e", FindingStatus.REMEDIATION_IN_PROGRESS: "#8a6d00",
@@ -106,6 +110,8 @@ def _finding_detail(item: FindingRecord, actor: Principal, owner: str | None) ->
             return
         if allowed(actor, Action.WORK_FINDING) and actor.id in (item.owner, owner):
             _work_form(item, actor)
+        if allowed(actor, Action.RAISE_FINDING):
+            _update_form(item, actor)
         if allowed(actor, Action.REVIEW_FINDING):
             if actor.id in (item.owner, owner, item.worked_by):
                 st.info("Four eyes: you own this finding or its model, or worked it, so "
@@ -144,7 +150,28 @@ def _review_form(item: FindingRecord, actor: Principal) -> None:
                                  key=f"review_submit_{item.id}"):
             _act(lambda: review_finding(engine=context.engine(), registry=context.registry(),
                                         actor=actor, finding_id=item.id, verdict=verdict,
-                                        note=note), f"Finding #{item.id}: {verdict}.")
+                                        note=note),
+                 f"Finding #{item.id} {_VERDICT_DONE[ReviewVerdict(verdict)]}.")
+
+
+def _update_form(item: FindingRecord, actor: Principal) -> None:
+    """A validator changes severity, due date, owner or plan, saying why; the status stays."""
+    with st.popover("Change severity, due date or owner", icon=":material/edit:"), \
+            st.form(f"update_{item.id}"):
+        left, middle, right = st.columns(3)
+        severity = left.selectbox("Severity", list(Severity), index=list(Severity).index(
+            item.severity), key=f"update_severity_{item.id}")
+        due = middle.date_input("Due", item.due_on, min_value=min(item.due_on, utcnow().date()),
+                                key=f"update_due_{item.id}")
+        owner = right.text_input("Owner (account)", item.owner, key=f"update_owner_{item.id}")
+        plan = st.text_area("Remediation plan", item.remediation_plan,
+                            key=f"update_plan_{item.id}")
+        note = justification_box("Why the change", key=f"update_note_{item.id}")
+        if st.form_submit_button("Save changes", key=f"update_submit_{item.id}"):
+            _act(lambda: update_finding(
+                engine=context.engine(), actor=actor, finding_id=item.id,
+                note=note, severity=severity, due_on=due, owner=owner.strip(),
+                remediation_plan=plan), f"Finding #{item.id} changed.")
 
 
 def _raise_form(name: str, version: str, actor: Principal,

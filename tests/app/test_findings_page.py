@@ -14,11 +14,11 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 NOTE = "Reweighted the training data; fairness rerun is linked."
 
 
-def _evidence_page(persona: str) -> AppTest:
+def _evidence_page(persona: str, version: str = "2") -> AppTest:
     at = AppTest.from_file(APP, default_timeout=300)
     at.session_state["demo_persona"] = persona
     at.query_params["model"] = "credit-risk"
-    at.query_params["version"] = "2"
+    at.query_params["version"] = version
     at.run()
     at.switch_page("pages/evidence.py").run()
     assert not at.exception
@@ -55,7 +55,7 @@ def test_raise_work_and_close_a_finding_from_the_evidence_page(demo_copy: Settin
     second.text_area(key=f"review_note_{finding_id}").input(
         "Checked the refreshed hold-out and the rerun evidence.")
     second.button(key=f"review_submit_{finding_id}").click().run()
-    assert f"Finding #{finding_id}: close." in _texts(second)
+    assert f"Finding #{finding_id} closed." in _texts(second)
     table = second.dataframe[-1].value.set_index("#")
     assert table.loc[finding_id, "Status"] == "closed"
 
@@ -65,3 +65,20 @@ def test_the_models_owner_is_offered_no_review_form(demo_copy: Settings) -> None
     assert not at.exception
     assert not [w for w in at.radio if str(w.key).startswith("review_verdict_")]
     assert not [w for w in at.text_input if w.key == "finding_title"]  # owners do not raise
+
+
+def test_a_validator_changes_an_open_findings_due_date_saying_why(demo_copy: Settings) -> None:
+    from datetime import timedelta
+
+    from services.core.clock import utcnow
+
+    at = _evidence_page("risk_manager", version="3")
+    table = at.dataframe[-1].value.set_index("#")
+    finding_id = int(table.index[table["Status"] == "open"][0])
+    later = utcnow().date() + timedelta(days=45)
+    at.date_input(key=f"update_due_{finding_id}").set_value(later)
+    at.text_area(key=f"update_note_{finding_id}").input(
+        "The reweighting needs a second data refresh first.")
+    at.button(key=f"update_submit_{finding_id}").click().run()
+    assert f"Finding #{finding_id} changed." in _texts(at)
+    assert at.dataframe[-1].value.set_index("#").loc[finding_id, "Due"] == f"{later:%Y-%m-%d}"
