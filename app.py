@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.context import open_workspace
 from ui.navigation import console_navigation, signed_out_navigation
+from ui.notifications import start_delivery as start_notification_delivery
 from ui.principal import current_principal
 from ui.widgets import demo_marker, stop_on_error
 
@@ -24,4 +25,5 @@ if principal is None:
     signed_out_navigation()
     st.stop()
 st.session_state["principal"] = principal
+start_notification_delivery()  # only when e-mail or a webhook is configured
 console_navigation(principal, demo=workspace.demo)

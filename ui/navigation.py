@@ -50,6 +50,8 @@ PAGES: tuple[ConsolePage, ...] = (
                 "Decisions", _DECISIONS),
     ConsolePage("pages/audit.py", "Audit trail", ":material/receipt_long:", "audit",
                 "Oversight", _AUDIT),
+    ConsolePage("pages/notifications.py", "Notifications", ":material/mail:",
+                "notifications", "Oversight"),
 )
 
 # Pages registered only for some roles, by URL path (links elsewhere check them: may_open).

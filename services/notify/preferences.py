@@ -28,8 +28,8 @@ def email_choices(*, session: Session, account: str) -> dict[NotificationKind, b
 
 
 def set_email_choices(*, engine: Engine, actor: Principal,
-                      choices: Mapping[NotificationKind | str, bool]) -> dict[NotificationKind,
-                                                                             bool]:
+                      choices: Mapping[NotificationKind, bool] | Mapping[str, bool],
+                      ) -> dict[NotificationKind, bool]:
     """The signed-in person sets their own choices (kinds not named keep theirs); audited.
     Returns all their choices now.
 

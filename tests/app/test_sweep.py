@@ -28,7 +28,7 @@ PAGES = {  # the file and its url_path in app.py (RESTRICTED_PAGES is keyed by u
     "portfolio": "", "model": "model", "model_card": "card", "evidence": "evidence",
     "controls": "controls", "promotions": "promotions", "drift": "drift", "health": "health",
     "alerts": "alerts", "decisions": "decisions", "case_file": "case",
-    "review_queue": "queue", "audit": "audit",
+    "review_queue": "queue", "audit": "audit", "notifications": "notifications",
 }
 # Words that say a figure was never made. "None" stands alone (a sentence may begin "None of").
 _UNDEFINED = re.compile(r"\bNone\b(?! of\b)|\bnan\b|\bNaN\b|(?<![\w.-])-?inf\b")
