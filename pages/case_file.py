@@ -16,6 +16,7 @@ from ui.decisions import case, outcome_word, override, sensitive_inputs, why
 from ui.findings import version_findings
 from ui.principal import page_guard
 from ui.traces import case_file_download, case_file_opened
+from ui.vendors import vendor_notice
 from ui.widgets import justification_box, plain, show_error, stop_on_error
 
 principal = page_guard(Action.VIEW_DECISIONS)
@@ -38,6 +39,9 @@ when = f"{row.decided_at:%Y-%m-%d %H:%M}"
 st.caption(f"{plain(row.model_name)} v{plain(row.model_version)}{held} · decided {when} UTC · "
            f"subject {plain(row.subject_ref) or 'not given'}"
            + (" · shadow score, never acted on" if row.shadow else ""))
+vendor = vendor_notice(row.model_name, row.model_version)
+if vendor is not None:
+    st.info(plain(vendor), icon=":material/storefront:")
 facts = st.columns(4)
 facts[0].metric("Outcome now", file.current_outcome,
                 delta="overridden" if file.overrides else None, delta_color="off")

@@ -16,9 +16,10 @@ from ui.performance_panel import performance_panel
 from ui.pickers import pick_model
 from ui.portfolio import BADGE_COLOURS, PILLAR_TITLES, portfolio_view
 from ui.principal import page_guard
+from ui.vendors import vendor_panel
 from ui.widgets import figure_row, plain, stop_on_error
 
-page_guard()
+principal = page_guard()
 
 with stop_on_error():
     names = [row.name for row in inventory_rows()]
@@ -52,6 +53,8 @@ if challenger is not None and challenger == model.aliases.get("champion"):
                 "challenger alias names a new one.")
 else:
     cols.metric("Challenger", f"v{challenger}" if challenger else "none", width=150)
+if model.is_vendor:
+    vendor_panel(model, principal)
 
 with stop_on_error():
     health = next((r for r in portfolio_view().rows if r.name == model.name), None)
@@ -152,11 +155,17 @@ lineage, contract = detail.lineage, detail.contract
 
 st.subheader(f"Lineage of v{version}")
 facts = figure_row()
-facts.metric("Training run", lineage.run_name or "—", help=lineage.run_id, width="content")
-facts.metric("Code version", (lineage.code_version or "missing")[:12],
-             help=lineage.code_version, width="content")
-facts.metric("Trained", lineage.started_at.strftime("%Y-%m-%d") if lineage.started_at
-             else "—", width="content")
+if model.is_vendor:  # trained by the vendor: no run, code or training data of the console's
+    facts.metric("Vendor release", lineage.vendor_version or "missing", width="content")
+    facts.metric("Registered", lineage.started_at.strftime("%Y-%m-%d") if lineage.started_at
+                 else "—", width="content")
+else:
+    facts.metric("Training run", lineage.run_name or "—", help=lineage.run_id,
+                 width="content")
+    facts.metric("Code version", (lineage.code_version or "missing")[:12],
+                 help=lineage.code_version, width="content")
+    facts.metric("Trained", lineage.started_at.strftime("%Y-%m-%d") if lineage.started_at
+                 else "—", width="content")
 facts.metric("Hold-out set", "logged" if lineage.holdout_artifact else "missing",
              help=lineage.holdout_uri, width="content")
 

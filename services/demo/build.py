@@ -46,6 +46,7 @@ from services.demo.models import (
     train_credit_models,
     train_fraud_models,
 )
+from services.demo.vendor import seed_vendor_model
 from services.evidence.run import run_evidence
 from services.monitoring.monitor import backfill_health, monitor
 from services.registry.adapter import Registry
@@ -131,6 +132,10 @@ def build_demo(settings: Settings, *, size: str = "standard", seed: int = 7,
     progress("Findings: a closed one on the champion, an open one on the challenger")
     seed_findings(engine=engine, registry=registry)
     policy = load_policy(settings.policy_path)
+    vendor_decisions = seed_vendor_model(
+        engine=engine, registry=registry, policy=policy, artifact_root=settings.artifact_root,
+        now=now, seed=seed, scale=demo.credit_decisions / SIZES["standard"].credit_decisions,
+        progress=progress)
     progress("Judging the served models week by week over the log (the portfolio's trends)")
     backfill_health(engine=engine, registry=registry, policy=policy, actor=SEED_VALIDATOR,
                     days=demo.days, every=7, now=now, progress=progress)
@@ -140,9 +145,10 @@ def build_demo(settings: Settings, *, size: str = "standard", seed: int = 7,
         set_setting(session=session, key=DEMO_KEY, value="ready")
         set_setting(session=session, key="demo_size", value=size)
     seconds = time.perf_counter() - started
-    progress(f"Demo workspace ready in {seconds:.0f} s: {len(log.decisions):,} decisions, "
-             f"{len(log.outcomes):,} outcomes.")
-    return DemoReport(True, size, 3, len(log.decisions), len(log.outcomes), seconds)
+    decisions = len(log.decisions) + vendor_decisions
+    progress(f"Demo workspace ready in {seconds:.0f} s: {decisions:,} decisions, "
+             f"{len(log.outcomes):,} outcomes of the generated log.")
+    return DemoReport(True, size, 4, decisions, len(log.outcomes), seconds)
 
 
 def _start_again(settings: Settings, engine: Any, progress: Progress) -> Any:
