@@ -42,6 +42,7 @@ PAGES: tuple[ConsolePage, ...] = (
     ConsolePage("pages/health.py", "Health over time", ":material/monitor_heart:", "health",
                 "Models"),
     ConsolePage("pages/alerts.py", "Alerts", ":material/notifications:", "alerts", "Models"),
+    ConsolePage("pages/reviews.py", "Reviews", ":material/event_repeat:", "reviews", "Models"),
     ConsolePage("pages/decisions.py", "Decisions", ":material/manage_search:", "decisions",
                 "Decisions", _DECISIONS),
     ConsolePage("pages/case_file.py", "Case file", ":material/folder_open:", "case",

@@ -46,6 +46,7 @@ from services.demo.models import (
     train_credit_models,
     train_fraud_models,
 )
+from services.demo.reviews import seed_reviews
 from services.demo.vendor import seed_vendor_model
 from services.evidence.run import run_evidence
 from services.monitoring.monitor import backfill_health, monitor
@@ -141,6 +142,8 @@ def build_demo(settings: Settings, *, size: str = "standard", seed: int = 7,
                     days=demo.days, every=7, now=now, progress=progress)
     progress("Monitoring every served model against the policy (as `govern monitor` does)")
     monitor(engine=engine, registry=registry, policy=policy, actor=SEED_VALIDATOR)
+    progress("Periodic reviews: credit-risk reviewed, fraud-screening's next one due soon")
+    seed_reviews(engine=engine, registry=registry, policy=policy)
     with session_scope(engine) as session:
         set_setting(session=session, key=DEMO_KEY, value="ready")
         set_setting(session=session, key="demo_size", value=size)
