@@ -83,11 +83,13 @@ def vendor_panel(model: ModelSummary, principal: Principal) -> None:
 def _upload_form(model: ModelSummary, principal: Principal) -> None:
     with st.form("vendor_document_form", clear_on_submit=True):
         st.markdown("**Keep a document received from the vendor**")
-        title = st.text_input("Title", placeholder="e.g. Model documentation, release 4.2")
+        title = st.text_input("Title", placeholder="e.g. Model documentation, release 4.2",
+                              key="vendor_document_title")
         received = st.date_input("Received on", value=utcnow().date(),
-                                 max_value=utcnow().date())
-        upload = st.file_uploader("File")
-        sent = st.form_submit_button("Keep the document", type="primary")
+                                 max_value=utcnow().date(), key="vendor_document_received")
+        upload = st.file_uploader("File", key="vendor_document_file")
+        sent = st.form_submit_button("Keep the document", type="primary",
+                                     key="vendor_document_submit")
     if not sent:
         return
     if upload is None:
