@@ -7,7 +7,13 @@ import streamlit as st
 
 from services.core.glossary import label, shown
 from services.core.numbers import UNDEFINED
-from services.reports.card import card_html, card_json, card_markdown, card_pdf
+from services.reports.card import (
+    card_html,
+    card_json,
+    card_markdown,
+    card_pdf,
+    vendor_statement,
+)
 from ui.data import model_card
 from ui.pickers import pick_model_version
 from ui.principal import page_guard
@@ -42,8 +48,18 @@ with facts:
                 f"**Risk tier** {plain(tags.get('risk_tier')) or '—'}  \n"
                 f"**Aliases** {', '.join(card.version.aliases) or 'none'}  \n"
                 f"**Sensitive features** {plain(tags.get('sensitive_features')) or '—'}  \n"
-                f"**Code version** {plain(card.lineage.code_version) or 'missing'}  \n"
-                f"**Training run** {plain(card.lineage.run_name)}")
+                + (f"**Vendor** {plain(tags.get('vendor')) or 'missing'}  \n"
+                   f"**Vendor release** {plain(card.lineage.vendor_version) or 'missing'}"
+                   if card.model.is_vendor else
+                   f"**Code version** {plain(card.lineage.code_version) or 'missing'}  \n"
+                   f"**Training run** {plain(card.lineage.run_name)}"))
+if card.model.is_vendor:
+    st.info(plain(vendor_statement(card)), icon=":material/storefront:")
+    if card.documents:
+        st.dataframe(pd.DataFrame({
+            "Document received": d.title, "File": d.file_name, "Received": d.received_on,
+            "SHA-256": d.sha256} for d in card.documents), hide_index=True, width="stretch",
+            placeholder=UNDEFINED)
 
 st.subheader("Evaluation")
 metrics = card.metrics

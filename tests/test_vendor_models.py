@@ -35,6 +35,7 @@ from services.governance.vendors import (
 from services.monitoring.drift import drift_window
 from services.monitoring.fairness_watch import selection
 from services.registry.adapter import Registry
+from services.reports.card import card_dict, card_pdf, card_sections
 from services.store.engine import make_engine, session_scope
 from services.store.migrate import upgrade
 from services.store.models import AuditEvent, Decision
@@ -198,8 +199,12 @@ def test_a_vendor_decision_says_why_there_is_no_replay(engine: Engine,
     assert explained.shown_inputs["region"] in ("north", "south")
 
 
-def test_the_model_card_of_a_vendor_version_has_no_artifact_gaps(
+def test_the_model_card_of_a_vendor_version_has_no_artifact_gaps_and_lists_its_documents(
         engine: Engine, vendor_registry: Registry) -> None:
+    content = b"Validation summary: ROC AUC 0.81 out of time."
+    record_vendor_document(engine=engine, registry=vendor_registry, actor=OWNER,
+                           model_name=MODEL, title="Validation summary", file_name="v.txt",
+                           content=content, version="1")
     with session_scope(engine) as session:
         card = build_model_card(session=session, registry=vendor_registry, policy=POLICY,
                                 model_name=MODEL, version="1")
@@ -207,3 +212,10 @@ def test_the_model_card_of_a_vendor_version_has_no_artifact_gaps(
     assert {"model tag 'vendor'", "version tag 'vendor_version'"} <= requirements
     assert not any("flavor" in r or "code version" in r for r in requirements)
     assert card.contract.complete
+    document = card_dict(card)
+    assert document.vendor is not None and document.vendor.vendor_version == "4.2"
+    assert [d.sha256 for d in document.vendor.documents] == \
+        [hashlib.sha256(content).hexdigest()]
+    vendor = dict(card_sections(card))["Vendor"]
+    assert "no artifact to replay or explain" in str(vendor[0])
+    assert card_pdf(card).startswith(b"%PDF")

@@ -19,6 +19,7 @@ from services.evidence.findings import (
 from services.evidence.gates import GateReport, evaluate_gates
 from services.evidence.payloads import EvaluationPayload, FairnessPayload, FairnessSummary
 from services.evidence.records import EvidenceRecord, latest_evidence
+from services.governance.vendors import VendorDocumentRecord, vendor_documents
 from services.registry.adapter import Lineage, ModelSummary, ModelVersionSummary, Registry
 from services.registry.aliases import AliasTenure, alias_tenures
 from services.registry.contract import ContractReport, check_contract
@@ -41,6 +42,8 @@ class ModelCard:
     fairness: FairnessPayload | None = None
     # Validators' findings on this version, unsettled first (services.evidence.findings).
     findings: tuple[FindingRecord, ...] = ()
+    # A vendor model's documents received (services.governance.vendors); none for own models.
+    documents: tuple[VendorDocumentRecord, ...] = ()
 
     @property
     def limitations(self) -> tuple[FindingRecord, ...]:
@@ -91,6 +94,8 @@ def build_model_card(*, session: Session, registry: Registry, policy: Policy, mo
         findings=tuple(finding(session=session, finding_id=f.id) if f.is_limitation else f
                        for f in findings_for_version(session=session, model_name=model_name,
                                                      version=str(version))),
+        documents=tuple(vendor_documents(session=session, model_name=model_name))
+        if model.is_vendor else (),
     )
 
 

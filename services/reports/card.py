@@ -9,6 +9,7 @@ from typing import Any
 from services.core.visible import visible
 from services.evidence.findings import FindingRecord
 from services.governance.model_card import ModelCard
+from services.registry.vendor import no_artifact
 from services.reports.card_document import (
     CardDataset,
     CardEvidence,
@@ -19,6 +20,8 @@ from services.reports.card_document import (
     CardOwner,
     CardReference,
     CardTenure,
+    CardVendor,
+    CardVendorDocument,
     CardVersion,
     Considerations,
     ContractGap,
@@ -90,6 +93,13 @@ def card_dict(card: ModelCard) -> ModelCardDocument:
                 raised_by=f.raised_by, closed_by=f.closed_by,
                 remediation_plan=f.remediation_plan) for f in card.findings),
         ),
+        vendor=CardVendor(
+            vendor=tags.get("vendor", ""), vendor_version=card.lineage.vendor_version,
+            no_artifact=no_artifact(card.model.name, card.version.version),
+            documents=tuple(CardVendorDocument(
+                title=d.title, file_name=d.file_name, sha256=d.sha256,
+                size_bytes=d.size_bytes, received_on=d.received_on.isoformat())
+                for d in card.documents)) if card.model.is_vendor else None,
     )
 
 
@@ -127,6 +137,7 @@ def card_sections(card: ModelCard) -> list[tuple[str, list[str] | list[list[str]
                      f"Owner: {tags.get('owner') or '(missing)'}; risk tier: "
                      f"{tags.get('risk_tier') or '(missing)'}; sensitive features: "
                      f"{tags.get('sensitive_features') or '(missing)'}"]),
+        _vendor_section(card) if card.model.is_vendor else
         ("Lineage", [f"Training run: {lineage.run_name} ({lineage.run_id})",
                      f"Code version: {lineage.code_version or '(missing)'}",
                      "Data: " + ("; ".join(f"{d.name} ({d.context}, MLflow digest {d.digest})"
@@ -149,6 +160,25 @@ def card_sections(card: ModelCard) -> list[tuple[str, list[str] | list[list[str]
          or ["No finding has been accepted as a limitation of this version."]),
         ("Approval history", history),
     ]
+
+
+def vendor_statement(card: ModelCard) -> str:
+    """Who supplies a vendor model, the release, and why nothing of it is replayed."""
+    return (f"Supplied by {card.model.tags.get('vendor') or '(vendor missing)'}, release "
+            f"{card.lineage.vendor_version or '(missing)'}. "
+            f"{no_artifact(card.model.name, card.version.version)} Its evidence is computed "
+            "from a hold-out set the vendor scored.")
+
+
+def _vendor_section(card: ModelCard) -> tuple[str, list[str]]:
+    """A vendor model's provenance: who supplies it, the release, why nothing is replayed, and
+    each document received with the SHA-256 of its bytes."""
+    return ("Vendor", [
+        vendor_statement(card),
+        f"Scored hold-out set: {card.lineage.holdout_artifact or '(none logged)'}",
+        *([f"Document received {d.received_on:%Y-%m-%d}: {d.title} ({d.file_name}, "
+           f"{d.size_bytes:,} bytes, SHA-256 {d.sha256})" for d in card.documents]
+          or ["No document received from the vendor is kept."])])
 
 
 def _limitation(finding: FindingRecord) -> str:

@@ -138,6 +138,23 @@ class CardGovernance(_Part):
     findings: tuple[CardFinding, ...] = ()
 
 
+class CardVendorDocument(_Part):
+    title: str
+    file_name: str
+    sha256: str
+    size_bytes: int
+    received_on: str
+
+
+class CardVendor(_Part):
+    """A vendor model: who supplies it, the release, and the documents received."""
+
+    vendor: str
+    vendor_version: str | None
+    no_artifact: str  # why nothing is replayed or explained, in words
+    documents: tuple[CardVendorDocument, ...]
+
+
 class ModelCardDocument(_Part):
     schema_id: str = Field(default=CARD_SCHEMA, alias="schema")
     model_details: ModelDetails
@@ -145,6 +162,7 @@ class ModelCardDocument(_Part):
     quantitative_analysis: QuantitativeAnalysis
     considerations: Considerations
     governance: CardGovernance
+    vendor: CardVendor | None = None  # absent for models the organisation trained
 
     def as_json(self) -> dict[str, object]:
         """The card as its JSON holds it."""
