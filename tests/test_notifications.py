@@ -323,3 +323,24 @@ def test_the_readmes_verification_snippet_accepts_a_console_signature_and_no_oth
     body, stamp = b'{"kind": "chain_broken"}', str(int(time.time()))
     assert scope["verify_signature"](SECRET, stamp, body, sign(SECRET, stamp, body))
     assert not scope["verify_signature"](SECRET, stamp, body, sign("x" * 20, stamp, body))
+
+
+def test_a_review_due_is_told_to_the_models_owner_once(
+        engine: Engine, registry: Registry, policy: Policy, people: None) -> None:
+    # The champion v2 has no evaluation evidence: never validated, its review is due now.
+    for _ in range(2):
+        monitor(engine=engine, registry=registry, policy=policy, actor=VICTOR)
+    [row] = _rows(engine, NotificationKind.REVIEW_DUE)
+    assert row.recipient == "alice" and row.body["data"]["model"] == MODEL
+
+
+def test_a_broken_audit_chain_is_told_to_admins_and_auditors(
+        engine: Engine, registry: Registry, people: None) -> None:
+    from services.monitoring.chain_watch import verify_and_alert
+    from tests.factories import behind_the_apps_back
+
+    _raise(engine, registry)
+    behind_the_apps_back(engine, "audit_events", "UPDATE audit_events SET actor = 'mallory'")
+    for _ in range(2):  # the alert stays open: told once
+        assert not verify_and_alert(engine=engine).intact
+    assert [r.recipient for r in _rows(engine, NotificationKind.CHAIN_BROKEN)] == ["aude"]

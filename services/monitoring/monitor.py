@@ -20,7 +20,8 @@ from services.evidence.findings import UNRESOLVED
 from services.evidence.gates import gates_for_version
 from services.monitoring.alerts import AlertView, open_alerts
 from services.monitoring.assessment import Assessment, Finding, assess
-from services.notify.due import finding_past_due_key
+from services.monitoring.reviews import ReviewState, reviews_due
+from services.notify.due import ReviewDue, finding_past_due_key, notify_reviews_due
 from services.notify.kinds import NotificationKind
 from services.notify.outbox import enqueue
 from services.registry.adapter import Registry
@@ -57,7 +58,24 @@ def monitor(*, engine: Engine, registry: Registry, policy: Policy, actor: Princi
             opened += open_alerts(session, model, version, assessment, actor, now)
     with session_scope(engine) as session:
         tell_findings_past_due(session, now)
+        tell_reviews_due(session, registry, policy, now)
     return MonitorReport(len(served), findings, opened, time.perf_counter() - started)
+
+
+def tell_reviews_due(session: Session, registry: Registry, policy: Policy,
+                     now: datetime) -> int:
+    """Tell each model's owner of a periodic review due, due soon, triggered or overdue: once
+    per due date, or (due now by a trigger, or never validated) once until it is reviewed."""
+    due = []
+    for status in reviews_due(session=session, registry=registry, policy=policy, now=now):
+        if status.due_on is None:
+            continue
+        once_per = None
+        if status.state is ReviewState.TRIGGERED or status.since is None:
+            # Their due date is "today" at every run: count them from what they wait on.
+            once_per = f"{status.state}:{status.since or status.champion}"
+        due.append(ReviewDue(status.model_name, status.owner, status.due_on, once_per))
+    return notify_reviews_due(session, due)
 
 
 def tell_findings_past_due(session: Session, now: datetime) -> int:

@@ -18,6 +18,9 @@ class ReviewDue:
     model_name: str
     owner: str | None  # the model's owner tag: the account told
     due_on: date
+    # What makes it the same review across monitor runs (default: the due date); a review due
+    # "now" because a trigger fired is the same review until the next one is recorded.
+    once_per: str | None = None
 
 
 def notify_reviews_due(session: Session, due: Iterable[ReviewDue]) -> int:
@@ -34,7 +37,8 @@ def notify_reviews_due(session: Session, due: Iterable[ReviewDue]) -> int:
                  f"{review.due_on:%Y-%m-%d}. Record its conclusion in the console.",
             link=f"/model?model={review.model_name}",
             data={"model": review.model_name, "due_on": review.due_on.isoformat()},
-            to=[review.owner], dedup_key=f"review:{review.model_name}:{review.due_on}")
+            to=[review.owner],
+            dedup_key=f"review:{review.model_name}:{review.once_per or review.due_on}")
     return written
 
 
