@@ -27,6 +27,7 @@ from services.governance.accounts import add_user, disable_user, set_roles
 from services.governance.findings import raise_finding, review_finding, work_finding
 from services.governance.promotions.execution import retry_promotion, rollback_alias
 from services.governance.promotions.requests import grant_exception, request_promotion, sign_off
+from services.governance.vendors import record_vendor_document, register_vendor_model
 from services.registry.adapter import Registry
 from services.store.engine import session_scope
 from services.store.models import AuditEvent
@@ -71,6 +72,15 @@ WRITES: dict[str, tuple[Action, Call]] = {
         engine=e, registry=r, actor=a, finding_id=1, status="ready for review", note=WHY)),
     "review finding": (Action.REVIEW_FINDING, lambda e, r, a, _: review_finding(
         engine=e, registry=r, actor=a, finding_id=1, verdict="close", note=WHY)),
+    "register vendor model": (Action.GOVERN_VENDOR_MODEL, lambda e, r, a, _:
+                              register_vendor_model(
+        engine=e, registry=r, actor=a, name="m", vendor="V", vendor_version="1",
+        purpose="Scores", owner="o", risk_tier="low", inputs={"x": "double"}, label="y",
+        positive_label="1")),
+    "record vendor document": (Action.GOVERN_VENDOR_MODEL, lambda e, r, a, _:
+                               record_vendor_document(
+        engine=e, registry=r, actor=a, model_name="m", title="Doc", file_name="d.txt",
+        content=b"x")),
 }
 
 
