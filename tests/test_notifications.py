@@ -344,3 +344,15 @@ def test_a_broken_audit_chain_is_told_to_admins_and_auditors(
     for _ in range(2):  # the alert stays open: told once
         assert not verify_and_alert(engine=engine).intact
     assert [r.recipient for r in _rows(engine, NotificationKind.CHAIN_BROKEN)] == ["aude"]
+
+
+def test_govern_says_which_notification_setting_is_refused_without_a_traceback(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from services.cli.main import main
+
+    monkeypatch.setenv("GOVERNANCE_HOME", str(tmp_path))
+    monkeypatch.setenv("GOVERNANCE_WEBHOOKS", json.dumps(
+        [{"name": "risk-desk", "url": "https://hooks.example/x", "secret": "too-short"}]))
+    assert main(["notify", "list"]) == 2
+    error = capsys.readouterr().err
+    assert "GOVERNANCE_WEBHOOKS.0.secret" in error and "too-short" not in error

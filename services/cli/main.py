@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from services.cli import (
     accounts,
     audit,
@@ -36,7 +38,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.handler(args, load_settings()))
+        settings = load_settings()
+    except ValidationError as exc:  # a setting in the environment is refused: say which
+        print("error: the settings in the environment (or .env) are refused:", file=sys.stderr)
+        for problem in exc.errors():
+            where = ".".join(str(p) for p in problem["loc"]) or "settings"
+            print(f"  {where}: {problem['msg']}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.handler(args, settings))
     except GovernanceError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         if exc.hint:
