@@ -7,6 +7,7 @@ from services.core.errors import GovernanceError
 from services.core.glossary import label, shown, term
 from services.core.numbers import UNDEFINED, Unit
 from services.core.permissions import Action, allowed
+from services.evidence.groups import group_order
 from services.evidence.payloads import ClassificationEvaluation
 from ui import figures
 from ui.context import policy
@@ -91,7 +92,8 @@ with evaluation_tab:
         st.markdown("**Performance by segment**")
         for feature, segments in evaluation.segments.items():
             st.caption(feature)
-            st.dataframe(labelled(pd.DataFrame(s.as_stored() for s in segments)),
+            in_order = sorted(segments, key=lambda s: group_order(s.group))  # <25 before 25-39
+            st.dataframe(labelled(pd.DataFrame(s.as_stored() for s in in_order)),
                          hide_index=True, width="stretch", placeholder=UNDEFINED)
 
 with fairness_tab:
