@@ -111,7 +111,8 @@ st.download_button(
         outcome_word=outcome_word(row.model_name), shown_inputs=explained.shown_inputs,
         sensitive=sensitive_inputs(file),
         limitations=tuple(f.title for f in limitations(
-            version_findings(row.model_name, row.model_version))))),
+            version_findings(row.model_name, row.model_version))),
+        replay_problem=explained.replay_problem)),
     file_name=f"case-{decision_id}.pdf", mime="application/pdf")
 
 st.subheader("What happened next")

@@ -6,6 +6,7 @@ nothing is replayed or explained."""
 from __future__ import annotations
 
 import hashlib
+import io
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import Engine, select
 
 from services.core.clock import utcnow
@@ -36,6 +38,7 @@ from services.monitoring.drift import drift_window
 from services.monitoring.fairness_watch import selection
 from services.registry.adapter import Registry
 from services.reports.card import card_dict, card_pdf, card_sections
+from services.reports.letter import case_pdf
 from services.store.engine import make_engine, session_scope
 from services.store.migrate import upgrade
 from services.store.models import AuditEvent, Decision
@@ -197,6 +200,10 @@ def test_a_vendor_decision_says_why_there_is_no_replay(engine: Engine,
     for said in (explained.replay_problem, explained.explanation_problem):
         assert said is not None and "vendor model" in said and "no artifact" in said
     assert explained.shown_inputs["region"] in ("north", "south")
+    letter = case_pdf(file, explanation=None, replayed=None, outcome_word="repayment",
+                      replay_problem=explained.replay_problem)
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(letter)).pages)
+    assert "vendor model" in text and "no score was logged" not in text
 
 
 def test_the_model_card_of_a_vendor_version_has_no_artifact_gaps_and_lists_its_documents(

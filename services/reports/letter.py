@@ -16,12 +16,13 @@ CONTEST_DAYS = 30
 def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Replay | None,
              outcome_word: str, shown_inputs: dict[str, str] | None = None,
              sensitive: frozenset[str] = frozenset(),
-             limitations: tuple[str, ...] = ()) -> bytes:
+             limitations: tuple[str, ...] = (), replay_problem: str | None = None) -> bytes:
     """The letter and the record as PDF bytes. The reasons come from the explanation only when
     it adds up to the replayed score; shown_inputs: each input as a person reads it (default:
     as stored); sensitive: the model's sensitive inputs (registered-model tag), never given as
     a reason and named plainly when they moved the score; limitations: the titles of findings
-    accepted as limitations of the version that decided (its limitations register)."""
+    accepted as limitations of the version that decided (its limitations register);
+    replay_problem: why a logged score was not replayed (a vendor model has no artifact)."""
     row = file.row
     document = Document(f"About your application {row.subject_ref}")
     document.paragraph(f"Reference: {row.decision_id}", size=10)
@@ -92,7 +93,7 @@ def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Repla
         ["Logged outcome", row.outcome + (f" ({label(row.escalation_reason)})"
                                           if row.escalation_reason else "")],
         ["Outcome now", file.current_outcome],
-        ["Replay check", _replay_line(replayed)],
+        ["Replay check", _replay_line(replayed, row.score is not None, replay_problem)],
     ], (1, 2.5))
     document.heading("Inputs as logged")
     shown = shown_inputs or {k: "(missing)" if v is None else term(str(v))
@@ -121,9 +122,12 @@ def _what_was_decided(file: CaseFile) -> str:
     return said
 
 
-def _replay_line(replayed: Replay | None) -> str:
+def _replay_line(replayed: Replay | None, scored: bool, problem: str | None) -> str:
     if replayed is None:
-        return "not possible (no score was logged)"
+        if not scored:
+            return "not possible (no score was logged)"
+        return f"not possible: {problem}" if problem else \
+            "not possible (the version could not be reloaded)"
     verdict = "reproduced" if replayed.matches else "NOT reproduced"
     return f"{verdict}: the version rescored the inputs {replayed.recomputed:.6f}"
 
