@@ -375,28 +375,6 @@ class PeriodicReview(Base):
     __table_args__ = (Index("ix_periodic_reviews_model", "model_name", "reviewed_at"),)
 
 
-class PeriodicReview(Base):
-    """A validator's periodic review of a model (SR 26-2): the state frozen at that moment with
-    its SHA-256, the conclusion and when the next review falls due. Append-only: the database
-    refuses UPDATE and DELETE (migration 0012); a later review adds a row."""
-
-    __tablename__ = "periodic_reviews"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    model_name: Mapped[str] = mapped_column(String(256))
-    model_version: Mapped[str] = mapped_column(String(32))  # the version reviewed
-    reviewed_by: Mapped[str] = mapped_column(String(128))
-    reviewed_at: Mapped[datetime] = mapped_column(DateTime)
-    conclusion: Mapped[str] = mapped_column(String(32))  # monitoring.reviews.Conclusion
-    justification: Mapped[str] = mapped_column(Text)
-    conditions: Mapped[str] = mapped_column(Text, default="")
-    triggers: Mapped[list[Any]] = mapped_column()  # the triggers that had fired then
-    state: Mapped[dict[str, Any]] = mapped_column()  # canonical JSON, hashed below
-    state_sha256: Mapped[str] = mapped_column(String(64))
-    policy_sha256: Mapped[str] = mapped_column(String(64))
-    next_due_on: Mapped[date] = mapped_column(Date)
-    __table_args__ = (Index("ix_periodic_reviews_model", "model_name", "reviewed_at"),)
-
-
 class VendorDocument(Base):
     """A document received with a vendor model (its documentation, a validation report, a
     change notice): the bytes themselves, their SHA-256 and who recorded them. Append-only
