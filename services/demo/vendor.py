@@ -27,7 +27,7 @@ from services.registry.adapter import Registry
 from services.store.engine import session_scope
 from services.store.models import AliasChange
 
-NAME = "bureau-score"
+NAME = "northwind-bureau-score"  # sorts after the demo's own models: pickers open on credit-risk
 VENDOR = "Northwind Credit Bureau"
 RELEASE = "4.2"
 THRESHOLD = 0.55
