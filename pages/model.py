@@ -16,6 +16,7 @@ from ui.performance_panel import performance_panel
 from ui.pickers import pick_model
 from ui.portfolio import BADGE_COLOURS, PILLAR_TITLES, portfolio_view
 from ui.principal import page_guard
+from ui.reviews import review_line
 from ui.vendors import vendor_panel
 from ui.widgets import figure_row, plain, stop_on_error
 
@@ -69,6 +70,9 @@ if health and health.champion:
     if health.judged_at:
         st.caption(f"As judged by `govern monitor` at {health.judged_at:%Y-%m-%d %H:%M} UTC; "
                    "hover a badge for its reason.")
+
+with stop_on_error():
+    review_line(model.name)
 
 if "champion" in model.aliases:
     st.subheader(f"Estimated performance of v{model.aliases['champion']}, week by week")

@@ -153,3 +153,21 @@ def _notice(review: ReviewRecord) -> str:
     said = (f"Review #{review.id} of {review.model_name} v{review.model_version} recorded: "
             f"{review.conclusion}; next review due {review.next_due_on:%Y-%m-%d}.")
     return f"{said} {RETIRE_NOTE}" if review.conclusion is Conclusion.RETIRE else said
+
+
+def review_line(name: str) -> None:
+    """One line on the Model page: the last review, its conclusion and when the next is due,
+    with a link to the Reviews page, where a validator records one."""
+    status = next((s for s in calendar() if s.model_name == name), None)
+    if status is None or status.due_on is None:
+        return
+    last = status.last_review
+    said = (f"Last reviewed {last.reviewed_at:%Y-%m-%d} by {plain(last.reviewed_by)}: "
+            f"**{last.conclusion}**" if last else "Never reviewed")
+    colour = {ReviewState.OVERDUE: "red", ReviewState.TRIGGERED: "orange",
+              ReviewState.DUE: "orange", ReviewState.DUE_SOON: "orange"}.get(status.state,
+                                                                              "green")
+    st.markdown(f"**Periodic review.** {said}; next due {status.due_on:%Y-%m-%d} "
+                f":{colour}[{status.state}]. {plain(status.reason)}")
+    st.page_link("pages/reviews.py", label="Reviews", icon=":material/event_repeat:",
+                 query_params={"model": name})
