@@ -356,3 +356,34 @@ def test_govern_says_which_notification_setting_is_refused_without_a_traceback(
     assert main(["notify", "list"]) == 2
     error = capsys.readouterr().err
     assert "GOVERNANCE_WEBHOOKS.0.secret" in error and "too-short" not in error
+    assert "at least 16 characters" in error
+
+
+def test_a_webhook_that_redirects_is_a_failed_delivery_not_a_sent_one() -> None:
+    """urllib would follow a 302 with a GET and no body: the receiver would never see it."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    from services.notify.delivery import DeliveryFailed, post_webhook
+
+    class Moved(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.send_response(302)
+            self.send_header("Location", "https://elsewhere.example/hook")
+            self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802 (followed, it would answer 200)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Moved)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(DeliveryFailed, match="HTTP 302, redirecting to https://elsewhere"):
+            post_webhook(f"http://127.0.0.1:{server.server_address[1]}/hook", SECRET, b"{}")
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -19,8 +19,16 @@ class Webhook(BaseModel):
     name: str = Field(min_length=1, max_length=64)
     url: str = Field(pattern=r"^https?://")
     # The receiver's shared secret for HMAC-SHA256; no default, and short ones are refused.
-    secret: SecretStr = Field(min_length=16)
+    secret: SecretStr
     kinds: list[str] = Field(default_factory=list)
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr) -> SecretStr:
+        if len(secret.get_secret_value()) < 16:
+            raise ValueError("a webhook's secret has at least 16 characters (32 random bytes, "
+                             "hex-encoded, is usual)")
+        return secret
 
 
 class Settings(BaseSettings):

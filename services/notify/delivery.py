@@ -168,18 +168,32 @@ def send_email(settings: Settings, address: str, subject: str, text: str) -> Non
         smtp.send_message(message)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is refused, not followed: urllib would follow a 301/302 as a GET without the
+    body, and the delivery would count as sent though the receiver never saw it."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def post_webhook(url: str, secret: str, body: bytes) -> None:
     """POST the JSON body signed with the secret (services.notify.signing), timing out after
-    TIMEOUT_S. Raises DeliveryFailed unless the receiver answers 2xx."""
+    TIMEOUT_S. Raises DeliveryFailed unless the receiver answers 2xx (a redirect fails too:
+    configure the address it redirects to)."""
     timestamp = str(int(time.time()))
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": "model-governance-console",
         TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, body)})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as answer:  # noqa: S310
+        with _OPENER.open(request, timeout=TIMEOUT_S) as answer:
             status = answer.status
     except urllib.error.HTTPError as exc:
-        raise DeliveryFailed(f"the receiver answered HTTP {exc.code}") from None
+        moved = exc.headers.get("Location") if 300 <= exc.code < 400 else None
+        raise DeliveryFailed(f"the receiver answered HTTP {exc.code}" + (
+            f", redirecting to {moved}: configure that address" if moved else "")) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DeliveryFailed(f"the receiver could not be reached: {reason}") from None
