@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.decisions.validate import CLOCK_SKEW, RowRejected, parse_time
+from services.decisions.times import CLOCK_SKEW, parse_time
+from services.decisions.validate import RowRejected
 
 LABELS = (0, 1)  # a decision's outcome is binary: 1 the positive label, 0 the other
 
