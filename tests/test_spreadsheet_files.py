@@ -22,8 +22,8 @@ from services.cli.main import main as govern
 from services.core.clock import utcnow
 from services.core.errors import InvalidInput
 from services.core.principal import Principal, Role
-from services.decisions.batches import reason_kind
 from services.decisions.ingest import ingest_decisions_file, ingest_outcomes_file
+from services.decisions.ingest_report import reason_kind
 from services.registry.adapter import Registry
 from services.store.engine import session_scope
 from services.store.models import Decision, Outcome, QuarantinedRow

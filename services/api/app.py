@@ -32,8 +32,8 @@ from services.core.errors import (
 )
 from services.core.permissions import Action, require
 from services.core.principal import Principal
-from services.decisions.batches import IngestReport
 from services.decisions.ingest import record_decisions, record_outcomes, schema_reader
+from services.decisions.ingest_report import IngestReport
 from services.governance.tokens import authenticate
 from services.registry.adapter import Registry
 

@@ -8,13 +8,10 @@ recorded the same way whichever door it came in by.
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 from sqlalchemy import (
@@ -41,6 +38,12 @@ from services.core.principal import Principal
 from services.decisions.daily_profiles import DailyProfiler
 from services.decisions.day_counts import DayCounts
 from services.decisions.files import RAW_KEPT, Row, Unreadable
+from services.decisions.ingest_report import (
+    IngestReport,
+    Tally,
+    already_stored,
+    batch_report,
+)
 from services.decisions.outcome_rows import clean_outcome
 from services.decisions.validate import NOTE, RowRejected, Schema, clean_decision
 from services.store.bulk import insert_decisions, refresh_statistics
@@ -48,70 +51,11 @@ from services.store.engine import session_scope
 from services.store.models import Decision, IngestBatch, Outcome, QuarantinedRow
 
 Progress = Callable[[int, str], None]
-RowStatus = Literal["stored", "skipped", "quarantined"]
 CHUNK = 5_000
 _ANALYZE_AFTER = 10_000  # rows in one batch that make the planner's statistics stale
 _ATTEMPTS = 5  # a batch that lost a race to a concurrent one is judged again, this many times
 _COMPARED = ("model_name", "model_version", "decided_at", "subject_ref", "features", "score",
              "threshold", "outcome", "shadow")
-_REASON_CHARS = 90  # a summary's reason is cut at a word, not inside one
-
-
-@dataclass(frozen=True)
-class RowResult:
-    """What became of one row: stored, skipped (already stored with identical content) or
-    quarantined (with the reason). row: its position in the batch (a file's line or row
-    number), from 1. note: said of a stored row a person should look at (a failed-closed
-    decision whose inputs do not fit the signature, a verdict with an input missing)."""
-
-    row: int
-    decision_id: str | None
-    status: RowStatus
-    reason: str | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    kind: str
-    source: str
-    batch_id: int | None
-    already_ingested: bool
-    accepted: int
-    duplicates: int  # already stored with identical content: skipped
-    quarantined: int
-    # The first row's reason of each kind of problem -> how many rows had a reason of its kind.
-    reasons: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    rows: tuple[RowResult, ...] = ()  # row by row, when the caller asked (the API does)
-    noted: int = 0  # stored rows with a note
-    # The quarantined and noted rows, by row number (whether or not the caller asked per row).
-    problems: tuple[RowResult, ...] = ()
-    warnings: tuple[str, ...] = ()  # about the batch as a whole
-
-
-@dataclass
-class _Tally:
-    accepted: int = 0
-    duplicates: int = 0  # already stored, or earlier in the batch, with identical content
-    bad: list[tuple[int, str, str]] = field(default_factory=list)
-    duplicate_rows: list[int] = field(default_factory=list)
-    noted: list[tuple[int, str]] = field(default_factory=list)  # stored rows with a note
-    models: set[str] = field(default_factory=set)  # of the stored rows
-    scored: int = 0  # checked rows with a score
-    extreme: int = 0  # ... of exactly 0 or 1
-
-    def add(self, other: _Tally) -> None:
-        self.accepted += other.accepted
-        self.duplicates += other.duplicates
-        self.bad += other.bad
-        self.duplicate_rows += other.duplicate_rows
-        self.noted += other.noted
-        self.models |= other.models
-
-    def skipped(self, number: int) -> None:
-        self.duplicates += 1
-        self.duplicate_rows.append(number)
 
 
 def store_decisions(*, engine: Engine, schema_of: Schema, actor: Principal, rows: list[Row],
@@ -135,13 +79,13 @@ def store_outcomes(*, engine: Engine, actor: Principal, rows: list[Row], source:
 
 
 def _stored(kind: str, engine: Engine, source: str, digest: str, rows: list[Row],
-            per_row: bool, store: Callable[[], tuple[_Tally, int]]) -> IngestReport:
+            per_row: bool, store: Callable[[], tuple[Tally, int]]) -> IngestReport:
     """The batch stored once, or the earlier batch of the same content; judged again when a
     concurrent batch stored some of its ids first."""
     started = time.perf_counter()
     for attempt in range(_ATTEMPTS):
         if (earlier := _earlier_batch(engine, digest)) is not None:
-            return _already(kind, source, earlier)
+            return already_stored(kind, source, earlier)
         try:
             tally, batch_id = store()
         except Exception as exc:
@@ -152,14 +96,14 @@ def _stored(kind: str, engine: Engine, source: str, digest: str, rows: list[Row]
             if attempt + 1 == _ATTEMPTS:
                 raise _busy() from exc
             continue
-        return _report(kind, source, batch_id, tally, started, rows, per_row)
+        return batch_report(kind, source, batch_id, tally, started, rows, per_row)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _decisions_batch(engine: Engine, schema_of: Schema, actor: Principal, rows: list[Row],
-                     source: str, digest: str, progress: Progress | None) -> tuple[_Tally, int]:
+                     source: str, digest: str, progress: Progress | None) -> tuple[Tally, int]:
     now = utcnow()
-    tally = _Tally()
+    tally = Tally()
     seen: dict[str, dict[str, Any]] = {}  # this batch's decisions by id, for twins within it
     checked = _checked(rows, lambda row: clean_decision(row, schema_of, now), tally.bad)
     with session_scope(engine) as session:
@@ -180,8 +124,8 @@ def _decisions_batch(engine: Engine, schema_of: Schema, actor: Principal, rows: 
 
 
 def _outcomes_batch(engine: Engine, actor: Principal, rows: list[Row], source: str,
-                    digest: str, progress: Progress | None) -> tuple[_Tally, int]:
-    tally = _Tally()
+                    digest: str, progress: Progress | None) -> tuple[Tally, int]:
+    tally = Tally()
     good: list[dict[str, Any]] = []
     now = utcnow()
     with session_scope(engine) as session:
@@ -226,7 +170,7 @@ def _new_batch(session: Session, kind: str, source: str, digest: str,
     return batch
 
 
-def _finish(session: Session, actor: Principal, batch: IngestBatch, tally: _Tally) -> None:
+def _finish(session: Session, actor: Principal, batch: IngestBatch, tally: Tally) -> None:
     """The quarantine, the batch's counts and its audit event, in the batch's transaction."""
     if tally.bad:
         session.execute(insert(QuarantinedRow), [
@@ -270,7 +214,7 @@ def _lost_a_race(exc: BaseException) -> bool:
 
 def _new_in_batch(checked: Iterator[tuple[int, dict[str, Any]]],
                   seen: dict[str, dict[str, Any]],
-                  tally: _Tally) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+                  tally: Tally) -> Iterator[list[tuple[int, dict[str, Any]]]]:
     """Checked rows in chunks, less the ids this batch already had (twins or conflicts)."""
     chunk: list[tuple[int, dict[str, Any]]] = []
     for number, clean in checked:
@@ -295,9 +239,9 @@ def _new_in_batch(checked: Iterator[tuple[int, dict[str, Any]]],
 
 
 def _store_chunk(connection: Connection, chunk: list[tuple[int, dict[str, Any]]],
-                 batch_id: int, profiler: DailyProfiler, days: DayCounts) -> _Tally:
+                 batch_id: int, profiler: DailyProfiler, days: DayCounts) -> Tally:
     """Insert a chunk's decisions that are not stored yet; count and refuse the others."""
-    tally = _Tally()
+    tally = Tally()
     stored = {row["decision_id"]: row for row in _stored_decisions(
         connection, [clean["decision_id"] for _, clean in chunk])}
     fresh = []
@@ -324,52 +268,11 @@ def _store_chunk(connection: Connection, chunk: list[tuple[int, dict[str, Any]]]
     return tally
 
 
-def _report_stored(progress: Progress | None, tally: _Tally, total: int) -> None:
+def _report_stored(progress: Progress | None, tally: Tally, total: int) -> None:
     if progress:
         done = tally.accepted + tally.duplicates + len(tally.bad)
         progress(done, f"Stored {tally.accepted:,} decisions, {len(tally.bad):,} quarantined "
                        f"({done:,} of {total:,} rows)")
-
-
-def _report(kind: str, source: str, batch_id: int, tally: _Tally, started: float,
-            rows: list[Row], per_row: bool) -> IngestReport:
-    kinds = Counter(reason_kind(reason) for _, reason, _ in tally.bad)
-    first: dict[str, str] = {}  # each kind's first real reason, shown instead of its template
-    for _, reason, _ in sorted(tally.bad):
-        first.setdefault(reason_kind(reason), reason)
-    reasons = {first[k][:300]: n for k, n in kinds.most_common(10)}
-    results = _row_results(rows, tally, every=per_row)
-    warnings: tuple[str, ...] = ()
-    if tally.scored and tally.extreme == tally.scored:
-        # A class label logged as the score (MLflow pyfunc predict of a classifier): nothing
-        # would escalate for low confidence, and no replay reproduces it.
-        warnings = (f"Every score of this batch ({tally.scored:,}) is exactly 0 or 1: is the "
-                    "serving system logging the predicted class instead of the probability of "
-                    "the positive label (predict_proba)?",)
-    return IngestReport(kind, source, batch_id, False, tally.accepted, tally.duplicates,
-                        len(tally.bad), reasons, time.perf_counter() - started,
-                        results if per_row else (), len(tally.noted),
-                        tuple(r for r in results if r.status == "quarantined" or r.note),
-                        warnings)
-
-
-def _row_results(rows: list[Row], tally: _Tally, *, every: bool) -> tuple[RowResult, ...]:
-    """Each row's result (every=False: only the quarantined and noted ones)."""
-    refused = {number: reason for number, reason, _ in tally.bad}
-    noted = dict(tally.noted)
-    skipped = set(tally.duplicate_rows)
-    results = []
-    for number, row in rows:
-        if not every and number not in refused and number not in noted:
-            continue
-        decision_id = row.get("decision_id") if isinstance(row, Mapping) else None
-        named = decision_id if isinstance(decision_id, str) else None
-        if number in refused:
-            results.append(RowResult(number, named, "quarantined", refused[number]))
-        else:
-            results.append(RowResult(number, named, "skipped" if number in skipped
-                                     else "stored", note=noted.get(number)))
-    return tuple(results)
 
 
 def _checked(rows: list[Row], clean: Callable[[dict[str, Any]], dict[str, Any]],
@@ -446,17 +349,3 @@ def _models_of(session: Session, ids: list[Any]) -> dict[str, tuple[str, datetim
 def _earlier_batch(engine: Engine, digest: str) -> IngestBatch | None:
     with session_scope(engine) as session:
         return session.scalar(select(IngestBatch).where(IngestBatch.content_sha256 == digest))
-
-
-def _already(kind: str, source: str, batch: IngestBatch) -> IngestReport:
-    return IngestReport(kind, source, batch.id, True, 0, 0, 0, {}, 0.0)
-
-
-def reason_kind(reason: str) -> str:
-    """A reason with its particulars (values, numbers) elided, to count its siblings together
-    in a summary: "feature amount should be a number, not 'x'" and "... not 'y'" are one."""
-    first = reason.split(";")[0].split(", not ")[0]
-    kind = re.sub(r"'[^']*'|\d[\d,.:-]*( \d[\d:]*)?", "…", first)
-    if len(kind) <= _REASON_CHARS:
-        return kind
-    return kind[:_REASON_CHARS].rsplit(" ", 1)[0] + " …"

@@ -24,13 +24,13 @@ from sqlalchemy import Engine
 
 from services.core.principal import Principal, Role
 from services.core.settings import Settings, load_settings
-from services.decisions.batches import IngestReport, RowResult
 from services.decisions.ingest import (
     SCHEMAS_KEPT,
     record_decisions,
     record_outcomes,
     schema_reader,
 )
+from services.decisions.ingest_report import IngestReport, RowResult
 from services.registry.adapter import Registry
 from services.store.engine import make_engine
 from services.store.migrate import check_schema

@@ -24,14 +24,9 @@ from services.core.errors import InvalidInput, NotFound
 from services.core.hashing import file_sha256
 from services.core.permissions import Action, require
 from services.core.principal import Principal
-from services.decisions.batches import (
-    IngestReport,
-    Progress,
-    RowResult,
-    store_decisions,
-    store_outcomes,
-)
+from services.decisions.batches import Progress, store_decisions, store_outcomes
 from services.decisions.files import Row, read_rows
+from services.decisions.ingest_report import IngestReport, RowResult
 from services.decisions.validate import Schema
 from services.registry.adapter import Registry
 
