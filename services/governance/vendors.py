@@ -126,7 +126,7 @@ def register_vendor_model(*, engine: Engine, registry: Registry, actor: Principa
         with session_scope(engine) as session:
             lock_trail(session=session)
             append(session=session, actor=actor, action=AuditAction.VENDOR_MODEL_REGISTERED,
-                   subject_type="model_version", subject_id=f"{name}/{version}",
+                   subject_type="model", subject_id=name,
                    model_name=name, payload={
                        "version": version, "vendor": model_tags[VENDOR_TAG],
                        "vendor_version": vendor_version.strip(), "owner": owner,

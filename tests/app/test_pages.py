@@ -30,11 +30,12 @@ def test_portfolio_judges_every_model_by_pillar(demo_env: Settings) -> None:
     at = _as("executive")
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Serving"] == "2" and int(metrics["At risk"]) >= 1
+    assert metrics["Serving"] == "3" and int(metrics["At risk"]) >= 1  # the vendor's too
     assert int(metrics["Decisions"].replace(",", "")) > 0
     table = at.dataframe[0].value
-    assert list(table["Model"]) == ["credit-risk", "fraud-screening", "marketing-propensity"]
-    assert list(table["Champion"]) == ["v2", "v1", "—"]
+    assert list(table["Model"]) == ["credit-risk", "fraud-screening", "marketing-propensity",
+                                    "northwind-bureau-score"]
+    assert list(table["Champion"]) == ["v2", "v1", "—", "v1"]
     fraud = table.set_index("Model").loc["fraud-screening"]
     assert fraud["Drift"] == "■ at risk" and "drift:" in fraud["Why"]
     assert table.set_index("Model").loc["marketing-propensity", "Status"] == "not serving"
