@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from services.core.settings import Settings
+from services.core.policy import Policy, load_policy
+from services.core.settings import PROJECT_ROOT, Settings
 from services.demo.build import DemoReport
+from services.registry.adapter import Registry
 from services.registry.transport import fail_fast_mlflow_http
 from services.store.engine import make_engine
 from services.store.migrate import upgrade
@@ -83,6 +85,18 @@ def registry_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
         os.environ.pop(name, None)
     return uri
+
+
+@pytest.fixture
+def registry(registry_uri: str) -> Registry:
+    """The session's registry (registry_uri), through the console's own adapter."""
+    return Registry(registry_uri)
+
+
+@pytest.fixture
+def policy() -> Policy:
+    """The shipped policy.toml, as a workspace without its own policy reads it."""
+    return load_policy(PROJECT_ROOT / "policy.toml")
 
 
 def closed_port() -> int:

@@ -23,9 +23,8 @@ from sklearn.svm import LinearSVC
 from sqlalchemy import Engine, func, select
 
 from services.core.errors import InvalidInput, PermissionDenied
-from services.core.policy import FairnessPolicy, Policy, load_policy
+from services.core.policy import FairnessPolicy, Policy
 from services.core.principal import Principal, Role
-from services.core.settings import PROJECT_ROOT
 from services.evidence.fairness import fairness_payload
 from services.evidence.groups import sensitive_groups
 from services.evidence.records import evidence_history
@@ -37,11 +36,6 @@ from tests.factories import GOVERNED_TAGS, register_with_holdout, small_frame
 
 VALIDATOR = Principal("val", "Val Idator", frozenset({Role.VALIDATOR}))
 ANALYST = Principal("ana", "Ana Lyst", frozenset({Role.ANALYST}))
-
-
-@pytest.fixture
-def policy() -> Policy:
-    return load_policy(PROJECT_ROOT / "policy.toml")
 
 
 def _run(engine: Engine, uri: str, policy: Policy, name: str = "loan-approval",

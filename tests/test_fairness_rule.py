@@ -24,9 +24,8 @@ from sklearn.linear_model import LogisticRegression
 from sqlalchemy import Engine, insert
 
 from services.core.clock import utcnow
-from services.core.policy import FairnessPolicy, Policy, load_policy
+from services.core.policy import FairnessPolicy, Policy
 from services.core.principal import Principal, Role
-from services.core.settings import PROJECT_ROOT
 from services.decisions.daily_profiles import SELECTION, DailyProfiler, SensitiveInput
 from services.decisions.ingest import record_decisions
 from services.evidence.fairness import fairness_payload
@@ -44,11 +43,6 @@ from ui.figures import UNDEFINED, group_rates_table
 
 VALIDATOR = Principal("val", "Val Idator", frozenset({Role.VALIDATOR}))
 SERVER = Principal("svc", "Serving system", frozenset({Role.MODEL_OWNER}))
-
-
-@pytest.fixture
-def policy() -> Policy:
-    return load_policy(PROJECT_ROOT / "policy.toml")
 
 
 def _register(folder: Path, holdout: pd.DataFrame, model: Any, inputs: list[str],

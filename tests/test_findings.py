@@ -13,9 +13,8 @@ from sqlalchemy import Engine, select
 
 from services.core.clock import utcnow
 from services.core.errors import InvalidInput, PermissionDenied
-from services.core.policy import Policy, load_policy
+from services.core.policy import Policy
 from services.core.principal import Principal, Role
-from services.core.settings import PROJECT_ROOT
 from services.evidence.findings import FindingStatus, findings_for_version
 from services.evidence.gates import GateStatus, gates_for_version
 from services.governance.findings import (
@@ -39,16 +38,6 @@ WANDA = Principal("wanda", "Wanda", frozenset({Role.VALIDATOR}))
 ADMIN = Principal("adam", "Adam", frozenset({Role.ADMIN}))
 NOTE = "Reweighted the training data and re-ran the fairness evidence."
 GATE = "open high-severity findings"
-
-
-@pytest.fixture
-def registry(registry_uri: str) -> Registry:
-    return Registry(registry_uri)
-
-
-@pytest.fixture
-def policy() -> Policy:
-    return load_policy(PROJECT_ROOT / "policy.toml")
 
 
 def _raise(engine: Engine, registry: Registry, *, severity: str = "high",

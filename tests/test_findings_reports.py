@@ -11,8 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import Engine
 
 from services.core.clock import utcnow
-from services.core.policy import Policy, load_policy
-from services.core.settings import PROJECT_ROOT
+from services.core.policy import Policy
 from services.decisions.case_file import CaseFile
 from services.decisions.search import DecisionRow
 from services.governance.evidence_checks import CHECKS, ControlStatus, read_facts
@@ -26,16 +25,6 @@ from services.store.engine import session_scope
 from tests.test_findings import MODEL, NOTE, VICTOR, WANDA
 
 LIMITED = "Thin-file applicants are scored with less certainty"
-
-
-@pytest.fixture
-def registry(registry_uri: str) -> Registry:
-    return Registry(registry_uri)
-
-
-@pytest.fixture
-def policy() -> Policy:
-    return load_policy(PROJECT_ROOT / "policy.toml")
 
 
 def _raise(engine: Engine, registry: Registry, title: str, severity: str) -> int:

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, insert, select
 from services.audit.trail import verify_chain
 from services.core.clock import utcnow
 from services.core.errors import InvalidInput
-from services.core.policy import Policy, load_policy
+from services.core.policy import Policy
 from services.core.principal import Principal, Role
 from services.core.settings import PROJECT_ROOT, Settings
 from services.governance.findings import raise_finding, update_finding
@@ -106,16 +106,6 @@ def receiver() -> Iterator[Receiver]:
     yield Receiver(f"http://127.0.0.1:{server.server_address[1]}/hook", received)
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def registry(registry_uri: str) -> Registry:
-    return Registry(registry_uri)
-
-
-@pytest.fixture
-def policy() -> Policy:
-    return load_policy(PROJECT_ROOT / "policy.toml")
 
 
 @pytest.fixture

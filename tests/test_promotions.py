@@ -22,9 +22,8 @@ from services.core.errors import (
     PermissionDenied,
     SourceUnavailable,
 )
-from services.core.policy import Policy, load_policy
+from services.core.policy import Policy
 from services.core.principal import Principal, Role
-from services.core.settings import PROJECT_ROOT
 from services.evidence.gates import GateStatus
 from services.evidence.run import run_evidence
 from services.governance.promotions.execution import (
@@ -78,11 +77,6 @@ def registry(promotion_registry_uri: str) -> Iterator[Registry]:
     """The registry with v1 as champion again, and the console's history to match."""
     MlflowClient(promotion_registry_uri).set_registered_model_alias(MODEL, "champion", "1")
     yield Registry(promotion_registry_uri)
-
-
-@pytest.fixture
-def policy() -> Policy:
-    return load_policy(PROJECT_ROOT / "policy.toml")
 
 
 def _request(engine: Engine, registry: Registry, policy: Policy, version: str = "2",

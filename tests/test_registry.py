@@ -13,11 +13,6 @@ from services.registry.inventory import inventory
 from tests.conftest import closed_port
 
 
-@pytest.fixture
-def registry(registry_uri: str) -> Registry:
-    return Registry(registry_uri)
-
-
 def test_lists_models_with_tags_aliases_and_version_counts(registry: Registry) -> None:
     models = {m.name: m for m in registry.list_models()}
     assert set(models) == {"loan-approval", "bare-model"}

@@ -45,11 +45,6 @@ WHY = "Performance and fairness hold on the current evidence; no open high findi
 POLICY = load_policy(PROJECT_ROOT / "policy.toml")
 
 
-@pytest.fixture
-def registry(registry_uri: str) -> Registry:
-    return Registry(registry_uri)
-
-
 def _review(engine: Engine, registry: Registry, conclusion: str = "continue",
             policy: Policy = POLICY, **kwargs: object):  # type: ignore[no-untyped-def]
     return record_review(engine=engine, registry=registry, policy=policy, actor=VICTOR,
