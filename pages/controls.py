@@ -6,7 +6,7 @@ as a pass."""
 import streamlit as st
 
 from services.governance.controls import ControlStatus
-from ui.governance import controls, frameworks
+from ui.governance import controls, framework_library, say_refused
 from ui.pickers import pick_model_version
 from ui.principal import may_open, page_guard
 from ui.widgets import BadgeColour, plain, stop_on_error
@@ -26,7 +26,9 @@ st.caption("What each framework asks of a model, and the record in this console 
            "organisation adds its own in GOVERNANCE_FRAMEWORKS_DIR.")
 view, version = pick_model_version("controls")
 with stop_on_error():
-    available = frameworks()
+    library = framework_library()
+say_refused(library)
+available = library.frameworks
 labels = {f.id: f.name + (" (superseded)" if f.status == "superseded" else "")
           for f in available}
 picked = st.multiselect("Frameworks", list(labels), format_func=labels.__getitem__,

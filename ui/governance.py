@@ -15,10 +15,16 @@ from services.audit.trail import (
     audit_facets,
     search_events,
 )
-from services.core.errors import InvalidInput
 from services.core.principal import Principal
 from services.governance.controls import ControlMatrix, control_matrix
-from services.governance.frameworks import Framework, chosen, load_frameworks
+from services.governance.frameworks import (
+    EVIDENCE_KINDS,
+    FIX_HINT,
+    Framework,
+    FrameworkLibrary,
+    chosen,
+    read_frameworks,
+)
 from services.governance.promotions import execution, requests
 from services.governance.promotions.history import ServedAt, served_at
 from services.governance.promotions.status import OPEN_STATUSES
@@ -26,7 +32,7 @@ from services.governance.promotions.views import PromotionView, list_promotions
 from services.monitoring.chain_watch import verify_and_alert
 from services.store.engine import session_scope
 from ui import context, data
-from ui.widgets import show_error
+from ui.widgets import plain
 
 
 def promotions(*, waiting: bool) -> list[PromotionView]:
@@ -149,20 +155,32 @@ def facets(database_url: str) -> tuple[list[str], list[str]]:
         return audit_facets(session=session)
 
 
+def framework_library() -> FrameworkLibrary:
+    """The shipped frameworks and the organisation's own (GOVERNANCE_FRAMEWORKS_DIR), with the
+    files refused: one bad file is refused on its own and every good file still shows."""
+    return _frameworks(context.settings().frameworks_dir)
+
+
 def frameworks() -> list[Framework]:
-    """The shipped frameworks and the organisation's own (GOVERNANCE_FRAMEWORKS_DIR); when one
-    of the organisation's files is refused, the refusal is shown and the shipped ones still are,
-    so one bad file does not take the screen down."""
-    try:
-        return _frameworks(context.settings().frameworks_dir)
-    except InvalidInput as exc:
-        show_error(exc)
-        return _frameworks(None)
+    """The frameworks that loaded (refused files left out: say them with say_refused)."""
+    return list(framework_library().frameworks)
+
+
+def say_refused(library: FrameworkLibrary) -> None:
+    """Each refused framework file once, with all its problems (the call sits in the page, not
+    in a cached read, so it is drawn once per run)."""
+    for refused in library.refused:
+        problems = "\n".join(f"- {plain(p)}" for p in refused.problems)
+        if any("does not produce" in p for p in refused.problems):
+            problems += f"\n\nThe kinds of evidence are: {plain(', '.join(EVIDENCE_KINDS))}."
+        st.error(f"**The framework file {plain(refused.path)} is refused**; the other "
+                 f"frameworks are shown.\n\n{problems}\n\n**What to do:** {plain(FIX_HINT)}",
+                 icon=":material/rule:")
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _frameworks(folder: Path | None) -> list[Framework]:
-    return load_frameworks(folder)
+def _frameworks(folder: Path | None) -> FrameworkLibrary:
+    return read_frameworks(folder)
 
 
 def controls(model_name: str, version: str, framework_ids: tuple[str, ...]) -> ControlMatrix:

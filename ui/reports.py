@@ -7,11 +7,10 @@ import streamlit as st
 from services.core.errors import GovernanceError
 from services.core.permissions import Action, allowed
 from services.core.principal import Principal
-from services.governance.frameworks import chosen
 from services.reports.pack import build_evidence_pack, pack_json
 from services.reports.pack_pdf import pack_pdf
 from ui import context
-from ui.governance import frameworks
+from ui.governance import framework_library, say_refused
 from ui.traces import evidence_pack_download
 from ui.widgets import show_error
 
@@ -24,12 +23,14 @@ def evidence_pack_panel(actor: Principal, model_name: str, version: str) -> None
         return
     key = f"pack:{model_name}:{version}"
     if st.button("Build the evidence pack", icon=":material/inventory_2:", key=f"{key}:build"):
+        library = framework_library()
+        say_refused(library)  # the pack is judged under the good frameworks
         with st.status("Building the evidence pack…", expanded=True) as status:
             try:
                 pack = build_evidence_pack(
                     engine=context.engine(), registry=context.registry(),
                     policy=context.policy(), actor=actor, model_name=model_name,
-                    version=version, frameworks=chosen(frameworks()), progress=status.write)
+                    version=version, frameworks=library.chosen(), progress=status.write)
             except GovernanceError as exc:
                 status.update(label="The evidence pack could not be built", state="error")
                 show_error(exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import getpass
 import json
+import sys
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:  # MLflow, pandas and SQLAlchemy load only in the commands tha
     from sqlalchemy import Engine
 
     from services.core.policy import Policy
+    from services.governance.frameworks import FrameworkLibrary
     from services.registry.adapter import Registry
 
 
@@ -45,6 +47,16 @@ def store(settings: Settings) -> Engine:
     engine = make_engine(settings.database_url)
     check_schema(engine)
     return engine
+
+
+def say_refused_frameworks(library: FrameworkLibrary) -> None:
+    """Name each refused framework file on stderr with all its problems (stdout stays the
+    command's answer, so --json output is still JSON)."""
+    for refused in library.refused:
+        print(f"warning: {refused.message}", file=sys.stderr)
+    if library.refused:
+        print("  The other frameworks are used; correct the file or move it out of "
+              "GOVERNANCE_FRAMEWORKS_DIR.", file=sys.stderr)
 
 
 def print_json(value: Any) -> None:

@@ -1,12 +1,18 @@
 """`govern controls`: a version's control matrix under the chosen frameworks, and the
-frameworks there are (`--list`)."""
+frameworks there are (`--list`).
+
+A framework file that is refused (GOVERNANCE_FRAMEWORKS_DIR) is named on stderr with all its
+problems, and every good framework still works. Exit codes: the matrix's verdict (0 all met,
+1 a gap) as ever, with the warning on stderr; `--list` exits 1 when a file is refused, so it
+checks an organisation's files; 2 when a framework asked for with --framework is missing or
+is in a refused file."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from services.cli.common import print_json, sources
+from services.cli.common import print_json, say_refused_frameworks, sources
 from services.core.settings import Settings
 
 
@@ -27,18 +33,19 @@ def add_commands(commands: Any) -> None:
 def _controls(args: argparse.Namespace, settings: Settings) -> int:
     from services.core.errors import InvalidInput, NotFound
     from services.governance.controls import ControlStatus, control_matrix
-    from services.governance.frameworks import chosen, load_frameworks
+    from services.governance.frameworks import read_frameworks
     from services.store.engine import session_scope
 
-    available = load_frameworks(settings.frameworks_dir)
+    library = read_frameworks(settings.frameworks_dir)
+    say_refused_frameworks(library)
     if args.list:
-        for f in available:
+        for f in library.frameworks:
             print(f"{f.id:<16} {f.status:<10} {'default' if f.shown_by_default else '':<8}"
                   f"{len(f.controls):>3} controls  {f.name}")
-        return 0
+        return 1 if library.refused else 0
     if not args.model:
         raise InvalidInput("Name a model, or pass --list.", hint="govern controls credit-risk")
-    frameworks = chosen(available, args.framework)
+    frameworks = library.chosen(args.framework)
     engine, registry, policy = sources(settings)
     version = args.version or registry.get_model(args.model).aliases.get("champion")
     if not version:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from services.cli.common import cli_principal, sources
+from services.cli.common import cli_principal, say_refused_frameworks, sources
 from services.core.settings import Settings
 
 
@@ -35,11 +35,15 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _pack(args: argparse.Namespace, settings: Settings) -> int:
-    from services.governance.frameworks import chosen, load_frameworks
+    from services.governance.frameworks import read_frameworks
     from services.reports.pack import build_evidence_pack, pack_json
     from services.reports.pack_pdf import pack_pdf
 
-    frameworks = chosen(load_frameworks(settings.frameworks_dir), args.framework)
+    # A refused framework file is named on stderr; the pack is judged under the good ones
+    # (exit 0), unless a framework asked for with --framework is in it (exit 2).
+    library = read_frameworks(settings.frameworks_dir)
+    say_refused_frameworks(library)
+    frameworks = library.chosen(args.framework)
     engine, registry, policy = sources(settings)
     pack = build_evidence_pack(engine=engine, registry=registry, policy=policy,
                                actor=cli_principal(), model_name=args.model,

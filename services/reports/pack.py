@@ -28,7 +28,7 @@ from services.core.policy import Policy
 from services.core.principal import Principal
 from services.evidence.records import EvidenceRecord, evidence_history, payload_hash
 from services.governance.controls import control_matrix
-from services.governance.frameworks import Framework, chosen, load_frameworks
+from services.governance.frameworks import Framework, read_frameworks
 from services.governance.model_card import build_model_card
 from services.governance.promotions.views import PromotionView, list_promotions
 from services.monitoring.drift import drift_window
@@ -84,7 +84,7 @@ def build_evidence_pack(*, engine: Engine, registry: Registry, policy: Policy,
             progress("Checking every evidence record's hash")
             evidence = tuple(_record(r) for r in evidence_history(
                 session=session, model_name=model_name, model_version=version))
-            judged = frameworks if frameworks is not None else chosen(load_frameworks())
+            judged = frameworks if frameworks is not None else read_frameworks().chosen()
             progress(f"Judging the controls of {', '.join(f.name for f in judged)}")
             controls = control_matrix(session=session, registry=registry, policy=policy,
                                       model_name=model_name, version=version,
