@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -31,6 +32,17 @@ from services.registry.transport import fail_fast_mlflow_http
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit code. Every command (and --help) ends quietly when the reader
+    of its output goes away."""
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here, inside the try, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _run(argv: Sequence[str] | None) -> int:
     fail_fast_mlflow_http()  # this process owns its environment
     parser = _parser()
     args = parser.parse_args(argv)
@@ -54,6 +66,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _reader_went_away() -> int:
+    """The reader of stdout closed it (`govern notify list | head`): end quietly, as a Unix
+    tool killed by SIGPIPE does (exit 141 = 128 + SIGPIPE). Python's recipe ("Note on
+    SIGPIPE" in the signal module's docs): point stdout at devnull, so the interpreter's
+    final flush does not raise BrokenPipeError again with a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141
 
 
 def _parser() -> argparse.ArgumentParser:
