@@ -15,7 +15,7 @@ from services.core.clock import utcnow
 from services.core.errors import InvalidInput, PermissionDenied
 from services.core.policy import Policy
 from services.core.principal import Principal, Role
-from services.evidence.findings import FindingStatus, findings_for_version
+from services.evidence.findings import FindingStatus, finding, findings_for_version
 from services.evidence.gates import GateStatus, gates_for_version
 from services.governance.findings import (
     ReviewVerdict,
@@ -41,12 +41,12 @@ GATE = "open high-severity findings"
 
 
 def _raise(engine: Engine, registry: Registry, *, severity: str = "high",
-           actor: Principal = VICTOR, version: str = "1") -> int:
+           actor: Principal = VICTOR, version: str = "1", owner: str | None = None) -> int:
     return raise_finding(
         engine=engine, registry=registry, actor=actor, model_name=MODEL, version=version,
         title="Approval gap by group", severity=severity, category="fairness",
         description="Group b is approved at 0.7 times the rate of group a on the hold-out.",
-        due_on=utcnow().date() + timedelta(days=30)).id
+        due_on=utcnow().date() + timedelta(days=30), owner=owner).id
 
 
 def _ready(engine: Engine, registry: Registry, finding_id: int,
@@ -166,8 +166,8 @@ def test_a_due_date_in_the_past_is_refused(engine: Engine, registry: Registry) -
 
 def test_every_change_is_an_audit_event(engine: Engine, registry: Registry) -> None:
     finding_id = _raise(engine, registry)
-    update_finding(engine=engine, actor=ADMIN, finding_id=finding_id, severity="medium",
-                   note="Only one of two groups is affected; medium is right.")
+    update_finding(engine=engine, registry=registry, actor=ADMIN, finding_id=finding_id,
+                   severity="medium", note="Only one of two groups is affected; medium is right.")
     _ready(engine, registry, finding_id)
     review_finding(engine=engine, registry=registry, actor=WANDA, finding_id=finding_id,
                    verdict=ReviewVerdict.SEND_BACK, note="The rerun evidence is not linked yet.")
@@ -186,7 +186,8 @@ def test_a_settled_finding_takes_no_more_changes(engine: Engine, registry: Regis
     review_finding(engine=engine, registry=registry, actor=WANDA, finding_id=finding_id,
                    verdict=ReviewVerdict.ACCEPT, note=NOTE)
     with pytest.raises(InvalidInput, match="takes no more changes"):
-        update_finding(engine=engine, actor=VICTOR, finding_id=finding_id, severity="high",
+        update_finding(engine=engine, registry=registry, actor=VICTOR,
+                       finding_id=finding_id, severity="high",
                        note="It matters more than we thought at first.")
     assert _actions(engine)[-1] == "finding.update.refused"
 
@@ -236,3 +237,66 @@ def test_a_finding_past_its_due_date_turns_the_gates_pillar_red(
     assert pillar.status is PillarStatus.RED and "past its due date" in pillar.reason
     on_time = replace(later, evaluated_at=gates.evaluated_at)
     assert gates_pillar(on_time).status is PillarStatus.GREEN
+
+
+def test_the_models_owner_may_not_lower_a_finding_against_it(engine: Engine,
+                                                             registry: Registry) -> None:
+    """A validator who owns the model lowering a high finding would pass its gate alone."""
+    finding_id = _raise(engine, registry, severity="high")
+    with pytest.raises(PermissionDenied, match="owns loan-approval and may not change"):
+        update_finding(engine=engine, registry=registry, actor=OWNER_VALIDATOR,
+                       finding_id=finding_id, severity="low",
+                       note="Low is enough: only one group is affected by it.")
+    assert _actions(engine)[-1] == "finding.update.refused"
+    _ready(engine, registry, finding_id, worker=ADMIN)
+    later = utcnow().date() + timedelta(days=300)
+    with pytest.raises(PermissionDenied, match="worked finding"):  # nor whoever worked it
+        update_finding(engine=engine, registry=registry, actor=ADMIN, finding_id=finding_id,
+                       due_on=later, note="More time is needed for the data refresh.")
+
+
+def test_a_change_says_what_it_was_and_what_it_became(engine: Engine,
+                                                      registry: Registry) -> None:
+    finding_id = _raise(engine, registry, severity="high")
+    due = utcnow().date() + timedelta(days=45)
+    changed = update_finding(engine=engine, registry=registry, actor=WANDA,
+                             finding_id=finding_id, severity="medium", due_on=due,
+                             note="Only one of two groups is affected; medium is right.")
+    assert changed.steps[-1].note.startswith("severity high → medium; due on ")
+    assert f"→ {due:%Y-%m-%d}" in changed.steps[-1].note
+    with session_scope(engine) as session:
+        payload = session.scalars(select(AuditEvent.payload)
+                                  .where(AuditEvent.action == "finding.updated")).one()
+    assert payload["severity"] == {"from": "high", "to": "medium"}
+
+
+def test_whoever_raised_a_finding_may_not_also_accept_it_as_a_limitation(
+        engine: Engine, registry: Registry) -> None:
+    finding_id = _raise(engine, registry, severity="low")  # raised by Victor
+    with pytest.raises(PermissionDenied, match="raised finding .* may not also accept"):
+        review_finding(engine=engine, registry=registry, actor=VICTOR, finding_id=finding_id,
+                       verdict=ReviewVerdict.ACCEPT, note=NOTE)
+    accepted = review_finding(engine=engine, registry=registry, actor=WANDA,
+                              finding_id=finding_id, verdict=ReviewVerdict.ACCEPT, note=NOTE)
+    assert accepted.status is FindingStatus.ACCEPTED_AS_LIMITATION
+
+
+def test_a_finding_goes_only_to_someone_who_can_work_it(engine: Engine,
+                                                       registry: Registry) -> None:
+    from services.store.models import User
+
+    with session_scope(engine) as session:
+        for name, roles in (("olga", ["model_owner"]), ("vera", ["validator"])):
+            session.add(User(username=name, display_name=name.title(), roles=roles,
+                             created_at=utcnow()))
+    with pytest.raises(InvalidInput, match="vera is not a model owner or admin"):
+        _raise(engine, registry, owner="vera")
+    with pytest.raises(InvalidInput, match="no account 'no.such.person'"):
+        _raise(engine, registry, owner="no.such.person")
+    finding_id = _raise(engine, registry, owner="olga")  # another model owner: fine
+    with pytest.raises(InvalidInput, match="vera is not a model owner"):
+        update_finding(engine=engine, registry=registry, actor=WANDA, finding_id=finding_id,
+                       owner="vera", note="Vera knows the data pipeline best of all.")
+    # The model's owner tag names someone who may sign in through OIDC: no account needed.
+    with session_scope(engine) as session:
+        assert finding(session=session, finding_id=_raise(engine, registry)).owner == "alice"

@@ -110,10 +110,12 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def people(engine: Engine) -> None:
-    """The model's owner, two validators and an auditor, each with an e-mail address."""
+    """The model's owner, a second model owner, two validators and an auditor, each with an
+    e-mail address."""
     with session_scope(engine) as session:
-        for name, roles in (("alice", ["model_owner"]), ("victor", ["validator"]),
-                            ("wanda", ["validator"]), ("aude", ["auditor"])):
+        for name, roles in (("alice", ["model_owner"]), ("omar", ["model_owner"]),
+                            ("victor", ["validator"]), ("wanda", ["validator"]),
+                            ("aude", ["auditor"])):
             session.add(User(username=name, display_name=name.title(), roles=roles,
                              email=f"{name}@bank.example", created_at=utcnow()))
 
@@ -270,10 +272,11 @@ def test_a_person_who_opted_out_gets_no_email_and_the_choice_is_audited(
         set_email_choices(engine=engine, actor=ALICE, choices={"finding_assigned": False})
 
     finding_id = _raise(engine, registry)
-    update_finding(engine=engine, actor=VICTOR, finding_id=finding_id, owner="wanda",
-                   note="Wanda runs the fairness work for this model from now on.")
+    update_finding(engine=engine, registry=registry, actor=VICTOR,
+                   finding_id=finding_id, owner="omar",
+                   note="Omar runs the fairness work for this model from now on.")
 
-    assert [r.recipient for r in _rows(engine)] == ["wanda"]
+    assert [r.recipient for r in _rows(engine)] == ["omar"]
     with session_scope(engine) as session:
         assert email_choices(session=session, account="alice")[
             NotificationKind.FINDING_ASSIGNED] is False

@@ -110,7 +110,8 @@ def _finding_detail(item: FindingRecord, actor: Principal, owner: str | None) ->
             return
         if allowed(actor, Action.WORK_FINDING) and actor.id in (item.owner, owner):
             _work_form(item, actor)
-        if allowed(actor, Action.RAISE_FINDING):
+        if allowed(actor, Action.RAISE_FINDING) \
+                and actor.id not in (item.owner, owner, item.worked_by):  # four eyes
             _update_form(item, actor)
         if allowed(actor, Action.REVIEW_FINDING):
             if actor.id in (item.owner, owner, item.worked_by):
@@ -169,7 +170,8 @@ def _update_form(item: FindingRecord, actor: Principal) -> None:
         note = justification_box("Why the change", key=f"update_note_{item.id}")
         if st.form_submit_button("Save changes", key=f"update_submit_{item.id}"):
             _act(lambda: update_finding(
-                engine=context.engine(), actor=actor, finding_id=item.id,
+                engine=context.engine(), registry=context.registry(), actor=actor,
+                finding_id=item.id,
                 note=note, severity=severity, due_on=due, owner=owner.strip(),
                 remediation_plan=plan), f"Finding #{item.id} changed.")
 

@@ -24,7 +24,7 @@ from services.core.clock import utcnow
 from services.core.errors import InvalidInput, NotFound, PermissionDenied
 from services.core.justification import justified
 from services.core.permissions import Action, require
-from services.core.principal import Principal, Role
+from services.core.principal import DEMO_PERSONAS, Principal, Role
 from services.core.visible import visible
 from services.evidence.findings import (
     UNRESOLVED,
@@ -38,7 +38,8 @@ from services.notify.kinds import NotificationKind
 from services.notify.outbox import enqueue
 from services.registry.adapter import Registry
 from services.store.engine import session_scope
-from services.store.models import Decision, Evidence, FindingEvent, ValidationFinding
+from services.store.models import Decision, Evidence, FindingEvent, User, ValidationFinding
+from services.store.workspace import is_demo
 
 MAX_DUE_DAYS = 730
 _ACCOUNT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
@@ -74,6 +75,7 @@ def raise_finding(*, engine: Engine, registry: Registry, actor: Principal, model
         fields = _fields(title, description, severity, category, due_on)
         with session_scope(engine) as session:
             lock_trail(session=session)
+            _can_work(session, assignee, model.owner)
             _check_links(session, model_name, str(version), evidence_ids, decision_ids)
             row = ValidationFinding(
                 model_name=model_name, model_version=str(version), owner=assignee,
@@ -96,14 +98,18 @@ def raise_finding(*, engine: Engine, registry: Registry, actor: Principal, model
 
 def update_finding(*, engine: Engine, actor: Principal, finding_id: int, note: str,
                    severity: Severity | str | None = None, due_on: date | None = None,
-                   owner: str | None = None,
-                   remediation_plan: str | None = None) -> FindingRecord:
+                   owner: str | None = None, remediation_plan: str | None = None,
+                   registry: Registry) -> FindingRecord:
     """A validator (or admin) changes an unsettled finding's severity, due date, owner or
-    plan, saying why; the status stays.
+    plan, saying why; the status stays. Four eyes as for settling it: whoever owns the finding
+    or the model, or worked it, may not change what it demands of them (a model's owner
+    lowering a high finding would pass its gate). The timeline and the audit event say each
+    change as from → to.
 
     Raises:
-        PermissionDenied, NotFound, InvalidInput (as raise_finding; also nothing changed, or
-        the finding is settled).
+        PermissionDenied: the actor may not raise findings, or four eyes.
+        NotFound, InvalidInput (as raise_finding; also nothing changed, or the finding is
+            settled, or the new owner cannot work findings).
     """
     with refusals_recorded(engine, actor, AuditAction.FINDING_UPDATE_REFUSED, "finding",
                            finding_id):
@@ -112,22 +118,35 @@ def update_finding(*, engine: Engine, actor: Principal, finding_id: int, note: s
         with session_scope(engine) as session:
             lock_trail(session=session)
             row = _unsettled(session, finding_id)
-            changes: dict[str, str] = {}
-            if severity is not None and Severity(_member(Severity, severity)) != row.severity:
-                row.severity = changes["severity"] = _member(Severity, severity)
+            model_owner = registry.get_model(row.model_name).owner
+            _four_eyes(actor, row, model_owner, doing="change")
+            changes: dict[str, dict[str, str]] = {}
+
+            def changed(field: str, before: object, after: object) -> None:
+                changes[field] = {"from": str(before), "to": str(after)}
+
+            if severity is not None and _member(Severity, severity) != row.severity:
+                changed("severity", row.severity, _member(Severity, severity))
+                row.severity = _member(Severity, severity)
             if due_on is not None and due_on != row.due_on:
-                row.due_on = _due(due_on)
-                changes["due_on"] = due_on.isoformat()
+                changed("due_on", f"{row.due_on:%Y-%m-%d}", f"{_due(due_on):%Y-%m-%d}")
+                row.due_on = due_on
             if owner is not None and owner != row.owner:
-                row.owner = changes["owner"] = _account(owner)
-            if remediation_plan is not None and remediation_plan != row.remediation_plan:
-                row.remediation_plan = changes["remediation_plan"] = \
-                    visible(remediation_plan).strip()
+                _can_work(session, _account(owner), model_owner)
+                changed("owner", row.owner, owner)
+                row.owner = owner
+            if remediation_plan is not None and \
+                    visible(remediation_plan).strip() != row.remediation_plan:
+                changed("remediation_plan", "(earlier plan)", "(new plan)")
+                row.remediation_plan = visible(remediation_plan).strip()
             if not changes:
                 raise InvalidInput(f"Finding #{finding_id} already reads so: nothing changed.")
+            said = "; ".join(f"{field.replace('_', ' ')} {c['from']} → {c['to']}"
+                             for field, c in changes.items())
+            payload = _step(session, actor, row, f"{said}. {text}", changes)
             append(session=session, actor=actor, action=AuditAction.FINDING_UPDATED,
                    subject_type="finding", subject_id=row.id, model_name=row.model_name,
-                   payload=_step(session, actor, row, text, changes))
+                   payload=payload)
             if "owner" in changes:
                 _tell_owner(session, row)
             return finding(session=session, finding_id=finding_id)
@@ -199,7 +218,12 @@ def review_finding(*, engine: Engine, registry: Registry, actor: Principal, find
         with session_scope(engine) as session:
             lock_trail(session=session)
             row = _unsettled(session, finding_id)
-            _four_eyes(actor, row, registry.get_model(row.model_name).owner)
+            _four_eyes(actor, row, registry.get_model(row.model_name).owner, doing="settle")
+            if chosen is ReviewVerdict.ACCEPT and actor.id == row.raised_by:
+                # Accepting a limitation is accepting a risk: not on the raiser's word alone.
+                raise PermissionDenied(f"{actor.name} raised finding #{row.id} and may not also "
+                                       "accept it as a limitation.",
+                                       hint="Four eyes: another validator accepts it.")
             if chosen is not ReviewVerdict.ACCEPT \
                     and row.status != FindingStatus.READY_FOR_REVIEW:
                 done = "closed" if chosen is ReviewVerdict.CLOSE else "sent back"
@@ -236,17 +260,39 @@ def _tell_owner(session: Session, row: ValidationFinding) -> None:
             to=[row.owner])
 
 
-def _four_eyes(actor: Principal, row: ValidationFinding, model_owner: str | None) -> None:
+def _four_eyes(actor: Principal, row: ValidationFinding, model_owner: str | None, *,
+               doing: str) -> None:
     hint = "Four eyes: another validator must."
     if model_owner and actor.id == model_owner:
-        raise PermissionDenied(f"{actor.name} owns {row.model_name} and may not settle its "
+        raise PermissionDenied(f"{actor.name} owns {row.model_name} and may not {doing} its "
                                "findings.", hint=hint)
     if actor.id == row.owner:
-        raise PermissionDenied(f"{actor.name} owns finding #{row.id} and may not settle it.",
+        raise PermissionDenied(f"{actor.name} owns finding #{row.id} and may not {doing} it.",
                                hint=hint)
     if actor.id == row.worked_by:
-        raise PermissionDenied(f"{actor.name} worked finding #{row.id} and may not settle it.",
+        raise PermissionDenied(f"{actor.name} worked finding #{row.id} and may not {doing} it.",
                                hint=hint)
+
+
+def _can_work(session: Session, name: str, model_owner: str | None) -> None:
+    """The account a finding is assigned to must be able to work it: a model owner or admin.
+    An account in the store is judged by its roles, a demo persona by its own; a name known to
+    neither is accepted only as the model's owner tag (who may sign in through OIDC)."""
+    account = session.scalar(select(User).where(User.username == name))
+    persona = next((p.principal for p in DEMO_PERSONAS if p.principal.id == name), None) \
+        if is_demo(session=session) else None
+    roles = set(account.roles) if account is not None and not account.disabled \
+        else set(persona.roles) if persona is not None else None
+    if roles is None:
+        if name == model_owner:
+            return
+        raise InvalidInput(f"There is no account {name!r} to assign the finding to.",
+                           hint="Name an existing account (govern users list) that is a model "
+                                "owner or admin, or leave it empty for the model's owner.")
+    if not roles & {Role.MODEL_OWNER, Role.ADMIN}:
+        raise InvalidInput(f"{name} is not a model owner or admin, so could not work the "
+                           "finding.", hint="Assign it to the model's owner or another model "
+                                            "owner.")
 
 
 def _step(session: Session, actor: Principal, row: ValidationFinding, note: str,
