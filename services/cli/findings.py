@@ -7,8 +7,8 @@ import argparse
 from typing import Any
 
 from services.cli.common import print_json, store
+from services.cli.table import print_table
 from services.core.settings import Settings
-from services.core.visible import visible
 
 
 def add_commands(commands: Any) -> None:
@@ -47,9 +47,8 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
     if not found:
         print("No findings" + (" open" if args.open else "") + ".")
         return 0
-    for f in found:
-        late = " OVERDUE" if f.overdue(today) else ""
-        print(f"#{f.id:<4} {visible(f.model_name)} v{f.model_version:<4} {f.severity:<6} "
-              f"{f.status:<24} due {f.due_on:%Y-%m-%d}{late}  {visible(f.owner)}  "
-              f"{visible(f.title)}")
+    print_table(["#", "model", "version", "severity", "status", "due", "owner", "title"],
+                [[f"#{f.id}", f.model_name, f"v{f.model_version}", f.severity, f.status,
+                  f"{f.due_on:%Y-%m-%d}" + (" OVERDUE" if f.overdue(today) else ""),
+                  f.owner, f.title] for f in found])
     return 0

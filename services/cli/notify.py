@@ -8,6 +8,7 @@ import argparse
 from typing import Any
 
 from services.cli.common import plain, print_json, store
+from services.cli.table import print_table
 from services.core.settings import Settings
 
 
@@ -57,10 +58,10 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if not rows:
         print("No notifications.")
-    for r in rows:
-        error = f"  ({r.last_error})" if r.last_error else ""
-        print(f"#{r.id:<6} {r.created_at:%Y-%m-%d %H:%M} {r.kind:<18} {r.channel:<7} "
-              f"{r.recipient:<24} {r.status:<8} tries {r.attempts}{error}")
+        return 0
+    print_table(["#", "created (UTC)", "kind", "channel", "to", "status", "tries", "last error"],
+                [[f"#{r.id}", f"{r.created_at:%Y-%m-%d %H:%M}", r.kind, r.channel, r.recipient,
+                  r.status, r.attempts, r.last_error or ""] for r in rows], right=[6])
     return 0
 
 
