@@ -12,10 +12,12 @@ from services.cli.main import main
 from services.cli.table import table, width
 from services.core.clock import utcnow
 from services.core.principal import Principal, Role
+from services.governance.accounts import add_user
 from services.governance.findings import raise_finding
 from services.registry.adapter import Registry
 
 VICTOR = Principal("victor", "Victor", frozenset({Role.VALIDATOR}))
+ADMIN = Principal("adam", "Adam", frozenset({Role.ADMIN}))
 
 
 def _starts(line: str, header: str) -> list[int]:
@@ -48,7 +50,9 @@ def test_figures_can_be_aligned_on_the_right() -> None:
 def test_govern_findings_list_keeps_columns_for_long_owner_names(
         engine: Engine, registry: Registry, store_url: str,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    owners = ["alice", "maria.del.carmen.long-surname@risk-management.bank.example"]
+    owners = ["alice", "maria.del.carmen.long-surname-of-the-risk-management-desk"]
+    add_user(engine=engine, actor=ADMIN, username=owners[1], password="a long pass phrase 42",
+             roles=frozenset({Role.MODEL_OWNER}))
     for owner in owners:
         raise_finding(engine=engine, registry=registry, actor=VICTOR,
                       model_name="loan-approval", version="1",
