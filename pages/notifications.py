@@ -5,7 +5,7 @@ import streamlit as st
 
 from services.core.numbers import UNDEFINED
 from services.core.principal import Role
-from services.notify.kinds import KIND_LABELS, DeliveryStatus, NotificationKind
+from services.notify.kinds import KIND_LABELS, LOG_LABELS, DeliveryStatus, NotificationKind
 from ui import notifications
 from ui.principal import page_guard
 from ui.tables import fitted_height
@@ -43,7 +43,7 @@ if actor.has(Role.ADMIN):
     else:
         st.dataframe(pd.DataFrame({
             "#": r.id, "Created (UTC)": f"{r.created_at:%Y-%m-%d %H:%M}",
-            "Kind": KIND_LABELS[r.kind], "Channel": "e-mail" if r.channel == "email"
+            "Kind": LOG_LABELS[r.kind], "Channel": "e-mail" if r.channel == "email"
             else "webhook", "To": r.recipient, "Status": r.status.value, "Attempts": r.attempts,
             "Next attempt (UTC)": f"{r.next_attempt_at:%Y-%m-%d %H:%M}"
             if r.next_attempt_at else UNDEFINED,

@@ -138,7 +138,7 @@ def _attempt(settings: Settings, notification_id: int, channel: Channel, recipie
                 return "not sent", f"not sent: no webhook named {recipient} is configured now"
             post_webhook(hook.url, hook.secret.get_secret_value(), json.dumps({
                 "kind": kind, "id": notification_id, "created_at": created_at.isoformat() + "Z",
-                "subject": subject, "data": body.get("data", {}),
+                "subject": subject, "data": body.get("data", {}), "to": body.get("to", []),
                 "link": _link(settings, str(body.get("link", "")))}, sort_keys=True).encode())
         return "sent", None
     except Exception as exc:  # noqa: BLE001 - recorded on the row as its last error

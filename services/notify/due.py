@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,7 @@ def notify_reviews_due(session: Session, due: Iterable[ReviewDue]) -> int:
             subject=f"Periodic review of {review.model_name} due on {review.due_on:%Y-%m-%d}",
             text=f"The periodic review of {review.model_name} falls due on "
                  f"{review.due_on:%Y-%m-%d}. Record its conclusion in the console.",
-            link=f"/model?model={review.model_name}",
+            link=f"/reviews?{urlencode({'model': review.model_name})}",
             data={"model": review.model_name, "due_on": review.due_on.isoformat()},
             to=[review.owner],
             dedup_key=f"review:{review.model_name}:{review.once_per or review.due_on}")

@@ -25,6 +25,18 @@ KIND_LABELS: dict[NotificationKind, str] = {
 }
 
 
+# What an admin's delivery log and a shared desk read: the same kinds, in the third person
+# (KIND_LABELS speak for the person choosing what reaches them).
+LOG_LABELS: dict[NotificationKind, str] = {
+    NotificationKind.ALERT_OPENED: "Alert opened on a model",
+    NotificationKind.PROMOTION_WAITING: "Promotion request waiting for sign-off",
+    NotificationKind.FINDING_ASSIGNED: "Finding assigned to its owner",
+    NotificationKind.FINDING_PAST_DUE: "Finding past its due date",
+    NotificationKind.REVIEW_DUE: "Periodic review falling due",
+    NotificationKind.CHAIN_BROKEN: "Audit trail not verifying",
+}
+
+
 class Channel(StrEnum):
     EMAIL = "email"
     WEBHOOK = "webhook"

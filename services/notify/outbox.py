@@ -10,6 +10,7 @@ Callers pass only such fields in `data`.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,7 +46,8 @@ class NotificationView:
 
 def enqueue(session: Session, *, kind: NotificationKind, subject: str, text: str, link: str,
             data: Mapping[str, Datum], to: Iterable[str], dedup_key: str | None = None,
-            settings: Settings | None = None, now: datetime | None = None) -> int:
+            settings: Settings | None = None, now: datetime | None = None,
+            desk_subject: str | None = None) -> int:
     """Record a notification for each account in `to` (by e-mail, unless they opted out of
     this kind) and for each configured webhook taking this kind. Returns the rows written.
 
@@ -56,6 +58,9 @@ def enqueue(session: Session, *, kind: NotificationKind, subject: str, text: str
         subject: the e-mail's subject line (cut at 300 characters).
         text: the message's sentences; link: the console page's path, e.g. "/alerts".
         data: ids, names and figures for a webhook's receiver; nothing about an applicant.
+        desk_subject: the subject a webhook (a shared desk, not the person) receives, naming
+            the person; by default the subject with "you"/"your" replaced by the accounts
+            told. A webhook's payload also names them (`to`).
     """
     now = now or utcnow()
     if dedup_key is not None and session.scalar(select(Notification.id).where(
@@ -84,13 +89,31 @@ def enqueue(session: Session, *, kind: NotificationKind, subject: str, text: str
             row.status, row.next_attempt_at = DeliveryStatus.NOT_SENT, None
             row.last_error = f"not sent: the account {account} has no e-mail address"
         rows.append(row)
+    desk = desk_subject or for_desk(subject, accounts)
+    desk_body: dict[str, object] = {**body, "to": accounts}
     for hook in settings.webhooks:
         if not hook.kinds or kind in hook.kinds:
-            rows.append(_row(kind, Channel.WEBHOOK, hook.name, hook.url, subject, body,
+            rows.append(_row(kind, Channel.WEBHOOK, hook.name, hook.url, desk, desk_body,
                              dedup_key, now))
     session.add_all(rows)
     session.flush()
     return len(rows)
+
+
+def for_desk(subject: str, accounts: list[str]) -> str:
+    """A subject written to the person ("assigned to you", "your sign-off"), as a shared
+    desk reads it, naming the accounts told: "assigned to alice", "alice's sign-off"; for
+    several, "a sign-off (for victor, wanda)"."""
+    if not _YOU.search(subject) and not _YOUR.search(subject):
+        return subject if len(accounts) < 2 else f"{subject} (for {', '.join(accounts)})"
+    if not accounts:
+        return _YOU.sub("its owner", _YOUR.sub("the", subject))
+    if len(accounts) == 1:
+        return _YOU.sub(accounts[0], _YOUR.sub(f"{accounts[0]}'s", subject))
+    return f"{_YOU.sub('them', _YOUR.sub('a', subject))} (for {', '.join(accounts)})"
+
+
+_YOU, _YOUR = re.compile(r"\byou\b"), re.compile(r"\byour\b")
 
 
 def accounts_with_roles(session: Session, roles: Iterable[Role]) -> list[str]:
