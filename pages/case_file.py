@@ -110,8 +110,8 @@ st.download_button(
         file, explanation=explanation, replayed=explained.replay,
         outcome_word=outcome_word(row.model_name), shown_inputs=explained.shown_inputs,
         sensitive=sensitive_inputs(file),
-        limitations=tuple(f.title for f in limitations(
-            version_findings(row.model_name, row.model_version))),
+        limitations=tuple(f.applicant_statement for f in limitations(
+            version_findings(row.model_name, row.model_version)) if f.applicant_statement),
         replay_problem=explained.replay_problem)),
     file_name=f"case-{decision_id}.pdf", mime="application/pdf")
 

@@ -12,6 +12,7 @@ from services.reports.card import (
     card_json,
     card_markdown,
     card_pdf,
+    limitation_line,
     vendor_statement,
 )
 from ui.data import model_card
@@ -119,7 +120,7 @@ if card.findings:
     } for f in card.findings), hide_index=True, width="stretch",
         height=fitted_height(len(card.findings), most=20), placeholder=UNDEFINED)
     for f in card.limitations:
-        st.markdown(f"- **Limitation:** {plain(f.title)}: {plain(f.description)}")
+        st.markdown(f"- **Limitation:** {plain(limitation_line(f))}")
     st.caption("Validators raise and close findings on the Evidence page.")
 else:
     st.caption("No validator has raised a finding on this version.")

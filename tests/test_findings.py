@@ -300,3 +300,29 @@ def test_a_finding_goes_only_to_someone_who_can_work_it(engine: Engine,
     # The model's owner tag names someone who may sign in through OIDC: no account needed.
     with session_scope(engine) as session:
         assert finding(session=session, finding_id=_raise(engine, registry)).owner == "alice"
+
+
+def test_a_limitation_is_told_to_applicants_only_in_the_words_written_for_them(
+        engine: Engine, registry: Registry) -> None:
+    plain_words = "The model has little data on applicants over 75; a person checks them."
+    told = _raise(engine, registry, severity="low")
+    untold = _raise(engine, registry, severity="low")
+    with pytest.raises(InvalidInput, match="20 to 500 characters"):
+        review_finding(engine=engine, registry=registry, actor=WANDA, finding_id=told,
+                       verdict=ReviewVerdict.ACCEPT, note=NOTE, applicant_statement="Old.")
+    accepted = review_finding(engine=engine, registry=registry, actor=WANDA, finding_id=told,
+                              verdict=ReviewVerdict.ACCEPT, note=NOTE,
+                              applicant_statement=f" {plain_words}\u200b ")
+    assert accepted.applicant_statement == plain_words
+    silent = review_finding(engine=engine, registry=registry, actor=WANDA, finding_id=untold,
+                            verdict=ReviewVerdict.ACCEPT, note=NOTE)
+    assert silent.applicant_statement is None
+    closing = _raise(engine, registry)
+    _ready(engine, registry, closing)
+    with pytest.raises(InvalidInput, match="Only a finding accepted as a limitation"):
+        review_finding(engine=engine, registry=registry, actor=WANDA, finding_id=closing,
+                       verdict=ReviewVerdict.CLOSE, note=NOTE, applicant_statement=plain_words)
+    with session_scope(engine) as session:
+        payload = session.scalars(select(AuditEvent.payload)
+                                  .where(AuditEvent.action == "finding.accepted")).first()
+    assert payload is not None and payload["applicant_statement"] == plain_words

@@ -147,11 +147,19 @@ def _review_form(item: FindingRecord, actor: Principal) -> None:
         verdict = st.radio("Verdict", verdicts, horizontal=True,
                            key=f"review_verdict_{item.id}")
         note = justification_box("Why", key=f"review_note_{item.id}")
+        statement = st.text_area(
+            "What applicants are told (accepting as a limitation; optional)", max_chars=500,
+            key=f"review_statement_{item.id}",
+            placeholder="e.g. The model has little data on applicants over 75, so their "
+                        "applications are checked by a person.",
+            help="Plain words for decision letters of this version ('How this model is "
+                 "limited'). Empty: the limitation is on the card and in the pack, not in "
+                 "letters. The finding's own text is never shown to applicants.")
         if st.form_submit_button("Record verdict", type="primary",
                                  key=f"review_submit_{item.id}"):
             _act(lambda: review_finding(engine=context.engine(), registry=context.registry(),
                                         actor=actor, finding_id=item.id, verdict=verdict,
-                                        note=note),
+                                        note=note, applicant_statement=statement),
                  f"Finding #{item.id} {_VERDICT_DONE[ReviewVerdict(verdict)]}.")
 
 
@@ -188,9 +196,10 @@ def _raise_form(name: str, version: str, actor: Principal,
             or Severity.HIGH
         category = middle.selectbox("Category", list(Category), key="finding_category") \
             or Category.DATA
-        due = right.date_input("Due", utcnow().date() + timedelta(days=DUE_DAYS[severity]),
-                               min_value=utcnow().date(), key="finding_due",
-                               help="30 days for high, 60 medium, 90 low, unless you change it.")
+        # Empty by default: a form does not run again when its severity changes, so a date
+        # filled from the first severity shown would stay 30 days for a low finding.
+        chosen_due = right.date_input("Due", None, min_value=utcnow().date(), key="finding_due",
+                                      help="Empty: 30 days for high, 60 for medium, 90 for low.")
         owner = st.text_input("Owner (account)", key="finding_owner",
                               placeholder="Empty: the model's owner")
         plan = st.text_area("Remediation plan (optional)", key="finding_plan")
@@ -203,7 +212,9 @@ def _raise_form(name: str, version: str, actor: Principal,
             _act(lambda: raise_finding(
                 engine=context.engine(), registry=context.registry(), actor=actor,
                 model_name=name, version=version, title=title, description=description,
-                severity=severity, category=category, due_on=due, owner=owner.strip() or None,
+                severity=severity, category=category,
+                due_on=chosen_due or utcnow().date() + timedelta(days=DUE_DAYS[severity]),
+                owner=owner.strip() or None,
                 remediation_plan=plan, evidence_ids=tuple(linked),
                 decision_ids=tuple(d.strip() for d in decisions.split(",") if d.strip())),
                 "Finding raised.")

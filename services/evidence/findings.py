@@ -78,6 +78,8 @@ class FindingRecord:
     closed_by: str | None
     closed_at: datetime | None
     steps: tuple[FindingStep, ...] = ()
+    # Accepted as a limitation: the sentence decision letters tell applicants (None: not told).
+    applicant_statement: str | None = None
 
     @property
     def unresolved(self) -> bool:
@@ -101,7 +103,7 @@ def as_record(row: ValidationFinding, steps: tuple[FindingStep, ...] = ()) -> Fi
         evidence_ids=tuple(int(i) for i in row.evidence_ids),
         decision_ids=tuple(str(i) for i in row.decision_ids), raised_by=row.raised_by,
         raised_at=row.raised_at, worked_by=row.worked_by, closed_by=row.closed_by,
-        closed_at=row.closed_at, steps=steps)
+        closed_at=row.closed_at, steps=steps, applicant_statement=row.applicant_statement)
 
 
 def findings_for_version(*, session: Session, model_name: str,

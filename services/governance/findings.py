@@ -199,9 +199,15 @@ def work_finding(*, engine: Engine, registry: Registry, actor: Principal, findin
 
 
 def review_finding(*, engine: Engine, registry: Registry, actor: Principal, finding_id: int,
-                   verdict: ReviewVerdict | str, note: str) -> FindingRecord:
+                   verdict: ReviewVerdict | str, note: str,
+                   applicant_statement: str = "") -> FindingRecord:
     """A validator closes a finding ready for review, accepts an unsettled one as a
     limitation of the model, or sends one ready for review back to remediation.
+
+    applicant_statement: with "accept as limitation", the plain sentence decision letters of
+    this version tell applicants ("How this model is limited"); empty: the limitation is in
+    the register, card and pack but not told in letters (the finding's own text is a
+    validator's working text, never shown to an applicant).
 
     Raises:
         PermissionDenied: not a validator, or four eyes: the actor last worked it, owns it, or
@@ -230,19 +236,39 @@ def review_finding(*, engine: Engine, registry: Registry, actor: Principal, find
                 raise InvalidInput(f"Finding #{finding_id} is {row.status}: only a finding "
                                    f"ready for review can be {done}.",
                                    hint="Its owner moves it to ready for review first.")
+            statement = _statement(applicant_statement, chosen)
             if chosen is ReviewVerdict.SEND_BACK:
                 row.status = FindingStatus.REMEDIATION_IN_PROGRESS
             else:
                 row.status = FindingStatus.CLOSED if chosen is ReviewVerdict.CLOSE \
                     else FindingStatus.ACCEPTED_AS_LIMITATION
                 row.closed_by, row.closed_at = actor.id, utcnow()
+                row.applicant_statement = statement
+            changes: dict[str, object] = {"status": row.status}
+            if statement:
+                changes["applicant_statement"] = statement
             append(session=session, actor=actor,
                    action=AuditAction.FINDING_SENT_BACK if chosen is ReviewVerdict.SEND_BACK
                    else AuditAction.FINDING_CLOSED if chosen is ReviewVerdict.CLOSE
                    else AuditAction.FINDING_ACCEPTED,
                    subject_type="finding", subject_id=row.id, model_name=row.model_name,
-                   payload=_step(session, actor, row, text, {"status": row.status}))
+                   payload=_step(session, actor, row, text, changes))
             return finding(session=session, finding_id=finding_id)
+
+
+def _statement(text: str, verdict: ReviewVerdict) -> str | None:
+    """An applicant statement: plain visible text, 20 to 500 characters, for an acceptance."""
+    said = visible(text).strip()
+    if not said:
+        return None
+    if verdict is not ReviewVerdict.ACCEPT:
+        raise InvalidInput("Only a finding accepted as a limitation is told to applicants.",
+                           hint="Leave the statement for applicants empty.")
+    if not 20 <= len(said) <= 500:
+        raise InvalidInput(f"A statement for applicants has 20 to 500 characters, not "
+                           f"{len(said)}.", hint="One or two plain sentences an applicant "
+                                                 "understands.")
+    return said
 
 
 def _tell_owner(session: Session, row: ValidationFinding) -> None:

@@ -70,7 +70,7 @@ def card_dict(card: ModelCard) -> ModelCardDocument:
             use_cases=(tags.get("intended_use", ""),),
             limitations=(tags.get("limitations", ""),),
             sensitive_features=tags.get("sensitive_features", ""),
-            known_limitations=tuple(_limitation(f) for f in card.limitations),
+            known_limitations=tuple(limitation_line(f) for f in card.limitations),
         ),
         governance=CardGovernance(
             policy_version=card.gates.policy_version,
@@ -156,7 +156,7 @@ def card_sections(card: ModelCard) -> list[tuple[str, list[str] | list[list[str]
             [str(f.id), f"{f.title} ({f.category})", f.severity, f.status, f.owner,
              f"{f.due_on:%Y-%m-%d}"] for f in card.findings] if card.findings
          else ["No finding has been raised against this version."]),
-        ("Known limitations", [_limitation(f) for f in card.limitations]
+        ("Known limitations", [limitation_line(f) for f in card.limitations]
          or ["No finding has been accepted as a limitation of this version."]),
         ("Approval history", history),
     ]
@@ -181,7 +181,7 @@ def _vendor_section(card: ModelCard) -> tuple[str, list[str]]:
           or ["No document received from the vendor is kept."])])
 
 
-def _limitation(finding: FindingRecord) -> str:
+def limitation_line(finding: FindingRecord) -> str:
     """A limitations-register line: the finding, and why it was accepted (the last note)."""
     why = finding.steps[-1].note if finding.steps else finding.description
     return f"{finding.title} (finding #{finding.id}, {finding.category}): {why}"

@@ -20,8 +20,9 @@ def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Repla
     """The letter and the record as PDF bytes. The reasons come from the explanation only when
     it adds up to the replayed score; shown_inputs: each input as a person reads it (default:
     as stored); sensitive: the model's sensitive inputs (registered-model tag), never given as
-    a reason and named plainly when they moved the score; limitations: the titles of findings
-    accepted as limitations of the version that decided (its limitations register);
+    a reason and named plainly when they moved the score; limitations: the statements for
+    applicants of the findings accepted as limitations of the version that decided (only
+    those a validator wrote one for: a finding's own text is working text);
     replay_problem: why a logged score was not replayed (a vendor model has no artifact)."""
     row = file.row
     document = Document(f"About your application {row.subject_ref}")
@@ -58,8 +59,9 @@ def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Repla
                            "checked automatically. A member of staff will explain them to you "
                            "in writing on request.", size=11)
     if limitations:
-        # Only the deciding version's accepted limitations, by title: what the lender knows
-        # the model does less well, which the person may weigh when contesting.
+        # Only the deciding version's accepted limitations, in the words written for
+        # applicants: what the lender knows the model does less well, which the person may
+        # weigh when contesting.
         document.heading("How this model is limited")
         document.paragraph("We know the model that assessed your application is limited in "
                            "these ways:", size=11)

@@ -52,6 +52,8 @@ class ValidationFinding(Base):
     worked_by: Mapped[str | None] = mapped_column(String(128))
     closed_by: Mapped[str | None] = mapped_column(String(128))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # What a decision letter tells applicants of it, once accepted as a limitation (0015).
+    applicant_statement: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (Index("ix_findings_model", "model_name", "model_version", "status"),)
 
 

@@ -82,3 +82,21 @@ def test_a_validator_changes_an_open_findings_due_date_saying_why(demo_copy: Set
     at.button(key=f"update_submit_{finding_id}").click().run()
     assert f"Finding #{finding_id} changed." in _texts(at)
     assert at.dataframe[-1].value.set_index("#").loc[finding_id, "Due"] == f"{later:%Y-%m-%d}"
+
+
+def test_an_empty_due_date_follows_the_severity_chosen(demo_copy: Settings) -> None:
+    """A form does not run again when its severity changes: the date is set on raising."""
+    from datetime import timedelta
+
+    from services.core.clock import utcnow
+
+    at = _evidence_page("risk_manager")
+    at.text_input(key="finding_title").input("Monitoring report lacks segment drift")
+    at.text_area(key="finding_description").input(
+        "Drift is reported overall but never by region, where the mix changed most.")
+    at.selectbox(key="finding_severity").set_value("low")
+    at.button(key="finding_submit").click().run()
+    assert "Finding raised." in _texts(at)
+    table = at.dataframe[-1].value.set_index("Finding")
+    due = utcnow().date() + timedelta(days=90)
+    assert table.loc["Monitoring report lacks segment drift", "Due"] == f"{due:%Y-%m-%d}"
