@@ -31,9 +31,17 @@ say_refused(library)
 available = library.frameworks
 labels = {f.id: f.name + (" (superseded)" if f.status == "superseded" else "")
           for f in available}
+# The chosen frameworks are kept in the URL (?framework=sr-26-2&framework=iso-iec-42001), as
+# ?model= and ?version= are, so a shared link opens the same matrix.
+asked = st.query_params.get_all("framework")
+if unknown := [i for i in asked if i not in labels]:
+    st.warning(f"The link names {', '.join(plain(i) for i in unknown)}, not among the "
+               "frameworks here; it is left out.", icon=":material/link_off:")
 picked = st.multiselect("Frameworks", list(labels), format_func=labels.__getitem__,
-                        default=[f.id for f in available if f.shown_by_default],
+                        default=[i for i in asked if i in labels] or
+                        [f.id for f in available if f.shown_by_default],
                         key="controls_frameworks")
+st.query_params["framework"] = picked
 if not picked:
     st.info("Choose at least one framework.")
     st.stop()

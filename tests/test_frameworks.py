@@ -252,3 +252,17 @@ def test_a_bad_file_of_the_organisation_is_said_and_the_shipped_frameworks_still
     assert not at.exception
     assert any("does not produce: vibes" in e.value.replace("\\", "") for e in at.error)
     assert [h.value for h in at.subheader] == ["EU AI Act", "SR 26-2 / OCC 2026-13"]
+
+
+def test_the_chosen_frameworks_are_kept_in_the_url_so_a_view_can_be_shared(
+        demo_env: Settings) -> None:
+    at = AppTest.from_file(APP, default_timeout=RUN_WITHIN)
+    at.session_state["demo_persona"] = "auditor"
+    at.run()
+    at.query_params["framework"] = ["iso-iec-42001", "nope", "sr-26-2"]
+    at.switch_page("pages/controls.py").run()
+    assert not at.exception
+    assert [h.value for h in at.subheader] == ["ISO/IEC 42001", "SR 26-2 / OCC 2026-13"]
+    assert any("nope" in w.value for w in at.warning)
+    at.multiselect[0].set_value(["nist-ai-rmf", "sr-11-7"]).run()
+    assert list(at.query_params["framework"]) == ["nist-ai-rmf", "sr-11-7"]
