@@ -137,7 +137,7 @@ def test_a_non_validator_is_refused_and_the_refusal_audited(engine: Engine,
 
 def test_continuing_with_conditions_needs_the_conditions(engine: Engine,
                                                          registry: Registry) -> None:
-    with pytest.raises(InvalidInput, match="needs the conditions"):
+    with pytest.raises(InvalidInput, match="needs the conditions written out: 0 visible"):
         _review(engine, registry, "continue with conditions", conditions="  ")
     review = _review(engine, registry, "continue with conditions",
                      conditions="Retrain on the 2026 vintage before the end of the quarter.")
@@ -145,6 +145,15 @@ def test_continuing_with_conditions_needs_the_conditions(engine: Engine,
     assert review.conditions.startswith("Retrain")
     with pytest.raises(InvalidInput, match="not a review's conclusion"):
         _review(engine, registry, "carry on")
+
+
+def test_a_model_concluded_retire_that_still_serves_is_due_now(engine: Engine,
+                                                               registry: Registry) -> None:
+    """A review moves no alias: the calendar keeps asking until the model is retired."""
+    _review(engine, registry, "retire")
+    status = _status(engine, registry)
+    assert status.state is ReviewState.TRIGGERED and status.due_on == utcnow().date()
+    assert "Concluded retire, yet v2 still serves" in status.reason
 
 
 @pytest.mark.parametrize(("tier", "conclusion", "days"), [

@@ -24,11 +24,11 @@ from services.audit.chain import append, lock_trail, refusals_recorded
 from services.core.canonical import canonical_json, finite, sha256_of
 from services.core.clock import utcnow
 from services.core.errors import InvalidInput, PermissionDenied
-from services.core.justification import MAX_JUSTIFICATION, justified
+from services.core.justification import MAX_JUSTIFICATION, MIN_JUSTIFICATION, justified
 from services.core.permissions import Action, require
 from services.core.policy import Policy
 from services.core.principal import Principal
-from services.core.visible import visible
+from services.core.visible import visible, visible_length
 from services.evidence.findings import findings_for_version
 from services.evidence.gates import gates_for_version
 from services.evidence.records import evidence_history
@@ -164,12 +164,14 @@ def _conclusion(value: Conclusion | str) -> Conclusion:
 
 def _conditions(conclusion: Conclusion, conditions: str) -> str:
     if conclusion is Conclusion.CONTINUE_WITH_CONDITIONS:
-        try:
-            return justified(conditions)
-        except InvalidInput as exc:
+        shown = visible_length(visible(conditions).strip())
+        if shown < MIN_JUSTIFICATION:
             raise InvalidInput(f"Continuing with conditions needs the conditions written out: "
-                               f"{exc.message}", hint="Say what must hold, and by when.") \
-                from None
+                               f"{shown} visible characters given, at least "
+                               f"{MIN_JUSTIFICATION} needed.",
+                               hint="Say what must hold, and by when (--conditions on the "
+                                    "command line).")
+        return justified(conditions)
     terms = visible(conditions).strip()
     if len(terms) > MAX_JUSTIFICATION:
         raise InvalidInput(f"The conditions have {len(terms):,} characters; the limit is "

@@ -212,6 +212,12 @@ def _judge(review: ReviewRecord | None, champion: str | None, anchor: datetime |
         return today, ReviewState.DUE, f"v{champion} has no evaluation evidence: never validated."
     if due < today:
         return due, ReviewState.OVERDUE, f"{since} Overdue since {due:%Y-%m-%d}."
+    if review is not None and review.conclusion is Conclusion.RETIRE:
+        # A review moves no alias: a model concluded retire that still serves needs a person
+        # now, not at the end of a cycle it should not live to see.
+        return today, ReviewState.TRIGGERED, (
+            f"{since} Concluded retire, yet v{champion} still serves: retire it (move or "
+            "remove its aliases through a promotion or rollback) or review it again.")
     if fired:
         what = "; ".join(f"{e.trigger.replace('_', ' ')}: {e.detail}" for e in fired[:3])
         return today, ReviewState.TRIGGERED, f"{since} Due now: {what}."
