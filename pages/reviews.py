@@ -33,7 +33,13 @@ st.subheader("Calendar, by owner")
 if calendar:
     st.dataframe(reviews.calendar_table(calendar), hide_index=True, width="stretch",
                  height=fitted_height(len(calendar)),
-                 column_config={"Why": st.column_config.TextColumn(width="large")})
+                 column_config={"Why": st.column_config.TextColumn(
+                     width="large", help="Cut to the column's width: each reason is written "
+                                         "out in full under the table.")})
+    # A table cell does not wrap: the reasons in full, one per model, where they can be read.
+    with st.expander("Why each review is due, in full", icon=":material/notes:"):
+        st.markdown("\n".join(f"- **{plain(s.model_name)}** ({plain(s.state)}): "
+                               f"{plain(s.reason)}" for s in calendar))
     st.plotly_chart(reviews.due_timeline(calendar), width="stretch", key="review_timeline")
 else:
     st.info("No registered model.")

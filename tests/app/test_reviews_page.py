@@ -60,3 +60,12 @@ def test_the_models_owner_is_offered_no_review_form(demo_env: Settings) -> None:
     at = _reviews_page("owner_validator", "fraud-screening")
     assert "Four eyes: you own fraud-screening" in _texts(at)
     assert not [w for w in at.radio if w.key == "review_conclusion"]
+
+
+def test_every_reason_in_the_calendar_can_be_read_in_full(demo_env: Settings) -> None:
+    at = _reviews_page("executive")
+    calendar = at.dataframe[0].value
+    [full] = [e for e in at.expander if e.label == "Why each review is due, in full"]
+    written = " ".join(str(m.value) for m in full.markdown).replace("\\", "")
+    for model, reason in zip(calendar["Model"], calendar["Why"], strict=True):
+        assert f"**{model}**" in written and reason in written
