@@ -9,7 +9,7 @@ from services.notify.kinds import KIND_LABELS, LOG_LABELS, DeliveryStatus, Notif
 from ui import notifications
 from ui.principal import page_guard
 from ui.tables import fitted_height
-from ui.widgets import stop_on_error, submit
+from ui.widgets import plain, stop_on_error, submit
 
 actor = page_guard()
 st.title("Notifications")
@@ -20,12 +20,22 @@ st.caption("The console tells people by e-mail when something waits on them: an 
 
 with stop_on_error():
     current = notifications.choices(actor)
+    where = notifications.address(actor)
+if where is None:
+    st.warning("Your account has no e-mail address, so nothing can reach you by e-mail; what "
+               "would have is recorded as not sent. An admin sets it: `govern users set-email "
+               f"{actor.id} ADDRESS`.", icon=":material/mail_off:")
+elif not notifications.mail_configured():
+    st.info(f"E-mail would go to {plain(where)}, but no SMTP server is configured "
+            "(GOVERNANCE_SMTP_HOST): messages are recorded, not sent.", icon=":material/mail:")
+else:
+    st.caption(f"E-mail goes to {plain(where)}.")
 with st.form("notification_choices"):
     st.markdown("**What reaches me by e-mail**")
     chosen = {kind: st.checkbox(KIND_LABELS[kind], value=current[kind], key=f"notify_{kind}")
               for kind in NotificationKind}
     st.caption("Each reaches you only when it concerns you (your model, your finding, a "
-               "sign-off you may give). Your e-mail address is your account's.")
+               "sign-off you may give).")
     if st.form_submit_button("Save my choices", type="primary"):
         submit(lambda: notifications.save(actor, chosen),
                lambda _: "Your notification choices are saved.", key="notify_notice")

@@ -97,3 +97,23 @@ def test_govern_users_add_list_set_roles_and_disable(
     assert main(["users", "list"]) == 0
     listing = capsys.readouterr().out
     assert "priya" in listing and "model_owner,validator" in listing and "disabled" in listing
+
+
+def test_an_admin_sets_and_clears_an_accounts_email_and_each_change_is_audited(
+        engine: Engine) -> None:
+    from services.governance.accounts import set_email
+
+    add_user(engine=engine, actor=ADMIN, username="ana", password="a long passphrase 42",
+             roles=frozenset({Role.MODEL_OWNER}))
+    assert set_email(engine=engine, actor=ADMIN, username="ana",
+                     email=" ana@bank.example ").email == "ana@bank.example"
+    with pytest.raises(InvalidInput, match="not an e-mail address"):
+        set_email(engine=engine, actor=ADMIN, username="ana", email="ana at bank")
+    with pytest.raises(PermissionDenied):
+        set_email(engine=engine, actor=Principal("ana", "Ana", frozenset({Role.MODEL_OWNER})),
+                  username="ana", email="elsewhere@mail.example")
+    assert set_email(engine=engine, actor=ADMIN, username="ana", email=None).email is None
+    with session_scope(engine) as session:
+        actions = list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert actions[-4:] == ["user.email_set", "user.set_email.refused",
+                            "user.set_email.refused", "user.email_set"]

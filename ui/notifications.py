@@ -12,7 +12,7 @@ from services.core.principal import Principal
 from services.notify.delivery import deliver_pending
 from services.notify.kinds import DeliveryStatus, NotificationKind
 from services.notify.outbox import NotificationView, list_notifications
-from services.notify.preferences import email_choices, set_email_choices
+from services.notify.preferences import email_address, email_choices, set_email_choices
 from services.store.engine import make_engine, session_scope
 from ui import context
 
@@ -25,6 +25,15 @@ DELIVER_EVERY_S = 30.0
 def choices(actor: Principal) -> dict[NotificationKind, bool]:
     with session_scope(context.engine()) as session:
         return email_choices(session=session, account=actor.id)
+
+
+def address(actor: Principal) -> str | None:
+    with session_scope(context.engine()) as session:
+        return email_address(session=session, account=actor.id)
+
+
+def mail_configured() -> bool:
+    return bool(context.settings().smtp_host)
 
 
 def save(actor: Principal, chosen: dict[NotificationKind, bool]) -> dict[NotificationKind, bool]:

@@ -24,6 +24,8 @@ class AuditAction(StrEnum):
     USER_SET_ROLES_REFUSED = "user.set_roles.refused"
     USER_DISABLED = "user.disabled"
     USER_DISABLE_REFUSED = "user.disable.refused"
+    USER_EMAIL_SET = "user.email_set"
+    USER_SET_EMAIL_REFUSED = "user.set_email.refused"
     # evidence and reports
     EVIDENCE_RECORDED = "evidence.recorded"
     EVIDENCE_PACK_EXPORTED = "evidence_pack.exported"

@@ -33,6 +33,12 @@ def add_commands(commands: Any) -> None:
     set_roles.add_argument("name")
     set_roles.add_argument("--role", action="append", required=True)
     set_roles.set_defaults(handler=_users_set_roles)
+    set_email = user_commands.add_parser(
+        "set-email", help="set the address notifications reach an account at (or --clear)")
+    set_email.add_argument("name")
+    set_email.add_argument("email", nargs="?")
+    set_email.add_argument("--clear", action="store_true", help="remove the address")
+    set_email.set_defaults(handler=_users_set_email)
 
 
 def _new_password() -> str:
@@ -72,6 +78,18 @@ def _users_list(args: argparse.Namespace, settings: Settings) -> int:
         roles = ",".join(sorted(r.value for r in a.roles))
         last = f"{a.last_sign_in_at:%Y-%m-%d %H:%M}" if a.last_sign_in_at else "never"
         print(f"{a.username:<24} {roles:<32} {'disabled' if a.disabled else 'active':<9} {last}")
+    return 0
+
+
+def _users_set_email(args: argparse.Namespace, settings: Settings) -> int:
+    from services.governance.accounts import set_email
+
+    if bool(args.email) == bool(args.clear):
+        raise GovernanceError("Give the address, or --clear to remove it.")
+    account = set_email(engine=store(settings), actor=cli_principal(), username=args.name,
+                        email=None if args.clear else args.email)
+    print(f"Account {account.username}: notifications reach "
+          f"{account.email or 'no address (none set)'}.")
     return 0
 
 

@@ -39,7 +39,6 @@ from services.demo.decisions import (
     generate,
 )
 from services.demo.findings import seed_findings
-from services.demo.reviews import seed_reviews
 from services.demo.guard import SEED_ACTOR, foreign_records, refuse_foreign_workspace
 from services.demo.models import (
     TrainedVersion,
@@ -47,6 +46,7 @@ from services.demo.models import (
     train_credit_models,
     train_fraud_models,
 )
+from services.demo.reviews import seed_reviews
 from services.demo.vendor import seed_vendor_model
 from services.evidence.run import run_evidence
 from services.monitoring.monitor import backfill_health, monitor

@@ -46,6 +46,9 @@ class Account:
     def principal(self) -> Principal:
         return Principal(self.username, self.display_name, self.roles)
 
+# Enough to catch a slip (a missing @, a space); the mail server judges the rest.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
 
 def parse_roles(names: Iterable[str]) -> frozenset[Role]:
     """Role names as typed (comma lists allowed), refused when one is not a role."""
@@ -99,6 +102,30 @@ def set_roles(*, engine: Engine, actor: Principal, username: str,
             append(session=session, actor=actor, action=AuditAction.USER_ROLES_SET,
                    subject_type="user",
                    subject_id=username, payload={"before": before, "after": user.roles})
+            return account_of(user)
+
+
+def set_email(*, engine: Engine, actor: Principal, username: str, email: str | None) -> Account:
+    """Set or clear (None) an account's e-mail address, where notifications reach it (admins
+    only).
+
+    Raises:
+        PermissionDenied: not an admin. NotFound: no such account.
+        InvalidInput: the address is not of the form name@domain.
+    """
+    with refusals_recorded(engine, actor, AuditAction.USER_SET_EMAIL_REFUSED, "user",
+                           username):
+        require(actor, Action.MANAGE_USERS)
+        address = email.strip() if email else None
+        if address is not None and not _EMAIL.match(address):
+            raise InvalidInput(f"{address!r} is not an e-mail address.",
+                               hint="Write it as name@domain.")
+        with session_scope(engine) as session:
+            user = _user(session, username)
+            before, user.email = user.email, address
+            append(session=session, actor=actor, action=AuditAction.USER_EMAIL_SET,
+                   subject_type="user", subject_id=username,
+                   payload={"before": before, "after": address})
             return account_of(user)
 
 

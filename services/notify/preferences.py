@@ -16,7 +16,13 @@ from services.core.errors import InvalidInput
 from services.core.principal import Principal
 from services.notify.kinds import NotificationKind
 from services.store.engine import session_scope
-from services.store.models import NotificationPreference
+from services.store.models import NotificationPreference, User
+
+
+def email_address(*, session: Session, account: str) -> str | None:
+    """Where e-mail reaches this account: its address in the store (None: no account, which
+    a demo persona or an OIDC sign-in without a local account is, or no address set)."""
+    return session.scalar(select(User.email).where(User.username == account))
 
 
 def email_choices(*, session: Session, account: str) -> dict[NotificationKind, bool]:
