@@ -276,9 +276,11 @@ def _tell_owner(session: Session, row: ValidationFinding) -> None:
     enqueue(session, kind=NotificationKind.FINDING_ASSIGNED,
             subject=f"Finding #{row.id} on {row.model_name} v{row.model_version} assigned to "
                     "you",
+            desk_subject=f"Finding #{row.id} on {row.model_name} v{row.model_version} "
+                         f"assigned to {row.owner}",
             text=f"Finding #{row.id} ({row.severity}, {row.category}), \"{row.title}\", on "
-                 f"{row.model_name} v{row.model_version} is yours to remediate by "
-                 f"{row.due_on:%Y-%m-%d}.",
+                 f"{row.model_name} v{row.model_version} is assigned to {row.owner} to "
+                 f"remediate by {row.due_on:%Y-%m-%d}.",
             link=f"/evidence?model={row.model_name}&version={row.model_version}",
             data={"finding_id": row.id, "model": row.model_name, "version": row.model_version,
                   "severity": row.severity, "category": row.category,

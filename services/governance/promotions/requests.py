@@ -83,6 +83,8 @@ def request_promotion(*, engine: Engine, registry: Registry, policy: Policy, act
             enqueue(session, kind=NotificationKind.PROMOTION_WAITING,
                     subject=f"Promotion of {model_name} v{version} to @{alias} waits for your "
                             "sign-off",
+                    desk_subject=f"Promotion of {model_name} v{version} to @{alias} waits for "
+                                 "a validator's sign-off",
                     text=f"Promotion request #{request.id}: {actor.name} asks for {model_name} "
                          f"v{version} to take @{alias}{failing}. It needs a validator's "
                          "sign-off.",
