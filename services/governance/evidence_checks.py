@@ -63,8 +63,9 @@ class Facts:
 
     @property
     def vendor(self) -> bool:
-        """A third-party model: registered with a `vendor` tag naming who built it."""
-        return bool(self.card.model.tags.get("vendor"))
+        """A third-party model: registered as one (`model_kind = vendor`), or with a `vendor`
+        tag naming who built it."""
+        return self.card.model.is_vendor or bool(self.card.model.tags.get("vendor"))
 
 
 def read_facts(*, session: Session, registry: Registry, policy: Policy, model_name: str,
@@ -124,6 +125,9 @@ def _development(f: Facts) -> Finding:
     card = f.card
     gaps = [i.requirement for i in card.contract.gaps
             if not i.requirement.startswith("model tag")]
+    if f.vendor:
+        # Not trained here: its development is documented by what the vendor delivered.
+        return _vendor_development(f, gaps)
     return Finding(ControlStatus.GAP if gaps else ControlStatus.MET,
                    f"Missing: {', '.join(gaps)}." if gaps else
                    f"Training run {card.lineage.run_id}, code {card.lineage.code_version}, data "
@@ -287,7 +291,48 @@ def _audit_trail(f: Facts) -> Finding:
                    "verified by each monitor run; no break is open.", f.judged_at, link("audit"))
 
 
+def _vendor_development(f: Facts, gaps: list[str]) -> Finding:
+    card = f.card
+    release = card.lineage.vendor_version
+    where = link("model", model=card.model.name)
+    if gaps or not release:
+        missing = gaps + ([] if release else ["the vendor's release (vendor_version tag)"])
+        return Finding(ControlStatus.GAP, f"Missing: {', '.join(missing)}.", None, where)
+    said = (f"Supplied by {card.model.tags.get('vendor')}, release {release}; not trained "
+            f"here, so no training run, code or training data is held.")
+    if not card.documents:
+        return Finding(ControlStatus.PARTIAL, f"{said} No document received from the vendor "
+                       "is kept: record its model documentation.", card.version.created_at,
+                       where)
+    return Finding(ControlStatus.MET, f"{said} {len(card.documents)} document(s) received.",
+                   max(d.recorded_at for d in card.documents), where)
+
+
+def _vendor_documentation(f: Facts) -> Finding:
+    """A vendor model's documents received, each with the SHA-256 of its bytes: a gap when
+    none is kept (outsourcing development does not outsource the documentation)."""
+    card = f.card
+    where = link("model", model=card.model.name)
+    if not f.vendor:
+        return Finding(ControlStatus.NOT_APPLICABLE, "Developed in-house: its documentation "
+                       "is its lineage.", None, where)
+    if not card.documents:
+        return Finding(ControlStatus.GAP, "No document received from the vendor is kept "
+                       "(model documentation, validation report, change notices).", None, where)
+    listed = "; ".join(f"{d.title} ({d.received_on:%Y-%m-%d}, SHA-256 {d.sha256[:12]}…)"
+                       for d in card.documents[:3])
+    more = f" and {len(card.documents) - 3} more" if len(card.documents) > 3 else ""
+    return Finding(ControlStatus.MET, f"{len(card.documents)} document(s) received: "
+                   f"{listed}{more}.", max(d.recorded_at for d in card.documents), where)
+
+
 def _explanation(f: Facts) -> Finding:
+    if f.vendor:
+        # EU AI Act Art. 86 still binds the deployer: the console cannot meet it for them.
+        return Finding(ControlStatus.GAP, "A vendor model: the console holds no artifact, so no "
+                       "decision of it is explained or replayed. The person's explanation "
+                       "must come from the vendor (reason codes per decision).", None,
+                       link("decisions"))
     return Finding(ControlStatus.MET if f.traffic_days else ControlStatus.GAP,
                    "Each decision's case file explains it in the original inputs (Shapley "
                    "values) and exports a letter to the person with the main reasons and how "
@@ -368,4 +413,5 @@ CHECKS: dict[str, Callable[[Facts], Finding]] = {
     "explanation": _explanation,
     "findings": _findings,
     "periodic_review": _periodic_review,
+    "vendor_documentation": _vendor_documentation,
 }

@@ -60,6 +60,7 @@ EVIDENCE_KINDS: dict[str, str] = {
     "findings": "validators' findings with owners and due dates: none high open, none overdue",
     "periodic_review": "a periodic review recorded with the state frozen, not overdue or "
                        "triggered since (the tier's review cycle and triggers)",
+    "vendor_documentation": "a vendor model's documents received, each with its SHA-256",
 }
 STATUSES = ("current", "superseded")
 

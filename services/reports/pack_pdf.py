@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.governance.controls import ControlStatus
-from services.reports.card_document import ModelCardDocument
+from services.reports.card_document import CardVendor, ModelCardDocument
 from services.reports.pack_document import (
     DriftUnavailable,
     EvidencePack,
@@ -85,6 +85,16 @@ def _controls(doc: Document, controls: tuple[PackControl, ...]) -> None:
               fills=[{1: STATUS_FILLS[c.status]} for c in controls])
 
 
+def _vendor_rows(vendor: CardVendor) -> list[list[str]]:
+    """A vendor model's provenance instead of a training run it never had here."""
+    return [["Vendor / release", f"{vendor.vendor or '(missing)'} / "
+                                 f"{vendor.vendor_version or '(missing)'}"],
+            ["Artifact", vendor.no_artifact],
+            *([[f"Document received {d.received_on}", f"{d.title} ({d.file_name}, "
+                f"{d.size_bytes:,} bytes, SHA-256 {d.sha256})"] for d in vendor.documents]
+              or [["Documents received", "none kept: a gap"]])]
+
+
 def _card(doc: Document, card: ModelCardDocument) -> None:
     details, params = card.model_details, card.model_parameters
     doc.new_page()
@@ -97,11 +107,12 @@ def _card(doc: Document, card: ModelCardDocument) -> None:
                ["Intended use", considerations.use_cases[0] or "(missing: a gap)"],
                ["Limitations", considerations.limitations[0] or "(missing: a gap)"],
                ["Sensitive features", considerations.sensitive_features or "(missing)"],
-               ["Estimator", params.model_architecture or "-"],
-               ["Training run", str(params.training_run)],
-               ["Code version", params.code_version or "(missing)"],
-               ["Data", "; ".join(f"{d.name} ({d.context}, digest {d.mlflow_digest})"
-                                  for d in params.data) or "(none logged)"],
+               *(_vendor_rows(card.vendor) if card.vendor else [
+                   ["Estimator", params.model_architecture or "-"],
+                   ["Training run", str(params.training_run)],
+                   ["Code version", params.code_version or "(missing)"],
+                   ["Data", "; ".join(f"{d.name} ({d.context}, digest {d.mlflow_digest})"
+                                      for d in params.data) or "(none logged)"]]),
                ["Registered", str(details.version.date)[:19]]], (1.2, 4))
     metrics = card.quantitative_analysis.performance_metrics
     if metrics:
