@@ -88,6 +88,8 @@ class AuditAction(StrEnum):
     # vendor models: registered without artifacts, with the documents received from the vendor
     VENDOR_MODEL_REGISTERED = "vendor_model.registered"
     VENDOR_MODEL_REGISTER_REFUSED = "vendor_model.register.refused"
+    VENDOR_MODEL_SETTINGS_CHANGED = "vendor_model.settings_changed"
+    VENDOR_MODEL_SETTINGS_REFUSED = "vendor_model.settings.refused"
     VENDOR_DOCUMENT_RECORDED = "vendor_document.recorded"
     VENDOR_DOCUMENT_RECORD_REFUSED = "vendor_document.record.refused"
     # notifications: a person's choice of what reaches them by e-mail (deliveries are not

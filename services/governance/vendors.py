@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -30,12 +30,13 @@ from services.core.clock import utcnow
 from services.core.errors import InvalidInput, NotFound
 from services.core.permissions import Action, require
 from services.core.policy import RISK_TIERS
-from services.core.principal import Principal
+from services.core.principal import DEMO_PERSONAS, Principal, Role
 from services.core.visible import visible
-from services.registry.adapter import Registry
+from services.registry.adapter import ModelSummary, Registry
 from services.registry.vendor import VENDOR_TAG, VENDOR_VERSION_TAG, register_vendor_version
 from services.store.engine import session_scope
-from services.store.models import VendorDocument
+from services.store.models import User, VendorDocument
+from services.store.workspace import WorkspaceState, workspace_state
 
 MAX_DOCUMENT_BYTES = 25 * 1024 * 1024  # a model document, not a data set
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -64,28 +65,46 @@ class VendorRegistration:
     version: str  # the registry's version number
     vendor: str
     vendor_version: str
+    favourable_label: str  # the label value that is good for the person
+    favourable_defaulted: bool  # nobody named it: the positive label was taken
+    # A new release of a model already registered: the model-level settings it changed, as
+    # tag -> (before, after); every other setting was kept as it was.
+    changed: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+DEFAULT_LIMITATIONS = ("Trained and scored by the vendor: the console cannot replay or explain "
+                       "its decisions.")
 
 
 def register_vendor_model(*, engine: Engine, registry: Registry, actor: Principal, name: str,
                           vendor: str, vendor_version: str, purpose: str, owner: str,
                           risk_tier: str, inputs: Mapping[str, str], label: str,
-                          positive_label: str, sensitive_features: str = "",
-                          limitations: str = "", decision_threshold: float | None = None,
+                          positive_label: str, sensitive_features: str | None = None,
+                          limitations: str | None = None, favourable_label: str | None = None,
+                          decision_threshold: float | None = None,
                           scored_holdout: Path | None = None,
                           artifact_root: Path | None = None) -> VendorRegistration:
     """Register a vendor model, or a new version of one (the vendor shipped a new release).
 
     inputs: input name -> MLflow type, from the vendor's documentation (the signature ingest
-    checks decisions against). label, positive_label, sensitive_features: as the governance
-    contract's tags, for evidence from a scored hold-out set and fairness over time.
-    scored_holdout: a Parquet file with the inputs, the vendor's score in column `score`, the
-    label and the sensitive columns, logged as the version's hold-out set. artifact_root:
-    where a local registry keeps files (Settings.artifact_root); None for a tracking server.
+    checks decisions against). label, positive_label, sensitive_features, favourable_label: as
+    the governance contract's tags, for evidence from a scored hold-out set and fairness over
+    time. sensitive_features, limitations and favourable_label left None keep what the model
+    already says (they govern the serving version too); for a new model they default to none,
+    a sentence saying the console cannot replay it, and the positive label (said so in the
+    answer: a fraud score's positive label is the unfavourable one). decision_threshold: a
+    probability in [0, 1]. owner: an existing account that is a model owner or admin (a demo
+    persona in the demo), or the model's present owner. scored_holdout: a Parquet file with
+    the inputs, the vendor's score in column `score`, the label and the sensitive columns,
+    logged as the version's hold-out set. artifact_root: where a local registry keeps files
+    (Settings.artifact_root); None for a tracking server.
 
     Raises:
         PermissionDenied: the actor is neither a model owner nor an admin.
-        InvalidInput: a field is empty or malformed, the tier is unknown, or the name belongs
-            to a model the organisation trained.
+        InvalidInput: a field is empty or malformed, the tier is unknown, the threshold is not
+            a probability, the owner is no account that may own a model, a sensitive feature is
+            not a declared input, the release is registered already, or the name belongs to a
+            model the organisation trained.
         SourceUnavailable: the registry cannot be reached.
     """
     with refusals_recorded(engine, actor, AuditAction.VENDOR_MODEL_REGISTER_REFUSED, "model",
@@ -102,21 +121,38 @@ def register_vendor_model(*, engine: Engine, registry: Registry, actor: Principa
         if risk_tier not in RISK_TIERS:
             raise InvalidInput(f"{risk_tier!r} is not a risk tier: one of "
                                f"{', '.join(RISK_TIERS)}.")
-        if not _ACCOUNT.match(owner):
-            raise InvalidInput(f"{owner!r} is not an account name.",
-                               hint="The owner is the account that answers for the model.")
+        if decision_threshold is not None and not 0.0 <= float(decision_threshold) <= 1.0:
+            raise InvalidInput(f"The threshold {decision_threshold:g} is not a probability.",
+                               hint="Give the operating threshold on the vendor's score, "
+                                    "between 0 and 1.")
         if scored_holdout is not None and scored_holdout.suffix.lower() != ".parquet":
             raise InvalidInput("The scored hold-out set logged with a version is a Parquet "
                                "file.", hint="Or run evidence from a CSV with --scored-file.")
+        existing = _existing(registry, name)
+        if existing is not None and not existing.is_vendor:
+            raise InvalidInput(f"{name!r} is already registered as a model the organisation "
+                               "trained, not a vendor model.",
+                               hint="Choose another name for the vendor model.")
+        before = dict(existing.tags) if existing is not None else {}
+        release = vendor_version.strip()
+        if existing is not None:
+            _new_release(registry, name, release)
+        with session_scope(engine) as session:
+            _may_own(session, owner, before.get("owner"))
+        sensitive = _given(sensitive_features, before.get("sensitive_features", ""))
+        declared_sensitive(sensitive, inputs)
+        favourable = _given(favourable_label, before.get("favourable_label", ""))
+        defaulted = not favourable
         model_tags = {
             "owner": owner, "risk_tier": risk_tier, "intended_use": visible(purpose).strip(),
-            "limitations": visible(limitations).strip() or
-            "Trained and scored by the vendor: the console cannot replay or explain its "
-            "decisions.",
-            VENDOR_TAG: visible(vendor).strip(), VENDOR_VERSION_TAG: vendor_version.strip(),
-            "label": label.strip(), "positive_label": positive_label.strip(),
-            "sensitive_features": sensitive_features.strip()}
-        version_tags = {VENDOR_VERSION_TAG: vendor_version.strip()}
+            "limitations": _given(limitations, before.get("limitations", ""))
+            or DEFAULT_LIMITATIONS,
+            VENDOR_TAG: visible(vendor).strip(), "label": label.strip(),
+            "positive_label": positive_label.strip(), "sensitive_features": sensitive,
+            "favourable_label": favourable or positive_label.strip()}
+        changed = {k: (before.get(k, ""), v) for k, v in model_tags.items()
+                   if existing is not None and before.get(k, "") != v}
+        version_tags = {VENDOR_VERSION_TAG: release}
         if decision_threshold is not None:
             version_tags["decision_threshold"] = f"{float(decision_threshold):g}"
         version = register_vendor_version(
@@ -129,10 +165,14 @@ def register_vendor_model(*, engine: Engine, registry: Registry, actor: Principa
                    subject_type="model", subject_id=name,
                    model_name=name, payload={
                        "version": version, "vendor": model_tags[VENDOR_TAG],
-                       "vendor_version": vendor_version.strip(), "owner": owner,
+                       "vendor_version": release, "owner": owner,
                        "risk_tier": risk_tier, "inputs": dict(inputs),
+                       "favourable_label": model_tags["favourable_label"],
+                       "sensitive_features": sensitive,
+                       "changed": {k: {"from": a, "to": b} for k, (a, b) in changed.items()},
                        "scored_holdout": scored_holdout.name if scored_holdout else None})
-        return VendorRegistration(name, version, model_tags[VENDOR_TAG], vendor_version.strip())
+        return VendorRegistration(name, version, model_tags[VENDOR_TAG], release,
+                                  model_tags["favourable_label"], defaulted, changed)
 
 
 def record_vendor_document(*, engine: Engine, registry: Registry, actor: Principal,
@@ -218,3 +258,65 @@ def _record(row: VendorDocument) -> VendorDocumentRecord:
     return VendorDocumentRecord(row.id, row.model_name, row.model_version, row.title,
                                 row.file_name, row.sha256, row.size_bytes, row.received_on,
                                 row.recorded_by, row.recorded_at)
+
+
+def _given(value: str | None, before: str) -> str:
+    """A setting given explicitly (even as empty), else what the model says now."""
+    return before.strip() if value is None else visible(value).strip()
+
+
+def _existing(registry: Registry, name: str) -> ModelSummary | None:
+    try:
+        return registry.get_model(name)
+    except NotFound:
+        return None
+
+
+def _new_release(registry: Registry, name: str, release: str) -> None:
+    """Refuse a release the model has a version of already (the registry would hold two)."""
+    for held in registry.list_versions(name):
+        if held.tags.get(VENDOR_VERSION_TAG, "").strip() == release:
+            raise InvalidInput(f"Release {release} of {name!r} is registered already, as "
+                               f"version {held.version}.",
+                               hint="A new release has a new vendor version; to change the "
+                                    "model's settings use govern vendor settings.")
+
+
+def declared_sensitive(sensitive: str, inputs: Mapping[str, str]) -> None:
+    """Refuse a sensitive feature that is not a declared input: ingest would refuse it in
+    decisions, so fairness over time could never see it."""
+    wanted = [f.strip() for f in sensitive.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in inputs]
+    if unknown:
+        raise InvalidInput(f"The sensitive feature(s) {', '.join(unknown)} are not among the "
+                           f"declared inputs ({', '.join(inputs) or 'none'}): fairness could "
+                           "never see them.",
+                           hint="Declare each with --input NAME=TYPE, or leave it out of "
+                                "--sensitive.")
+
+
+
+def _may_own(session: Session, owner: str, present_owner: str | None) -> None:
+    """The owner answers for the model, so is an account that may own one (a model owner or
+    admin; a demo persona by its roles while the demo is built or shown). A name that is no
+    account is accepted only when it is the model's owner already (who may sign in through
+    OIDC), as a finding's owner is (services.governance.findings)."""
+    if not _ACCOUNT.match(owner):
+        raise InvalidInput(f"{owner!r} is not an account name.",
+                           hint="The owner is the account that answers for the model.")
+    account = session.scalar(select(User).where(User.username == owner))
+    demo = workspace_state(session=session) in (WorkspaceState.DEMO,
+                                                WorkspaceState.DEMO_BUILDING)
+    persona = next((p.principal for p in DEMO_PERSONAS if p.principal.id == owner), None) \
+        if demo else None
+    roles = set(account.roles) if account is not None and not account.disabled \
+        else set(persona.roles) if persona is not None else None
+    if roles is None:
+        if owner == present_owner:
+            return
+        raise InvalidInput(f"There is no account {owner!r} to own the model.",
+                           hint="Name an existing account that is a model owner or admin "
+                                "(govern users list; govern users add to create one).")
+    if not roles & {Role.MODEL_OWNER, Role.ADMIN}:
+        raise InvalidInput(f"{owner} is not a model owner or admin, so cannot answer for the "
+                           "model.", hint="Name a model owner (govern users list).")

@@ -33,7 +33,7 @@ from services.registry.adapter import (
 )
 
 VENDOR_TAG = "vendor"  # on the registered model: who supplies it
-VENDOR_VERSION_TAG = "vendor_version"  # on each version (and the model: the latest)
+VENDOR_VERSION_TAG = "vendor_version"  # on each version: the release it is
 SCORE_COLUMN = "score"  # in a scored hold-out file: the vendor's score, P(positive label)
 INPUT_TYPES = ("double", "float", "long", "integer", "string", "boolean")
 _EXPERIMENT = "vendor-models"
@@ -111,3 +111,15 @@ def register_vendor_version(registry: Registry, *, name: str, model_tags: Mappin
         for key, value in {**model_tags, MODEL_KIND_TAG: VENDOR_KIND}.items():
             client.set_registered_model_tag(name, key, value)
     return str(version.version)
+
+
+def set_vendor_model_tags(registry: Registry, *, name: str, tags: Mapping[str, str]) -> None:
+    """Write model-level tags of a vendor model (its settings that govern every version).
+
+    Raises NotFound for an unknown model; SourceUnavailable when the registry cannot be
+    reached."""
+    client = MlflowClient(tracking_uri=registry.tracking_uri,
+                          registry_uri=registry.registry_uri)
+    with registry._translated(f"Model {name!r}"):
+        for key, value in tags.items():
+            client.set_registered_model_tag(name, key, value)
