@@ -60,3 +60,23 @@ def test_the_letter_shows_no_raw_codes() -> None:
     text = _letter("escalated", {"savings": -0.1}, reason="low_confidence", savings="not_known")
     assert "not_known" not in text and "low_confidence" not in text
     assert "savings (not known) lowered" in text
+
+
+def test_without_an_explanation_the_scoring_services_reason_codes_are_given() -> None:
+    """A vendor model's decision has no explanation of ours: its reason codes are the reasons
+    there are, and the person is owed them."""
+    row = DecisionRow(decision_id="d-2", model_name="bureau-score", model_version="1",
+                      decided_at=datetime(2026, 11, 2, 10, 0), subject_ref="APP-2",
+                      score=0.2, threshold=0.5, outcome="declined", escalation_reason=None,
+                      shadow=False, overridden=False)
+    with_codes = CaseFile(row, {"income": 20.0}, ["IDV07", "IDV12"], None, (), None, None, (),
+                          ())
+    without = CaseFile(row, {"income": 20.0}, None, None, (), None, None, (), ())
+
+    def text(file: CaseFile) -> str:
+        pdf = case_pdf(file, explanation=None, replayed=None, outcome_word="repayment")
+        return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+                        .split())
+    assert "gave these reason codes: IDV07, IDV12" in text(with_codes)
+    assert "could not be produced" not in text(with_codes)
+    assert "could not be produced" in text(without)

@@ -54,6 +54,13 @@ def case_pdf(file: CaseFile, *, explanation: Explanation | None, replayed: Repla
                    v is None for v in file.features.values())
                else "The model could not score your application")
         document.paragraph(f"{why}, so a person reviewed it.", size=11)
+    elif file.reason_codes:
+        # No explanation of our own (a vendor model's, or one that did not add up): the codes
+        # the scoring service gave are the reasons there are, and the person is owed them.
+        codes = ", ".join(str(c) for c in file.reason_codes[:8])
+        document.paragraph(f"The service that assessed your application gave these reason "
+                           f"codes: {codes}. A member of staff will explain what each means "
+                           "for your application, in writing, on request.", size=11)
     else:
         document.paragraph("The main reasons for this decision could not be produced and "
                            "checked automatically. A member of staff will explain them to you "
