@@ -184,3 +184,24 @@ def test_binned_wasserstein_agrees_with_scipy_on_the_raw_values() -> None:
                                           reference.fine_midpoints, reference.spread)
     exact = wasserstein_distance(before, after) / before.std()
     assert binned == pytest.approx(exact, abs=0.01)
+
+
+def test_a_score_that_drifts_alone_opens_a_finding_for_a_person(engine: Engine) -> None:
+    """Prediction drift: the inputs look as they did, but what the model decides moved; the
+    drifted share of inputs alone would never call anyone."""
+    from services.monitoring.assessment import PillarStatus, _drift
+
+    reference = _reference_frame()
+    rng = np.random.default_rng(2)
+    _store_reference(engine, reference, rng.beta(2, 5, len(reference)))
+    same_inputs = _reference_frame(3000)
+    with session_scope(engine) as session:
+        profiler = DailyProfiler(session.connection())
+        profiler.add(_decisions(same_inputs, rng.beta(5, 2, 3000), days=10))  # scores moved
+        profiler.write()
+        findings: list = []  # type: ignore[type-arg]
+        pillar = _drift(session, "m", "1", load_policy(PROJECT_ROOT / "policy.toml")
+                        .for_tier("high"), DAY, DAY + timedelta(days=9), "high", findings)
+    assert pillar.status is PillarStatus.RED
+    assert [f.kind for f in findings] == ["drift"]
+    assert "v1's score drifted from its reference" in findings[0].message

@@ -173,6 +173,15 @@ def _drift(session: Session, model_name: str, version: str, tier: TierPolicy, fi
             if window.features else f"v{version} has no inputs to judge."
         return Pillar(PillarStatus.GREY, why)
     drifted = [f.feature for f in window.features if f.drifted]
+    prediction = window.prediction
+    if prediction is not None and prediction.drifted and not window.dataset_drift:
+        # The model's own output moved beyond the policy's bounds (prediction drift): what it
+        # decides about people changed, however few of its inputs did, so a person is told.
+        message = (f"v{version}'s score drifted from its reference from {window.start:%Y-%m-%d} "
+                   f"(PSI {prediction.psi:.3f})" if prediction.psi is not None else
+                   f"v{version}'s score drifted from its reference from {window.start:%Y-%m-%d}")
+        message += f"; inputs drifted: {', '.join(drifted)}." if drifted else "."
+        return _breach(findings, Finding("drift", severity, share, bound, message))
     if window.dataset_drift:
         message = (f"{share:.0%} of v{version}'s inputs drifted from its reference from "
                    f"{window.start:%Y-%m-%d}: {', '.join(drifted)}.")
