@@ -55,7 +55,7 @@ if challenger is not None and challenger == model.aliases.get("champion"):
 else:
     cols.metric("Challenger", f"v{challenger}" if challenger else "none", width=150)
 if model.is_vendor:
-    vendor_panel(model, principal)
+    vendor_panel(model, principal, view.versions)
 
 with stop_on_error():
     health = next((r for r in portfolio_view().rows if r.name == model.name), None)
@@ -124,6 +124,9 @@ st.dataframe(
         {
             "Version": f"v{v.version}",
             "Aliases": ", ".join(v.aliases) or "—",
+            # A vendor model: the vendor's release each version records.
+            **({"Vendor release": v.tags.get("vendor_version") or "missing"}
+               if model.is_vendor else {}),
             "Status": v.status,
             "Registered": v.created_at,
             "Run": v.run_id or "—",

@@ -4,6 +4,7 @@ out), and a model owner's or admin's form to keep one more."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
@@ -20,7 +21,7 @@ from services.governance.vendors import (
     record_vendor_document,
     vendor_documents,
 )
-from services.registry.adapter import ModelSummary
+from services.registry.adapter import ModelSummary, ModelVersionSummary
 from services.registry.vendor import no_artifact
 from services.store.engine import session_scope
 from ui import context
@@ -46,12 +47,22 @@ def _content(document_id: int) -> bytes:
         return document_content(session=session, document_id=document_id)[1]
 
 
-def vendor_panel(model: ModelSummary, principal: Principal) -> None:
-    """The vendor facts, the documents received and, for those who may, the upload form."""
+def vendor_panel(model: ModelSummary, principal: Principal,
+                 versions: Sequence[ModelVersionSummary]) -> None:
+    """The vendor facts (the release of the version that serves, else the latest: each
+    version records its own), the documents received and, for those who may, the upload
+    form."""
     facts = figure_row()
     facts.metric("Vendor", model.tags.get("vendor") or "missing", width="content")
-    facts.metric("Vendor release", model.tags.get("vendor_version") or "missing",
-                 width="content", help="The release the newest registry version records.")
+    serving = model.aliases.get("champion")
+    shown = serving or model.latest_version
+    release = next((v.tags.get("vendor_version") for v in versions if v.version == shown),
+                   None)
+    facts.metric("Vendor release", release or "missing", width="content",
+                 help=(f"The release of v{shown}, " + ("the champion" if serving else
+                       "the latest version (none is champion)")
+                       + ": each version's own release is in the versions table and its "
+                         "lineage below.") if shown else None)
     st.info(f"{plain(no_artifact(model.name))} Its decisions are ingested and monitored for "
             "drift, escalation, performance and fairness over time; evidence comes from a "
             "hold-out set the vendor scored.", icon=":material/storefront:")

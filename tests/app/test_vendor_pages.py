@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from services.core.principal import Principal, Role
 from services.core.settings import Settings
 from services.demo.vendor import DOCUMENTS, NAME
 from services.store.engine import make_engine, session_scope
@@ -88,3 +89,28 @@ def test_the_case_file_of_a_vendor_decision_says_why_there_is_no_replay(
     inputs = next(d.value for d in at.dataframe if "Input" in d.value.columns)
     assert set(inputs["Input"]) == {"income", "debt_ratio", "accounts_open", "region", "age"}
     assert at.text_area  # a person may still override it
+
+
+def test_a_new_release_leaves_the_serving_release_and_settings_shown(
+        demo_copy: Settings) -> None:
+    from services.governance.vendors import register_vendor_model
+    from services.registry.adapter import Registry
+
+    registry = Registry(demo_copy.mlflow_tracking_uri, demo_copy.mlflow_registry_uri)
+    before = registry.get_model(NAME).tags
+    owner = Principal("demo.amara", "Amara", frozenset({Role.MODEL_OWNER}))
+    register_vendor_model(
+        engine=make_engine(demo_copy.database_url), registry=registry, actor=owner,
+        name=NAME, vendor="Northwind Credit Bureau", vendor_version="4.3",
+        purpose=before["intended_use"], owner=before["owner"], risk_tier=before["risk_tier"],
+        inputs=registry.input_schema(NAME, "1"), label=before["label"],
+        positive_label=before["positive_label"], artifact_root=demo_copy.artifact_root)
+    after = registry.get_model(NAME).tags
+    assert {k: after[k] for k in ("limitations", "sensitive_features")} == \
+        {k: before[k] for k in ("limitations", "sensitive_features")}
+    at = _model_page("executive")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Vendor release"] == "4.2" and metrics["Champion"] == "v1"
+    versions = next(d.value for d in at.dataframe if "Vendor release" in d.value.columns)
+    assert dict(zip(versions["Version"], versions["Vendor release"], strict=True)) == \
+        {"v2": "4.3", "v1": "4.2"}
