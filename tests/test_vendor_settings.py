@@ -183,3 +183,24 @@ def test_the_same_release_twice_is_refused_naming_its_version(vendor_store: Any)
     with pytest.raises(InvalidInput, match=r"Release 2.3 .* registered already, as version 1"):
         _register(vendor_store, vendor_version=" 2.3 ")
     assert len(vendor_store[1].list_versions(MODEL)) == 2
+
+
+@pytest.mark.parametrize("release_tag", [True, False])
+def test_govern_models_and_the_model_page_agree_on_a_vendor_versions_contract(
+        vendor_store: Any, release_tag: bool) -> None:
+    from mlflow import MlflowClient
+
+    from services.registry.contract import check_contract
+    from services.registry.inventory import inventory
+
+    registry = vendor_store[1]
+    _register(vendor_store, favourable_label="0", sensitive_features="group")
+    if not release_tag:
+        MlflowClient(tracking_uri=registry.tracking_uri).delete_model_version_tag(
+            MODEL, "1", "vendor_version")
+    row = next(r for r in inventory(registry=registry, check_versions=True) if r.name == MODEL)
+    page = check_contract(registry.get_model(MODEL), registry.lineage(MODEL, "1"))
+    assert row.contract_gaps + len(row.version_gaps) == len(page.gaps)
+    assert not any("flavor" in gap for gap in row.version_gaps)
+    assert [g.split(": ")[1] for g in row.version_gaps] == [g.requirement for g in page.gaps]
+    assert page.complete is release_tag

@@ -96,19 +96,23 @@ def vendor_items(model: ModelSummary, lineage: Lineage | None) -> tuple[Contract
     the version the vendor shipped, and declares the inputs the vendor documents (a signature,
     so ingest checks its decisions). Evidence comes from a hold-out set the vendor scored."""
     vendor = model.tags.get("vendor", "").strip()
-    items = [ContractItem("model tag 'vendor'", bool(vendor),
-                          vendor or "missing: who supplies the model")]
+    items = (ContractItem("model tag 'vendor'", bool(vendor),
+                          vendor or "missing: who supplies the model"),)
     if lineage is None:
-        return tuple(items)
-    shipped = lineage.vendor_version
-    items.append(ContractItem("version tag 'vendor_version'", bool(shipped),
-                              shipped or "missing: the vendor's own version number"))
-    fmt = lineage.model_format
-    items.append(ContractItem(SIGNATURE, bool(fmt and fmt.inputs),
-                              f"{len(fmt.inputs)} input(s), from the vendor's documents"
-                              if fmt and fmt.inputs else "no input signature: register the "
-                              "vendor model again with its inputs"))
-    return tuple(items)
+        return items
+    return items + vendor_version_items(lineage.vendor_version, lineage.model_format)
+
+
+def vendor_version_items(shipped: str | None,
+                         fmt: ModelFormat | None) -> tuple[ContractItem, ...]:
+    """A vendor version's records: the release it is and the inputs the vendor documents (no
+    flavor: there is nothing to load)."""
+    return (ContractItem("version tag 'vendor_version'", bool(shipped),
+                         shipped or "missing: the vendor's own version number"),
+            ContractItem(SIGNATURE, bool(fmt and fmt.inputs),
+                         f"{len(fmt.inputs)} input(s), from the vendor's documents"
+                         if fmt and fmt.inputs else "no input signature: register the "
+                         "vendor model again with its inputs"))
 
 
 def format_items(fmt: ModelFormat | None) -> tuple[ContractItem, ...]:
