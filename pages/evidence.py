@@ -3,7 +3,6 @@
 import pandas as pd
 import streamlit as st
 
-from services.core.errors import GovernanceError
 from services.core.glossary import label, shown, term
 from services.core.numbers import UNDEFINED, Unit
 from services.core.permissions import Action, allowed
@@ -11,12 +10,13 @@ from services.evidence.groups import group_order
 from services.evidence.payloads import ClassificationEvaluation
 from ui import figures
 from ui.context import policy
-from ui.data import evidence_records, model_card, run_evidence_now
+from ui.data import evidence_records, model_card
+from ui.evidence_run import evidence_run_controls
 from ui.findings import findings_panel
 from ui.pickers import pick_model_version, version_label
 from ui.principal import page_guard
 from ui.tables import fitted_height, labelled, readable
-from ui.widgets import plain, show_error, stop_on_error
+from ui.widgets import plain, stop_on_error
 
 principal = page_guard()
 
@@ -25,26 +25,7 @@ view, version = pick_model_version("evidence")
 name = view.model.name
 
 if allowed(principal, Action.RUN_EVIDENCE):
-    if st.button(f"Run evidence for v{version}", icon=":material/play_arrow:",
-                 help="Loads this exact version and its hold-out set from MLflow and stores "
-                      "new evaluation and fairness records; earlier records stay as they are."):
-        with st.status(f"Running evidence for {plain(name)} v{version}…",
-                       expanded=True) as status:
-            bar = st.progress(0.0)
-
-            def report(fraction: float, message: str) -> None:
-                bar.progress(fraction, message)
-
-            try:
-                run = run_evidence_now(name, version, principal, report)
-                # The run picker below would keep the run chosen before: show the new one.
-                st.session_state.pop(f"run_{name}_{version}", None)
-                status.update(label=f"Stored evaluation #{run.evaluation.id} and fairness "
-                              f"#{run.fairness.id if run.fairness else '—'} in "
-                              f"{run.seconds:.1f} s", state="complete", expanded=False)
-            except GovernanceError as exc:
-                status.update(label="Evidence run refused; nothing was stored", state="error")
-                show_error(exc)
+    evidence_run_controls(view.model, version, principal)
 else:
     st.caption("Your roles can read evidence but not run it (validators, model owners and "
                "admins can).")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -93,11 +94,13 @@ def _evidence_records(database_url: str, name: str, version: str) -> list[Eviden
         return evidence_history(session=session, model_name=name, model_version=version)
 
 
-def run_evidence_now(name: str, version: str, actor: Principal, progress: Progress) -> EvidenceRun:
-    """A write: never cached, and it clears the reads it changes."""
+def run_evidence_now(name: str, version: str, actor: Principal, progress: Progress,
+                     scored_file: Path | None = None) -> EvidenceRun:
+    """A write: never cached, and it clears the reads it changes. scored_file: a vendor
+    model's scored hold-out set (services.evidence.scored)."""
     run = run_evidence(engine=context.engine(), registry=context.registry(),
                        policy=context.policy(), actor=actor, model_name=name, version=version,
-                       progress=progress)
+                       progress=progress, scored_file=scored_file)
     _model_card.clear()
     _evidence_records.clear()
     return run

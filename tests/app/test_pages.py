@@ -190,6 +190,7 @@ def test_the_evidence_page_draws_the_plots_of_the_latest_run(demo_env: Settings)
     at.switch_page("pages/evidence.py").run()
     assert not at.exception
     assert at.button[0].label.startswith("Run evidence for v2")
+    assert at.button[0].help.startswith("Loads this exact version")  # an own model's words
     assert len(at.get("plotly_chart")) >= 4  # ROC, PR, calibration, confusion
 
 

@@ -5,8 +5,10 @@ the case file of one of its decisions says why nothing is replayed or explained.
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -14,7 +16,7 @@ from services.core.principal import Principal, Role
 from services.core.settings import Settings
 from services.demo.vendor import DOCUMENTS, NAME
 from services.store.engine import make_engine, session_scope
-from services.store.models import AuditEvent, Decision
+from services.store.models import AuditEvent, Decision, Evidence
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -114,3 +116,67 @@ def test_a_new_release_leaves_the_serving_release_and_settings_shown(
     versions = next(d.value for d in at.dataframe if "Vendor release" in d.value.columns)
     assert dict(zip(versions["Version"], versions["Vendor release"], strict=True)) == \
         {"v2": "4.3", "v1": "4.2"}
+
+
+def _new_release_without_scores(settings: Settings) -> None:
+    from services.governance.vendors import register_vendor_model
+    from services.registry.adapter import Registry
+
+    registry = Registry(settings.mlflow_tracking_uri, settings.mlflow_registry_uri)
+    tags = registry.get_model(NAME).tags
+    register_vendor_model(
+        engine=make_engine(settings.database_url), registry=registry,
+        actor=Principal("demo.amara", "Amara", frozenset({Role.MODEL_OWNER})), name=NAME,
+        vendor="Northwind Credit Bureau", vendor_version="4.4",
+        purpose=tags["intended_use"], owner=tags["owner"], risk_tier=tags["risk_tier"],
+        inputs=registry.input_schema(NAME, "1"), label=tags["label"],
+        positive_label=tags["positive_label"], artifact_root=settings.artifact_root)
+
+
+def _evidence_page(version: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.session_state["demo_persona"] = "risk_manager"
+    at.query_params["model"] = NAME
+    at.query_params["version"] = version
+    at.run()
+    at.switch_page("pages/evidence.py").run()
+    assert not at.exception
+    return at
+
+
+def test_a_vendor_version_with_its_scores_logged_runs_without_loading_a_model(
+        demo_env: Settings) -> None:
+    at = _evidence_page("1")
+    run = next(b for b in at.button if b.label.startswith("Run evidence for v1"))
+    assert "never run" in run.help and "loads this exact version" not in run.help.lower()
+    assert not at.get("file_uploader")
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_a_vendor_version_without_scores_offers_an_upload_up_front(demo_copy: Settings,
+                                                                   suffix: str) -> None:
+    import numpy as np
+
+    from services.demo.vendor import applicants
+
+    _new_release_without_scores(demo_copy)
+    at = _evidence_page("2")
+    assert "registered without a scored hold-out set" in _texts(at)
+    run = at.button(key="run_scored_file")
+    assert run.disabled  # nothing to run from until a file is chosen
+    frame = applicants(400, np.random.default_rng(7))
+    buffer = io.BytesIO()
+    if suffix == "csv":
+        frame.to_csv(buffer, index=False)
+    else:
+        frame.to_parquet(buffer)
+    at.get("file_uploader")[0].upload(f"scored-4.4.{suffix}", buffer.getvalue(),
+                                      "application/octet-stream").run()
+    at.button(key="run_scored_file").click().run()
+    assert not at.exception
+    assert "(latest)" in at.selectbox(key=f"run_{NAME}_2").options[0]
+    with session_scope(make_engine(demo_copy.database_url)) as session:
+        stored = session.scalars(select(Evidence).where(
+            Evidence.model_name == NAME, Evidence.model_version == "2")).all()
+    assert {e.kind for e in stored} >= {"evaluation", "fairness", "reference_profile"}
+    assert {e.data_sha256 for e in stored} == {hashlib.sha256(buffer.getvalue()).hexdigest()}
