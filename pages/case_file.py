@@ -77,6 +77,8 @@ with reasons:
                  f"{explanation.replayed_score:.6f} (off by {explanation.difference:.6f}). They "
                  "are not shown as the reasons for this decision: tell the model's owner, with "
                  "this decision's id.", icon=":material/error:")
+    elif vendor is not None:  # the notice above says why, once
+        st.caption("No explanation: a vendor model has no artifact to explain (see above).")
     else:
         st.info(plain(explained.explanation_problem or "No explanation."), icon=":material/info:")
     if explained.flip is not None:
@@ -100,6 +102,8 @@ if explained.replay is not None:
         st.error(f"Not reproduced: version {plain(row.model_version)} now scores the logged inputs "
                  f"{replayed.recomputed:.6f}, but the log says {row.score}. The record or the "
                  "model is not what served this decision.", icon=":material/error:")
+elif vendor is not None:
+    st.caption("No replay: a vendor model has no artifact to rescore the inputs (see above).")
 else:
     st.info(plain(explained.replay_problem or "No replay."), icon=":material/info:")
 

@@ -4,6 +4,7 @@ settings, `list` gives the serving release and `documents` the version each is a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,23 @@ def test_a_vendor_model_through_the_command_line(workspace: Settings,
     assert main(["vendor", "documents", "fraud-score"]) == 0
     listed = capsys.readouterr().out
     assert "Documents kept for fraud-score" in listed and " v2 " in listed
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+def test_ingest_counts_in_words_and_explain_says_no_replay_once(
+        workspace: Settings, capsys: pytest.CaptureFixture[str], rows: int) -> None:
+    assert main([*REGISTER, "--vendor-version", "2.3"]) == 0
+    log = workspace.home / "decisions.jsonl"
+    log.write_text("".join(json.dumps({
+        "decision_id": f"d-{i}", "model_name": "fraud-score", "model_version": "1",
+        "decided_at": "2026-11-01T10:00:00Z", "subject_ref": f"P-{i}",
+        "features": {"amount": 120.5 + i, "region": "north"}, "score": 0.2,
+        "threshold": 0.7, "outcome": "approved"}) + "\n" for i in range(rows)))
+    capsys.readouterr()
+    assert main(["ingest", "decisions", str(log)]) == 0
+    said = capsys.readouterr().out
+    assert (f"{rows} decision stored" if rows == 1 else f"{rows} decisions stored") in said
+    assert main(["explain", "d-0"]) == 1  # nothing was reproduced
+    said = capsys.readouterr().out
+    assert said.count("no artifact to replay or explain") == 1
+    assert "Explanation: not possible, for the same reason." in said

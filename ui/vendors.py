@@ -16,6 +16,7 @@ from services.core.numbers import UNDEFINED
 from services.core.permissions import Action, allowed
 from services.core.principal import Principal
 from services.governance.vendors import (
+    MAX_DOCUMENT_BYTES,
     VendorDocumentRecord,
     document_content,
     record_vendor_document,
@@ -98,7 +99,11 @@ def _upload_form(model: ModelSummary, principal: Principal) -> None:
                               key="vendor_document_title")
         received = st.date_input("Received on", value=utcnow().date(),
                                  max_value=utcnow().date(), key="vendor_document_received")
-        upload = st.file_uploader("File", key="vendor_document_file")
+        # Streamlit's own note says the server's upload limit; a document is kept up to 25 MB.
+        upload = st.file_uploader(f"File (at most {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB)",
+                                  key="vendor_document_file",
+                                  help="Documents are kept up to 25 MB each; keep a larger "
+                                       "file elsewhere and record a note with its SHA-256.")
         sent = st.form_submit_button("Keep the document", type="primary",
                                      key="vendor_document_submit")
     if not sent:

@@ -118,6 +118,8 @@ def _print(report: dict[str, Any]) -> None:
               f"{report['explained_score']:.6f}; {verdict} against the replayed score")
         for c in report["contributions"]:
             print(f"  {c['effect'] * 100:+7.2f} points  {c['input']} = {c['value']}")
+    elif report["explanation_problem"] == report["replay_problem"]:
+        print("Explanation: not possible, for the same reason.")  # said once is enough
     else:
         print(f"Explanation: not possible. {report['explanation_problem']}")
     flip = report["counterfactual"]
@@ -143,7 +145,8 @@ def _print_problems(report: Any, kind: str) -> None:
               f"{len(quarantined):,} quarantined rows.")
     noted = [r for r in report.problems if r.note]
     if noted:
-        print(f"  {len(noted):,} {kind} stored with a note for a person:")
+        print(f"  {len(noted):,} {_counted(len(noted), kind)} stored with a note for a "
+              "person:")
     for r in noted[:SHOWN_ROWS]:
         print(f"  row {r.row}{f' ({r.decision_id})' if r.decision_id else ''}: {r.note}")
 
@@ -209,7 +212,8 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{args.file} was already ingested as batch #{report.batch_id}; nothing to do."
               f"{_earlier_quarantine(engine, report.batch_id)}")
         return 0
-    print(f"Batch #{report.batch_id}: {report.accepted:,} {args.kind} stored, "
+    print(f"Batch #{report.batch_id}: {report.accepted:,} "
+          f"{_counted(report.accepted, args.kind)} stored, "
           f"{report.duplicates:,} already present, {report.quarantined:,} quarantined "
           f"({report.seconds:.1f} s).")
     _print_problems(report, args.kind)
@@ -221,3 +225,8 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _counted(count: int, kind: str) -> str:
+    """'decisions' or 'outcomes' as the count needs it: 1 decision, 2 decisions."""
+    return kind.removesuffix("s") if count == 1 else kind
