@@ -22,9 +22,10 @@ from services.audit.chain import append, refusals_recorded
 from services.core.clock import utcnow
 from services.core.errors import InvalidInput, NotFound
 from services.core.permissions import Action, require
-from services.core.principal import Principal, Role
+from services.core.principal import DEMO_PERSONAS, Principal, Role
 from services.store.engine import session_scope
 from services.store.models import User
+from services.store.workspace import WorkspaceState, workspace_state
 
 MIN_PASSWORD = 12
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,127}$")
@@ -202,3 +203,19 @@ def account_of(user: User) -> Account:
     return Account(user.username, user.display_name, user.email,
                    frozenset(Role(r) for r in user.roles if r in Role._value2member_map_),
                    user.disabled, user.created_at, user.last_sign_in_at)
+
+
+def account_roles(*, session: Session, name: str) -> frozenset[Role] | None:
+    """The roles of the account with this name: an enabled account in the store, or a demo
+    persona while the demo is built or shown; None when there is no such account (a disabled
+    one included). Who may be given work (a finding, a model) is judged on these."""
+    account = session.scalar(select(User).where(User.username == name))
+    if account is not None:
+        known = {r.value for r in Role}
+        return None if account.disabled else frozenset(Role(r) for r in account.roles
+                                                       if r in known)
+    demo = workspace_state(session=session) in (WorkspaceState.DEMO,
+                                                WorkspaceState.DEMO_BUILDING)
+    persona = next((p.principal for p in DEMO_PERSONAS if p.principal.id == name), None) \
+        if demo else None
+    return persona.roles if persona is not None else None

@@ -24,7 +24,7 @@ from services.core.clock import utcnow
 from services.core.errors import InvalidInput, NotFound, PermissionDenied
 from services.core.justification import justified
 from services.core.permissions import Action, require
-from services.core.principal import DEMO_PERSONAS, Principal, Role
+from services.core.principal import Principal, Role
 from services.core.visible import visible
 from services.evidence.findings import (
     UNRESOLVED,
@@ -34,12 +34,12 @@ from services.evidence.findings import (
     Severity,
     finding,
 )
+from services.governance.accounts import account_roles
 from services.notify.kinds import NotificationKind
 from services.notify.outbox import enqueue
 from services.registry.adapter import Registry
 from services.store.engine import session_scope
-from services.store.models import Decision, Evidence, FindingEvent, User, ValidationFinding
-from services.store.workspace import is_demo
+from services.store.models import Decision, Evidence, FindingEvent, ValidationFinding
 
 MAX_DUE_DAYS = 730
 _ACCOUNT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
@@ -304,13 +304,9 @@ def _four_eyes(actor: Principal, row: ValidationFinding, model_owner: str | None
 
 def _can_work(session: Session, name: str, model_owner: str | None) -> None:
     """The account a finding is assigned to must be able to work it: a model owner or admin.
-    An account in the store is judged by its roles, a demo persona by its own; a name known to
-    neither is accepted only as the model's owner tag (who may sign in through OIDC)."""
-    account = session.scalar(select(User).where(User.username == name))
-    persona = next((p.principal for p in DEMO_PERSONAS if p.principal.id == name), None) \
-        if is_demo(session=session) else None
-    roles = set(account.roles) if account is not None and not account.disabled \
-        else set(persona.roles) if persona is not None else None
+    An account is judged by its roles (governance.accounts.account_roles); a name that is no
+    account is accepted only as the model's owner tag (who may sign in through OIDC)."""
+    roles = account_roles(session=session, name=name)
     if roles is None:
         if name == model_owner:
             return

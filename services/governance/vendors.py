@@ -30,13 +30,13 @@ from services.core.clock import utcnow
 from services.core.errors import InvalidInput, NotFound
 from services.core.permissions import Action, require
 from services.core.policy import RISK_TIERS
-from services.core.principal import DEMO_PERSONAS, Principal, Role
+from services.core.principal import Principal, Role
 from services.core.visible import visible
+from services.governance.accounts import account_roles
 from services.registry.adapter import ModelSummary, Registry
 from services.registry.vendor import VENDOR_TAG, VENDOR_VERSION_TAG, register_vendor_version
 from services.store.engine import session_scope
-from services.store.models import User, VendorDocument
-from services.store.workspace import WorkspaceState, workspace_state
+from services.store.models import VendorDocument
 
 MAX_DOCUMENT_BYTES = 25 * 1024 * 1024  # a model document, not a data set
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -304,13 +304,7 @@ def _may_own(session: Session, owner: str, present_owner: str | None) -> None:
     if not _ACCOUNT.match(owner):
         raise InvalidInput(f"{owner!r} is not an account name.",
                            hint="The owner is the account that answers for the model.")
-    account = session.scalar(select(User).where(User.username == owner))
-    demo = workspace_state(session=session) in (WorkspaceState.DEMO,
-                                                WorkspaceState.DEMO_BUILDING)
-    persona = next((p.principal for p in DEMO_PERSONAS if p.principal.id == owner), None) \
-        if demo else None
-    roles = set(account.roles) if account is not None and not account.disabled \
-        else set(persona.roles) if persona is not None else None
+    roles = account_roles(session=session, name=owner)
     if roles is None:
         if owner == present_owner:
             return
