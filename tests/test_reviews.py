@@ -145,6 +145,9 @@ def test_continuing_with_conditions_needs_the_conditions(engine: Engine,
     assert review.conditions.startswith("Retrain")
     with pytest.raises(InvalidInput, match="not a review's conclusion"):
         _review(engine, registry, "carry on")
+    for conclusion in ("continue", "retire"):  # conditions left over from another review
+        with pytest.raises(InvalidInput, match=f"concluding {conclusion} takes no conditions"):
+            _review(engine, registry, conclusion, conditions="Vendor to deliver the report.")
 
 
 def test_a_model_concluded_retire_that_still_serves_is_due_now(engine: Engine,

@@ -108,6 +108,10 @@ def review_form(status: ReviewStatus, versions: list[str], actor: Principal) -> 
         return
     today = utcnow().date()
     cycle_due = date.fromordinal(today.toordinal() + status.cycle_days)
+    if st.session_state.get(_FORM_MODEL) != status.model_name:
+        # Another model: nothing typed for the last one may be recorded against this one.
+        _clear_form()
+        st.session_state[_FORM_MODEL] = status.model_name
     with st.form("record_review"):
         st.markdown(f"**Record a review of {plain(status.model_name)}**")
         left, right = st.columns(2)
@@ -136,12 +140,23 @@ def review_form(status: ReviewStatus, versions: list[str], actor: Principal) -> 
                                    conditions, forward), _notice, key=NOTICE)
 
 
+_FORM_MODEL = "review_form_model"
+_FORM_KEYS = ("review_version", "review_next_due", "review_conclusion", "review_justification",
+              "review_conditions")
+
+
+def _clear_form() -> None:
+    for key in _FORM_KEYS:
+        st.session_state.pop(key, None)
+
+
 def _record(actor: Principal, name: str, version: str, conclusion: Conclusion,
             justification: str, conditions: str, next_due: date | None) -> ReviewRecord:
     review = record_review(engine=context.engine(), registry=context.registry(),
                            policy=context.policy(), actor=actor, model_name=name,
                            conclusion=conclusion, justification=justification,
                            conditions=conditions, version=version, next_due_on=next_due)
+    _clear_form()  # recorded: the same text pressed again would be a second review
     _calendar.clear()
     _history.clear()
     _portfolio.clear()

@@ -173,6 +173,12 @@ def _conditions(conclusion: Conclusion, conditions: str) -> str:
                                     "command line).")
         return justified(conditions)
     terms = visible(conditions).strip()
+    if terms and conclusion in (Conclusion.CONTINUE, Conclusion.RETIRE):
+        # A stored review cannot be corrected: conditions left from another form are refused,
+        # not frozen into a conclusion they do not belong to.
+        raise InvalidInput(f"A review concluding {conclusion} takes no conditions.",
+                           hint="Clear the conditions, or conclude 'continue with conditions' "
+                                "or 'remediate'.")
     if len(terms) > MAX_JUSTIFICATION:
         raise InvalidInput(f"The conditions have {len(terms):,} characters; the limit is "
                            f"{MAX_JUSTIFICATION:,}.")
