@@ -84,3 +84,14 @@ def test_ingest_counts_in_words_and_explain_says_no_replay_once(
     said = capsys.readouterr().out
     assert said.count("no artifact to replay or explain") == 1
     assert "Explanation: not possible, for the same reason." in said
+
+
+def test_every_sensitive_input_given_is_kept_repeated_or_as_a_list(workspace: Settings) -> None:
+    """Repeated like --input, only the last --sensitive was kept, and fairness went unjudged
+    for the others."""
+    from services.registry.adapter import Registry
+
+    assert main([*REGISTER, "--input", "sex=string", "--input", "age=long", "--vendor-version",
+                 "1.0", "--sensitive", "sex", "--sensitive", "age,region"]) == 0
+    tags = Registry(workspace.mlflow_tracking_uri).get_model("fraud-score").tags
+    assert tags["sensitive_features"] == "sex,age,region"

@@ -51,8 +51,9 @@ def add_commands(commands: Any) -> None:
                           help="the label value that is good for the person (default: the "
                                "positive label; a fraud score whose positive label is fraud "
                                "gives the other one)")
-    register.add_argument("--sensitive", help="comma list of sensitive inputs (a new release "
-                                              "keeps the model's when not given)")
+    register.add_argument("--sensitive", action="append",
+                          help="a sensitive input; repeat it, or give a comma list (a new "
+                               "release keeps the model's when not given)")
     register.add_argument("--limitations", help="where it must not be relied on (a new "
                                                 "release keeps the model's when not given)")
     register.add_argument("--threshold", type=float,
@@ -65,7 +66,8 @@ def add_commands(commands: Any) -> None:
                                                    "sensitive features or limitations (audited)")
     settings.add_argument("name")
     settings.add_argument("--favourable-label", help="the label value good for the person")
-    settings.add_argument("--sensitive", help="comma list of sensitive inputs ('' for none)")
+    settings.add_argument("--sensitive", action="append",
+                          help="a sensitive input; repeat it, or a comma list ('' for none)")
     settings.add_argument("--limitations", help="where it must not be relied on")
     settings.add_argument("--note", required=True, help="why (at least 20 characters)")
     settings.set_defaults(handler=_settings)
@@ -110,7 +112,7 @@ def _register(args: argparse.Namespace, settings: Settings) -> int:
         engine=engine, registry=registry, actor=cli_principal(), name=args.name,
         vendor=args.vendor, vendor_version=args.vendor_version, purpose=args.purpose,
         owner=args.owner, risk_tier=args.tier, inputs=_inputs(args.input), label=args.label,
-        positive_label=args.positive_label, sensitive_features=args.sensitive,
+        positive_label=args.positive_label, sensitive_features=_sensitive(args.sensitive),
         limitations=args.limitations, favourable_label=args.favourable_label,
         decision_threshold=args.threshold, scored_holdout=args.scored_holdout,
         artifact_root=settings.artifact_root)
@@ -142,7 +144,7 @@ def _settings(args: argparse.Namespace, settings: Settings) -> int:
     change = change_vendor_settings(
         engine=engine, registry=registry, actor=cli_principal(), name=args.name,
         note=args.note, favourable_label=args.favourable_label,
-        sensitive_features=args.sensitive, limitations=args.limitations)
+        sensitive_features=_sensitive(args.sensitive), limitations=args.limitations)
     print(f"Changed {change.model_name}'s settings (for every version, the serving one "
           "included; run evidence again for them to count):")
     _print_changes(change.changed)
@@ -214,3 +216,12 @@ def _documents(args: argparse.Namespace, settings: Settings) -> int:
         print(f"#{d.id:<4} {d.received_on} {about:<6} {visible(d.title)[:40]:<40} "
               f"{d.file_name} {d.size_bytes:,} bytes  SHA-256 {d.sha256}")
     return 0
+
+
+def _sensitive(given: list[str] | None) -> str | None:
+    """Every --sensitive given, as the comma list the tag holds: repeated like --input, the
+    last one alone was kept, and fairness went unjudged for the others."""
+    if given is None:
+        return None
+    names = [n.strip() for item in given for n in item.split(",") if n.strip()]
+    return ",".join(dict.fromkeys(names))
