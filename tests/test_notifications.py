@@ -191,6 +191,8 @@ def test_the_owner_receives_the_alert_by_email_and_no_message_names_the_applican
     assert "/alerts" in to_alice[0].get_payload() and to_alice[0]["From"] == \
         "governance@bank.example"
     assert {m["To"] for m in mails} >= {"victor@bank.example", "wanda@bank.example"}
+    # RFC 5322: a Date, and a Message-ID of the sender's domain (filters reject mail without).
+    assert to_alice[0]["Date"] and to_alice[0]["Message-ID"].endswith("@bank.example>")
     assert all(r.status == DeliveryStatus.SENT and r.attempts == 1 for r in _rows(engine))
     everything = [m.original_content.decode() for m in box.messages] + \
         [r["body"].decode() for r in receiver.requests] + \

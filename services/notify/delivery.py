@@ -10,6 +10,7 @@ UPDATE before it is sent, so it is sent by one of them.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import smtplib
@@ -152,6 +153,10 @@ def send_email(settings: Settings, address: str, subject: str, text: str) -> Non
     Raises smtplib.SMTPException or OSError when the server refuses or cannot be reached."""
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = settings.mail_from, address, subject
+    # RFC 5322 requires Date; mail servers and spam filters judge mail without a Message-ID.
+    message["Date"] = email.utils.formatdate(localtime=False)
+    message["Message-ID"] = email.utils.make_msgid(domain=settings.mail_from.rpartition("@")[2]
+                                                   or None)
     message.set_content(text)
     context = ssl.create_default_context()
     smtp: smtplib.SMTP
