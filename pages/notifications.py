@@ -21,7 +21,12 @@ st.caption("The console tells people by e-mail when something waits on them: an 
 with stop_on_error():
     current = notifications.choices(actor)
     where = notifications.address(actor)
-if where is None:
+if where is None and notifications.is_demo_persona(actor):
+    st.warning("Demo personas have no accounts, so nothing reaches them by e-mail: what would "
+               "have is recorded as not sent (an admin sees it below). In a real workspace, an "
+               "account's address is set with `govern users add NAME --email …` or "
+               "`govern users set-email NAME ADDRESS`.", icon=":material/mail_off:")
+elif where is None:
     st.warning("Your account has no e-mail address, so nothing can reach you by e-mail; what "
                "would have is recorded as not sent. An admin sets it: `govern users set-email "
                f"{actor.id} ADDRESS`.", icon=":material/mail_off:")

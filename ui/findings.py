@@ -142,6 +142,12 @@ def _work_form(item: FindingRecord, actor: Principal) -> None:
 def _review_form(item: FindingRecord, actor: Principal) -> None:
     verdicts = list(ReviewVerdict) if item.status is FindingStatus.READY_FOR_REVIEW \
         else [ReviewVerdict.ACCEPT]
+    if actor.id == item.raised_by:  # four eyes: the raiser may not also accept the risk
+        verdicts = [v for v in verdicts if v is not ReviewVerdict.ACCEPT]
+    if not verdicts:
+        st.caption("Four eyes: you raised this finding, so another validator may accept it as "
+                   "a limitation; its owner works it first for you to close it.")
+        return
     with st.form(f"review_{item.id}"):
         st.markdown("**Review this finding**")
         verdict = st.radio("Verdict", verdicts, horizontal=True,

@@ -8,7 +8,7 @@ import threading
 
 import streamlit as st
 
-from services.core.principal import Principal
+from services.core.principal import DEMO_PERSONAS, Principal
 from services.notify.delivery import deliver_pending
 from services.notify.kinds import DeliveryStatus, NotificationKind
 from services.notify.outbox import NotificationView, list_notifications
@@ -30,6 +30,10 @@ def choices(actor: Principal) -> dict[NotificationKind, bool]:
 def address(actor: Principal) -> str | None:
     with session_scope(context.engine()) as session:
         return email_address(session=session, account=actor.id)
+
+
+def is_demo_persona(actor: Principal) -> bool:
+    return any(p.principal.id == actor.id for p in DEMO_PERSONAS)
 
 
 def mail_configured() -> bool:

@@ -28,7 +28,7 @@ def _page(persona: str) -> AppTest:
 def test_a_person_turns_off_an_email_and_it_stays_off(demo_copy: Settings) -> None:
     at = _page("model_owner")
     # A demo persona has no account, so no address: the page says nothing can reach them.
-    assert any("has no e-mail address" in str(w.value) for w in at.warning)
+    assert any("Demo personas have no accounts" in str(w.value) for w in at.warning)
     assert at.checkbox(key="notify_finding_assigned").value is True  # on by default
     at.checkbox(key="notify_finding_assigned").uncheck()
     at.button[0].click().run()
