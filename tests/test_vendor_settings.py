@@ -196,7 +196,10 @@ def test_govern_models_and_the_model_page_agree_on_a_vendor_versions_contract(
     registry = vendor_store[1]
     _register(vendor_store, favourable_label="0", sensitive_features="group")
     if not release_tag:
-        MlflowClient(tracking_uri=registry.tracking_uri).delete_model_version_tag(
+        # Both URIs named: a client given only the tracking URI takes the registry from the
+        # process (another test's mlflow.set_registry_uri under xdist), not this one.
+        MlflowClient(tracking_uri=registry.tracking_uri,
+                     registry_uri=registry.registry_uri).delete_model_version_tag(
             MODEL, "1", "vendor_version")
     row = next(r for r in inventory(registry=registry, check_versions=True) if r.name == MODEL)
     page = check_contract(registry.get_model(MODEL), registry.lineage(MODEL, "1"))
