@@ -97,6 +97,10 @@ def test_govern_users_add_list_set_roles_and_disable(
     assert main(["users", "list"]) == 0
     listing = capsys.readouterr().out
     assert "priya" in listing and "model_owner,validator" in listing and "disabled" in listing
+    assert "(none: no notifications)" in listing  # no address: set-email says where
+    assert main(["users", "set-email", "priya", "priya@bank.example"]) == 0
+    assert main(["users", "list"]) == 0
+    assert "priya@bank.example" in capsys.readouterr().out
 
 
 def test_an_admin_sets_and_clears_an_accounts_email_and_each_change_is_audited(

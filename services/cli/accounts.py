@@ -73,11 +73,12 @@ def _users_list(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print_json(accounts)
         return 0
-    print(f"{'username':<24} {'roles':<32} {'state':<9} last sign-in")
+    print(f"{'username':<24} {'roles':<32} {'state':<9} {'last sign-in':<17} e-mail")
     for a in accounts:
         roles = ",".join(sorted(r.value for r in a.roles))
         last = f"{a.last_sign_in_at:%Y-%m-%d %H:%M}" if a.last_sign_in_at else "never"
-        print(f"{a.username:<24} {roles:<32} {'disabled' if a.disabled else 'active':<9} {last}")
+        print(f"{a.username:<24} {roles:<32} {'disabled' if a.disabled else 'active':<9} "
+              f"{last:<17} {a.email or '(none: no notifications)'}")
     return 0
 
 

@@ -137,7 +137,9 @@ def _development(f: Facts) -> Finding:
 
 
 def _gated_evidence(f: Facts, failing: list[str], needs_fairness: bool = False,
-                    failing_means: str = "failing") -> Finding:
+                    failing_means: str = "failing", gates: str = "its gates") -> Finding:
+    """gates: which gates the kind judges, as the sentence names them ("its accuracy gates"):
+    a row saying "gates pass" beside another failing fairness read as a contradiction."""
     card, name, version = f.card, f.card.model.name, f.card.version.version
     evaluation, fairness = card.evidence.get("evaluation"), card.evidence.get("fairness")
     where = link("evidence", model=name, version=version)
@@ -148,7 +150,8 @@ def _gated_evidence(f: Facts, failing: list[str], needs_fairness: bool = False,
     # Evidence that fails its gates is a gap: the control asks for passing, not for trying.
     return Finding(ControlStatus.GAP if failing else ControlStatus.MET,
                    f"{records} by {evaluation.created_by}; "
-                   + (f"{failing_means}: {', '.join(failing)}." if failing else "gates pass."),
+                   + (f"{failing_means}: {', '.join(failing)}." if failing
+                      else f"{gates} pass."),
                    evaluation.created_at, where)
 
 
@@ -392,10 +395,12 @@ CHECKS: dict[str, Callable[[Facts], Finding]] = {
     "inventory": _inventory,
     "policy": _policy,
     "development_documentation": _development,
-    "validation": lambda f: _gated_evidence(f, _failing(f.card)),
+    "validation": lambda f: _gated_evidence(f, _failing(f.card), gates="all its gates"),
     "fairness": lambda f: _gated_evidence(f, _failing(f.card, "fairness_bounds"),
-                                          needs_fairness=True, failing_means="bias found"),
-    "accuracy": lambda f: _gated_evidence(f, _failing(f.card, "metric_floors")),
+                                          needs_fairness=True, failing_means="bias found",
+                                          gates="its fairness gates"),
+    "accuracy": lambda f: _gated_evidence(f, _failing(f.card, "metric_floors"),
+                                          gates="its accuracy gates"),
     "data_governance": _data_governance,
     "technical_documentation": _technical_documentation,
     "transparency": _transparency,
