@@ -14,7 +14,8 @@ from services.core.clock import utcnow
 from services.core.policy import Policy
 from services.decisions.case_file import CaseFile
 from services.decisions.search import DecisionRow
-from services.governance.evidence_checks import CHECKS, ControlStatus, read_facts
+from services.governance.control_facts import ControlStatus, read_facts
+from services.governance.evidence_checks import CHECKS
 from services.governance.findings import ReviewVerdict, raise_finding, review_finding
 from services.governance.frameworks import load_frameworks
 from services.governance.model_card import build_model_card

@@ -15,13 +15,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from services.core.policy import Policy
-from services.governance.evidence_checks import (
-    CHECKS,
-    ControlStatus,
-    Facts,
-    Finding,
-    read_facts,
-)
+from services.governance.control_facts import ControlStatus, Facts, Finding, read_facts
+from services.governance.evidence_checks import CHECKS
 from services.governance.frameworks import ControlSpec, Framework
 from services.registry.adapter import Registry
 
