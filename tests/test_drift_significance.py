@@ -8,6 +8,7 @@ decisions or more. `make bench` runs the same table at larger sizes beside Evide
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from datetime import date
 
@@ -57,7 +58,9 @@ def _called_drifted(rng: np.random.Generator, draw: Draw, n: int, trials: int,
 @pytest.mark.parametrize("population", POPULATIONS)
 @pytest.mark.parametrize("n", [50, 100, 200, 400, 1_000, 10_000])
 def test_unchanged_traffic_is_rarely_called_drifted(population: str, n: int) -> None:
-    rng = np.random.default_rng(abs(hash((population, n))) % 2**32)
+    # A seed fixed across processes: hash() of a str is salted per process (PYTHONHASHSEED),
+    # so the windows drawn, and the verdict, changed from run to run.
+    rng = np.random.default_rng(zlib.crc32(f"{population}-{n}".encode()))
     trials = TRIALS if n <= 1_000 else 60
     assert _called_drifted(rng, POPULATIONS[population], n, trials) <= 0.05
 
